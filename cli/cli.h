@@ -1,0 +1,74 @@
+/* cli.h — shared pieces of the wrpnsim binary: option parsing, result
+ * tables (table/csv/json), and the exit-code convention
+ * (0 ok, 1 runtime failure, 2 bad input). */
+#ifndef WRPNSIM_CLI_H
+#define WRPNSIM_CLI_H
+
+#include <stdio.h>
+
+#include "workloads.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_INPUT = 2 };
+
+/* ---- options ---- */
+typedef struct cli_opt {
+  const char *name;    /* without the leading "--" */
+  const char *metavar; /* NULL for a flag */
+  const char *help;
+  int repeat;          /* may be given more than once */
+  /* filled by cli_parse */
+  const char **vals;
+  int n;
+} cli_opt;
+
+/* Parses argv[0..argc) (the words after the command name) against opts.
+ * Returns 0 on success, 1 if --help was asked for (usage printed to
+ * stdout), EXIT_INPUT after printing an error to stderr. */
+int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
+              cli_opt *opts, int nopts);
+void cli_usage(FILE *f, const char *cmd, const char *usage,
+               const cli_opt *opts, int nopts);
+void cli_opts_free(cli_opt *opts, int nopts);
+/* Last value of an option, or NULL. */
+const char *cli_val(const cli_opt *o);
+
+/* Prints an error from the library and returns the exit code for it. */
+int cli_fail(const wr_err *e);
+
+/* Parses a decimal number option strictly; prints an error and returns
+ * EXIT_INPUT on failure. */
+int cli_real(const char *opt, const char *s, double lo, double hi,
+             double *out);
+int cli_u64(const char *opt, const char *s, unsigned long long lo,
+            unsigned long long hi, unsigned long long *out);
+
+/* ---- result tables ---- */
+typedef enum { FMT_TABLE, FMT_CSV, FMT_JSON } cli_format;
+
+/* Parses --format (NULL = table); prints an error on failure. */
+int cli_format_parse(const char *s, cli_format *out);
+
+typedef struct cli_table {
+  int ncols;
+  const char **head;
+  int *numeric;   /* per column: emit unquoted in JSON, right-align */
+  char **cells;   /* nrows x ncols */
+  int nrows, cap;
+} cli_table;
+
+/* Columns: names, with a leading '#' marking a numeric column. */
+int cli_table_init(cli_table *t, int ncols, const char *const *cols);
+/* Appends a row of ncols printf'd cells: fmt is one printf format per
+ * cell joined by '\t'. */
+int cli_table_row(cli_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cli_table_print(const cli_table *t, cli_format f, FILE *out);
+void cli_table_free(cli_table *t);
+
+/* ---- commands ---- */
+int cmd_zoo(int argc, char **argv);
+int cmd_net(int argc, char **argv);
+int cmd_cost(int argc, char **argv);
+int cmd_footprint(int argc, char **argv);
+
+#endif

@@ -1,0 +1,65 @@
+/* main.c — the wrpnsim binary: dispatches subcommands.  Results go to
+ * stdout, diagnostics to stderr; exit 0 ok, 1 runtime failure, 2 bad
+ * input. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"zoo", cmd_zoo, "list the built-in networks with parameters and MACs"},
+    {"net", cmd_net, "show a network layer by layer (shapes, MACs, precision)"},
+    {"cost", cmd_cost,
+     "WRPN compute-cost grid (FMAs x bits, relative to 1x FP32)"},
+    {"footprint", cmd_footprint,
+     "memory footprint of weights and activations (inference, training)"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "wrpnsim %s — simulator and design-space explorer for wide "
+          "reduced-precision networks\n\n"
+          "usage: wrpnsim <command> [options]   (wrpnsim <command> --help)\n\n"
+          "commands:\n",
+          WRPNSIM_VERSION);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nResults go to stdout (--format table|csv|json), diagnostics "
+             "to stderr.\nExit status: 0 ok, 1 runtime failure, 2 bad "
+             "input.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_INPUT;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("wrpnsim %s\n", WRPNSIM_VERSION);
+    return EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(argv[1], commands[i].name) != 0)
+      continue;
+    int rc = commands[i].run(argc - 2, argv + 2);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+      fprintf(stderr, "wrpnsim: error writing the results to stdout\n");
+      return EXIT_RUNTIME;
+    }
+    return rc;
+  }
+  fprintf(stderr, "wrpnsim: unknown command '%s' (see 'wrpnsim --help')\n",
+          argv[1]);
+  return EXIT_INPUT;
+}

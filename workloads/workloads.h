@@ -1,0 +1,253 @@
+/*
+ * workloads.h — the public interface of the workloads module: errors, the
+ * network IR, the YAML workload loader, the zoo, width and precision
+ * transforms, and the WRPN paper's first-order cost and footprint models.
+ *
+ * Every function that can fail takes a `wr_err *` and returns a status
+ * (WR_OK on success).  On failure the message in the error names what is
+ * wrong (with `file:line:col` where the problem sits in an input file) and
+ * the caller's data is left as it was unless the function says otherwise.
+ * Nothing here prints or exits.
+ */
+#ifndef WRPNSIM_WORKLOADS_H
+#define WRPNSIM_WORKLOADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Status codes; the CLI maps them to exit codes (input -> 2, others -> 1). */
+enum wr_status {
+  WR_OK = 0,
+  WR_ERUNTIME = 1, /* something failed that is not the input's fault */
+  WR_EINPUT = 2,   /* bad input: file, option or configuration */
+  WR_ENOMEM = 3    /* out of memory */
+};
+
+typedef struct wr_err {
+  int status;
+  char msg[1024];
+} wr_err;
+
+/* Resets `e` to WR_OK with an empty message.  Can't fail. */
+void wr_err_clear(wr_err *e);
+
+/* Sets `e` (may be NULL) to `status` with a printf-style message and
+ * returns `status`. */
+int wr_err_set(wr_err *e, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets `e` to WR_EINPUT with "file:line:col: message" (line and col
+ * 1-based; 0 leaves them out) and returns WR_EINPUT. */
+int wr_err_at(wr_err *e, const char *file, int line, int col, const char *fmt,
+              ...) __attribute__((format(printf, 5, 6)));
+
+/* ---- precision --------------------------------------------------------- */
+
+/* Bits of activations and weights of one layer: 1..16, or 32 for FP32. */
+typedef struct wr_prec {
+  int a_bits;
+  int w_bits;
+} wr_prec;
+
+#define WR_FP32_BITS 32
+
+/* Parses "A/W" (e.g. "4/2", "32/32").  Returns WR_EINPUT with a message
+ * naming `what` (e.g. "--prec") if the text is not two bit counts in 1..16
+ * or 32.  `out` is written only on success. */
+int wr_prec_parse(const char *text, const char *what, wr_prec *out, wr_err *e);
+
+/* Writes "A/W" into buf (at least 8 bytes).  Returns buf. */
+const char *wr_prec_str(wr_prec p, char *buf, size_t n);
+
+/* One per-layer override: layers whose full name matches the shell glob
+ * `pattern` get `prec`. */
+typedef struct wr_prec_rule {
+  char *pattern;
+  wr_prec prec;
+} wr_prec_rule;
+
+/* A precision policy: the default, the layers kept at FP32 (first, last
+ * and name patterns) and ordered overrides (later rules win over earlier
+ * ones and over `fp32`). */
+typedef struct wr_policy {
+  wr_prec def;
+  int fp32_first;
+  int fp32_last;
+  char **fp32_patterns;
+  size_t n_fp32_patterns;
+  wr_prec_rule *rules;
+  size_t n_rules;
+} wr_policy;
+
+/* Frees the strings and arrays a policy owns, and zeroes it.  Can't fail. */
+void wr_policy_clear(wr_policy *p);
+
+/* Deep-copies `src` into `dst` (which is overwritten, not freed).
+ * Returns WR_ENOMEM on failure, leaving `dst` zeroed. */
+int wr_policy_copy(wr_policy *dst, const wr_policy *src, wr_err *e);
+
+/* Appends an override rule (pattern copied).  WR_ENOMEM on failure. */
+int wr_policy_add_rule(wr_policy *p, const char *pattern, wr_prec prec,
+                       wr_err *e);
+
+/* Parses the CLI's `--fp32` list: "none", or a comma-separated list of
+ * "first", "last" and name patterns; replaces the policy's fp32 set. */
+int wr_policy_set_fp32(wr_policy *p, const char *list, wr_err *e);
+
+/* ---- network IR -------------------------------------------------------- */
+
+typedef enum wr_kind {
+  WR_CONV,
+  WR_FC,
+  WR_MAXPOOL,
+  WR_AVGPOOL,
+  WR_BN,
+  WR_ACT,
+  WR_ADD,
+  WR_CONCAT,
+  WR_SOFTMAX
+} wr_kind;
+
+/* Name of a layer kind as written in YAML ("conv", "fc", ...). */
+const char *wr_kind_name(wr_kind k);
+
+/* A feature-map shape of one image: channels x height x width. */
+typedef struct wr_shape {
+  int64_t c, h, w;
+} wr_shape;
+
+/* Elements of a shape (c*h*w); the shapes the loader accepts can't
+ * overflow this. */
+int64_t wr_shape_elems(wr_shape s);
+
+/* Producer index meaning "the network input". */
+#define WR_NET_INPUT (-1)
+
+typedef struct wr_layer {
+  char *name;    /* full name, PyTorch state_dict style: "layer1.0.conv1" */
+  wr_kind kind;
+  int line, col; /* where the layer is written (1-based) */
+
+  int *inputs;   /* producer indices (earlier layers) or WR_NET_INPUT */
+  int n_inputs;
+
+  /* conv and fc: channels as written (conv depthwise: 0) */
+  int64_t out_base;
+  /* conv and pooling geometry */
+  int kh, kw, sh, sw, dh, dw;
+  int pad_t, pad_b, pad_l, pad_r;
+  int pad_same;  /* TensorFlow SAME: pads derived from the input size */
+  int groups;    /* conv: 1 = dense; depthwise sets it from the input */
+  int depthwise;
+  int bias;      /* conv and fc */
+  int ceil_mode; /* pooling */
+  int global;    /* pooling over the whole map */
+  double eps;    /* bn */
+
+  /* derived by shape inference (wr_net_widen) */
+  wr_shape in;   /* shape of the first input */
+  wr_shape out;
+  int64_t weights; /* weight values (conv/fc kernels) */
+  int64_t extra_params; /* bias values, BN gamma and beta */
+  uint64_t macs; /* multiply-accumulates per image (conv, fc) */
+  int classifier; /* the last conv or fc layer: keeps its channel count */
+
+  /* set by wr_net_apply_policy (conv and fc only) */
+  wr_prec prec;
+} wr_layer;
+
+typedef struct wr_net {
+  char *name;
+  char *source; /* citation text from the file, may be NULL */
+  char *file;   /* file name errors refer to */
+  wr_shape input;
+  double *mean, *std; /* per input channel, or NULL */
+  wr_layer *layers;
+  int n_layers;
+  double width;       /* the width multiplier currently applied */
+  wr_policy policy;   /* the file's precision policy (or the default) */
+} wr_net;
+
+/* Parses a workload from `text` (`len` bytes); `file` names it in error
+ * messages.  Shapes are inferred at width 1 and the file's policy is
+ * applied.  Returns the network (the caller frees with wr_net_free) or
+ * NULL with `e` set. */
+wr_net *wr_net_load_string(const char *text, size_t len, const char *file,
+                           wr_err *e);
+
+/* Reads and parses a workload file.  NULL with `e` set on failure. */
+wr_net *wr_net_load_file(const char *path, wr_err *e);
+
+/* Opens a zoo network by name, or else a workload file by path.  NULL with
+ * `e` set (WR_EINPUT naming both tries) on failure. */
+wr_net *wr_net_open(const char *name_or_path, wr_err *e);
+
+/* Frees a network and everything it owns.  NULL is fine. */
+void wr_net_free(wr_net *n);
+
+/* Applies width multiplier `k` (> 0) to the network as loaded (not on top
+ * of an earlier widening) and re-infers every shape, MAC and parameter
+ * count.  On failure (k not positive and finite, a layer left with no
+ * channels, groups not dividing channels, a kernel larger than its padded
+ * input) returns WR_EINPUT naming the layer's file:line:col, and the
+ * network's shapes are unspecified until a successful call. */
+int wr_net_widen(wr_net *n, double k, wr_err *e);
+
+/* Gives every conv and fc layer its precision from `policy`.  Can't fail
+ * (a pattern that matches nothing is allowed). */
+void wr_net_apply_policy(wr_net *n, const wr_policy *policy);
+
+/* Index of the layer named `name`, or -1. */
+int wr_net_find(const wr_net *n, const char *name);
+
+/* Network totals per image. */
+typedef struct wr_net_totals {
+  uint64_t macs;      /* conv + fc multiply-accumulates */
+  uint64_t params;    /* weights + biases + BN gamma/beta */
+  int64_t n_compute;  /* conv + fc layers */
+} wr_net_totals;
+
+wr_net_totals wr_net_sum(const wr_net *n);
+
+/* ---- zoo --------------------------------------------------------------- */
+
+/* The networks compiled into the library from workloads/zoo/. */
+size_t wr_zoo_count(void);
+const char *wr_zoo_name(size_t i);
+/* The YAML text of a zoo network, or NULL if there is none by that name. */
+const char *wr_zoo_text(const char *name, size_t *len);
+
+/* ---- the paper's first-order models ----------------------------------- */
+
+/* WRPN compute cost (paper footnote): FMAs x (a_bits + w_bits), relative
+ * to the FMAs of the 1x FP32 network x 64.  `uniform` given: every layer
+ * at that precision, as the paper counts; NULL: each layer's own
+ * precision from the applied policy. */
+double wr_net_cost(const wr_net *n, const wr_prec *uniform,
+                   uint64_t base_fmas);
+
+/* Memory footprint (paper section on memory; formulas in docs/models.md),
+ * in bytes, reduced-precision values packed densely (n k-bit values take
+ * ceil(n*k/8) bytes). */
+typedef struct wr_footprint {
+  uint64_t weight_bytes;        /* conv/fc weights at w_bits, biases and
+                                   BN parameters at 32 bits */
+  uint64_t infer_act_bytes;     /* max IFM + max OFM over layers, batch N */
+  uint64_t infer_total_bytes;
+  uint64_t train_act_bytes;     /* every conv/fc input + the output */
+  uint64_t train_grad_bytes;    /* largest IFM + OFM gradient maps, FP32 */
+  uint64_t train_total_bytes;
+} wr_footprint;
+
+/* Computes the footprint for `batch` images with the network's applied
+ * precisions.  WR_EINPUT if batch is 0 or a count overflows 64 bits. */
+int wr_net_footprint(const wr_net *n, uint64_t batch, wr_footprint *out,
+                     wr_err *e);
+
+/* Bytes of `count` values of `bits` bits packed densely: ceil(count*bits/8).
+ * Returns 0 and sets *overflow on overflow. */
+uint64_t wr_packed_bytes(uint64_t count, int bits, int *overflow);
+
+#endif

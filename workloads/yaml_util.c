@@ -1,0 +1,247 @@
+/* yaml_util.c — loading YAML documents with positions, and checked
+ * accessors that name file:line:col for every problem. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "yaml_util.h"
+
+int ydoc_load(ydoc *d, const char *text, size_t len, const char *file,
+              wr_err *e) {
+  yaml_parser_t p;
+  memset(d, 0, sizeof *d);
+  d->file = file;
+  if (!yaml_parser_initialize(&p))
+    return wr_err_set(e, WR_ENOMEM, "%s: out of memory", file);
+  yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+  if (!yaml_parser_load(&p, &d->doc)) {
+    const yaml_mark_t *m = &p.problem_mark;
+    int rc = wr_err_at(e, file, (int)m->line + 1, (int)m->column + 1,
+                       "YAML syntax error: %s%s%s",
+                       p.problem ? p.problem : "unreadable YAML",
+                       p.context ? " " : "", p.context ? p.context : "");
+    if (p.error == YAML_MEMORY_ERROR)
+      rc = wr_err_set(e, WR_ENOMEM, "%s: out of memory", file);
+    yaml_parser_delete(&p);
+    return rc;
+  }
+  yaml_parser_delete(&p);
+  d->loaded = 1;
+  if (!yaml_document_get_root_node(&d->doc)) {
+    ydoc_free(d);
+    return wr_err_at(e, file, 1, 1, "empty document");
+  }
+  return WR_OK;
+}
+
+void ydoc_free(ydoc *d) {
+  if (d->loaded)
+    yaml_document_delete(&d->doc);
+  d->loaded = 0;
+}
+
+yaml_node_t *ydoc_root(ydoc *d) { return yaml_document_get_root_node(&d->doc); }
+
+yaml_node_t *ydoc_node(ydoc *d, int index) {
+  return yaml_document_get_node(&d->doc, index);
+}
+
+int yerr(ydoc *d, const yaml_node_t *n, wr_err *e, const char *fmt, ...) {
+  char buf[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  int line = n ? (int)n->start_mark.line + 1 : 0;
+  int col = n ? (int)n->start_mark.column + 1 : 0;
+  return wr_err_at(e, d->file, line, col, "%s", buf);
+}
+
+const char *ytype(const yaml_node_t *n) {
+  if (!n)
+    return "nothing";
+  switch (n->type) {
+  case YAML_SCALAR_NODE:
+    return "a scalar";
+  case YAML_SEQUENCE_NODE:
+    return "a list";
+  case YAML_MAPPING_NODE:
+    return "a mapping";
+  default:
+    return "an empty node";
+  }
+}
+
+const char *yscalar(const yaml_node_t *n) {
+  if (!n || n->type != YAML_SCALAR_NODE)
+    return NULL;
+  return (const char *)n->data.scalar.value;
+}
+
+int ymap_check(ydoc *d, yaml_node_t *n, const char *const *allowed,
+               const char *what, wr_err *e) {
+  if (!n || n->type != YAML_MAPPING_NODE)
+    return yerr(d, n, e, "%s: expected a mapping, got %s", what, ytype(n));
+  yaml_node_pair_t *a = n->data.mapping.pairs.start;
+  yaml_node_pair_t *end = n->data.mapping.pairs.top;
+  for (yaml_node_pair_t *p = a; p < end; p++) {
+    yaml_node_t *k = ydoc_node(d, p->key);
+    const char *key = yscalar(k);
+    if (!key)
+      return yerr(d, k, e, "%s: keys must be plain names, got %s", what,
+                  ytype(k));
+    if (allowed) {
+      int ok = 0;
+      for (const char *const *s = allowed; *s && !ok; s++)
+        ok = strcmp(*s, key) == 0;
+      if (!ok) {
+        char list[512] = "";
+        size_t used = 0;
+        for (const char *const *s = allowed; *s; s++) {
+          int w = snprintf(list + used, sizeof list - used, "%s%s",
+                           s == allowed ? "" : ", ", *s);
+          if (w < 0 || (size_t)w >= sizeof list - used)
+            break;
+          used += (size_t)w;
+        }
+        return yerr(d, k, e, "%s: unknown field '%s' (expected one of: %s)",
+                    what, key, list);
+      }
+    }
+    for (yaml_node_pair_t *q = a; q < p; q++) {
+      const char *prev = yscalar(ydoc_node(d, q->key));
+      if (prev && strcmp(prev, key) == 0)
+        return yerr(d, k, e, "%s: duplicate key '%s'", what, key);
+    }
+  }
+  return WR_OK;
+}
+
+yaml_node_t *ymap_get(ydoc *d, yaml_node_t *map, const char *key) {
+  if (!map || map->type != YAML_MAPPING_NODE)
+    return NULL;
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+       p < map->data.mapping.pairs.top; p++) {
+    const char *k = yscalar(ydoc_node(d, p->key));
+    if (k && strcmp(k, key) == 0)
+      return ydoc_node(d, p->value);
+  }
+  return NULL;
+}
+
+int yint(ydoc *d, yaml_node_t *n, int64_t lo, int64_t hi, const char *field,
+         int64_t *out, wr_err *e) {
+  const char *s = yscalar(n);
+  if (!s)
+    return yerr(d, n, e, "%s: expected an integer, got %s", field, ytype(n));
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || *end != '\0' || *s == ' ')
+    return yerr(d, n, e, "%s: expected an integer, got '%s'", field, s);
+  if (errno == ERANGE || v < lo || v > hi)
+    return yerr(d, n, e, "%s: %s is out of range (%lld..%lld)", field, s,
+                (long long)lo, (long long)hi);
+  *out = v;
+  return WR_OK;
+}
+
+int yreal(ydoc *d, yaml_node_t *n, double lo, double hi, const char *field,
+          double *out, wr_err *e) {
+  const char *s = yscalar(n);
+  if (!s)
+    return yerr(d, n, e, "%s: expected a number, got %s", field, ytype(n));
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end != '\0' || !isfinite(v) || errno == ERANGE)
+    return yerr(d, n, e, "%s: expected a finite number, got '%s'", field, s);
+  if (v < lo || v > hi)
+    return yerr(d, n, e, "%s: %s is out of range (%g..%g)", field, s, lo, hi);
+  *out = v;
+  return WR_OK;
+}
+
+int ybool(ydoc *d, yaml_node_t *n, const char *field, int *out, wr_err *e) {
+  static const char *const yes[] = {"true", "yes", "on", NULL};
+  static const char *const no[] = {"false", "no", "off", NULL};
+  const char *s = yscalar(n);
+  for (int i = 0; s && yes[i]; i++) {
+    if (strcasecmp(s, yes[i]) == 0) {
+      *out = 1;
+      return WR_OK;
+    }
+    if (strcasecmp(s, no[i]) == 0) {
+      *out = 0;
+      return WR_OK;
+    }
+  }
+  return yerr(d, n, e, "%s: expected true or false, got %s%s%s", field,
+              s ? "'" : "", s ? s : ytype(n), s ? "'" : "");
+}
+
+int ystr(ydoc *d, yaml_node_t *n, const char *field, const char **out,
+         wr_err *e) {
+  const char *s = yscalar(n);
+  if (!s || !*s)
+    return yerr(d, n, e, "%s: expected a non-empty string, got %s", field,
+                s ? "an empty one" : ytype(n));
+  *out = s;
+  return WR_OK;
+}
+
+int yseq_len(const yaml_node_t *n) {
+  if (!n || n->type != YAML_SEQUENCE_NODE)
+    return 0;
+  return (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+yaml_node_t *yseq_at(ydoc *d, yaml_node_t *n, int i) {
+  return ydoc_node(d, n->data.sequence.items.start[i]);
+}
+
+int wr_read_file(const char *path, char **text, size_t *len, wr_err *e) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return wr_err_set(e, WR_EINPUT, "%s: cannot open: %s", path,
+                      strerror(errno));
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap + 1);
+  if (!buf) {
+    fclose(f);
+    return wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
+  }
+  for (;;) {
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (n < cap)
+      break;
+    if (cap > ((size_t)1 << 30)) {
+      free(buf);
+      fclose(f);
+      return wr_err_set(e, WR_EINPUT, "%s: file larger than 1 GiB", path);
+    }
+    char *nb = realloc(buf, cap * 2 + 1);
+    if (!nb) {
+      free(buf);
+      fclose(f);
+      return wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
+    }
+    buf = nb;
+    cap *= 2;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    free(buf);
+    return wr_err_set(e, WR_EINPUT, "%s: read error", path);
+  }
+  buf[n] = '\0';
+  *text = buf;
+  *len = n;
+  return WR_OK;
+}
