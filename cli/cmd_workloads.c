@@ -153,7 +153,10 @@ static void layer_geometry(const wr_layer *l, char *buf, size_t n) {
     int len = snprintf(buf, n, "%dx%d/%d", l->kh, l->kw, l->sh);
     if (l->sw != l->sh)
       len += snprintf(buf + len, n - (size_t)len, ",%d", l->sw);
-    if (l->pad_t || l->pad_b || l->pad_l || l->pad_r)
+    if (l->pad_t == l->pad_b && l->pad_t == l->pad_l && l->pad_t == l->pad_r) {
+      if (l->pad_t)
+        len += snprintf(buf + len, n - (size_t)len, " p%d", l->pad_t);
+    } else
       len += snprintf(buf + len, n - (size_t)len, " p%d,%d,%d,%d", l->pad_t,
                       l->pad_b, l->pad_l, l->pad_r);
     if (l->dh > 1 || l->dw > 1)

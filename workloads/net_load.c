@@ -25,6 +25,8 @@ typedef struct entry {
 
 typedef struct scope {
   const char *prefix;  /* "" at top level */
+  const char *sep;     /* joins prefix and local names: "." or the
+                          block layer's 'sep' */
   int in_index;        /* $in */
   int last;            /* the layer the next one reads by default */
   int top;             /* top level: $in is not defined, full names resolve */
@@ -171,18 +173,15 @@ static wr_layer *new_layer(loader *L, yaml_node_t *site) {
   return l;
 }
 
-static char *join_name(const char *prefix, const char *local) {
-  size_t a = strlen(prefix), b = strlen(local);
-  char *s = malloc(a + b + 2);
+static char *join_name(const char *prefix, const char *sep,
+                       const char *local) {
+  size_t a = strlen(prefix), b = strlen(local), c = a ? strlen(sep) : 0;
+  char *s = malloc(a + b + c + 1);
   if (!s)
     return NULL;
-  if (a) {
-    memcpy(s, prefix, a);
-    s[a] = '.';
-    memcpy(s + a + 1, local, b + 1);
-  } else {
-    memcpy(s, local, b + 1);
-  }
+  memcpy(s, prefix, a);
+  memcpy(s + a, sep, c);
+  memcpy(s + a + c, local, b + 1);
   return s;
 }
 
@@ -438,8 +437,8 @@ static block_def *find_block(loader *L, scope *sc, yaml_node_t *n) {
  * `in_index`, with `args` (a mapping or NULL) resolved in `parent`.
  * Returns the index of the instance's last layer, or -2 on error. */
 static int expand_block(loader *L, scope *parent, block_def *b,
-                        yaml_node_t *args, const char *full, int in_index,
-                        yaml_node_t *site) {
+                        yaml_node_t *args, const char *full, const char *sep,
+                        int in_index, yaml_node_t *site) {
   scope sc;
   int result = -2;
   memset(&sc, 0, sizeof sc);
@@ -448,6 +447,7 @@ static int expand_block(loader *L, scope *parent, block_def *b,
     return -2;
   }
   sc.prefix = full;
+  sc.sep = sep;
   sc.in_index = in_index;
   sc.last = in_index;
   sc.block_limit = (int)(b - L->blocks);
@@ -541,7 +541,7 @@ static int read_repeat_segment(loader *L, scope *sc, yaml_node_t *seg,
     char full[512];
     snprintf(full, sizeof full, "%s.%d", name, *instance);
     (*instance)++;
-    int idx = expand_block(L, sc, b, args, full, *last, seg);
+    int idx = expand_block(L, sc, b, args, full, ".", *last, seg);
     if (idx < -1)
       return WR_EINPUT;
     *last = idx;
@@ -550,7 +550,8 @@ static int read_repeat_segment(loader *L, scope *sc, yaml_node_t *seg,
 }
 
 static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
-  static const char *const base_keys[] = {"name", "input", "args", NULL};
+  static const char *const base_keys[] = {"name", "input", "args", "sep",
+                                          NULL};
   if (item->type != YAML_MAPPING_NODE)
     return yerr(L->d, item, L->e, "a layer must be a mapping, got %s",
                 ytype(item));
@@ -591,6 +592,18 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
   yaml_node_t *args = ymap_get(L->d, item, "args");
   if (args && !is_block)
     return yerr(L->d, args, L->e, "'args' belongs to a 'block' layer");
+  const char *sep = ".";
+  yaml_node_t *sep_node = ymap_get(L->d, item, "sep");
+  if (sep_node) {
+    if (!is_block)
+      return yerr(L->d, sep_node, L->e, "'sep' belongs to a 'block' layer");
+    sep = yscalar(sep_node);
+    if (!sep || (strcmp(sep, ".") && strcmp(sep, "_") && strcmp(sep, "-")))
+      return yerr(L->d, sep_node, L->e,
+                  "sep: expected '.', '_' or '-', got %s%s%s",
+                  sep ? "'" : "", sep ? sep : ytype(sep_node),
+                  sep ? "'" : "");
+  }
 
   /* the name: given, or kind + position */
   char autoname[64];
@@ -612,7 +625,7 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
     snprintf(autoname, sizeof autoname, "%s%d", kind, sc->counter);
     local = autoname;
   }
-  char *full = join_name(sc->prefix, local);
+  char *full = join_name(sc->prefix, sc->sep, local);
   if (!full)
     return wr_err_set(L->e, WR_ENOMEM, "out of memory");
   if (wr_net_find(L->net, full) >= 0) {
@@ -635,7 +648,8 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
     int last = in_index, instance = 0, rc = WR_OK;
     if (is_block) {
       block_def *b = find_block(L, sc, resolve(L, sc, kind_node));
-      last = b ? expand_block(L, sc, b, args, full, in_index, item) : -2;
+      last = b ? expand_block(L, sc, b, args, full, sep, in_index, item)
+               : -2;
       rc = last < -1 ? WR_EINPUT : WR_OK;
     } else if (kind_node->type == YAML_SEQUENCE_NODE) {
       if (yseq_len(kind_node) == 0)
@@ -900,6 +914,7 @@ static int load_net(loader *L) {
   scope top;
   memset(&top, 0, sizeof top);
   top.prefix = "";
+  top.sep = ".";
   top.in_index = WR_NET_INPUT;
   top.last = WR_NET_INPUT;
   top.top = 1;

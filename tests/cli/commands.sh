@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# commands.sh BIN TESTS_DIR — end-to-end checks of the wrpnsim commands on
+# real inputs: help, zoo, net, cost (the paper's Table 3), footprint, the
+# output formats, and a failing stdout.
+set -u
+bin=$(realpath "$1")
+cd "$2" || exit 1
+pass=0
+fail=0
+check() { # check NAME COMMAND...: the command must succeed
+  local name=$1
+  shift
+  if "$@"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL: $name"
+  fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check "help" bash -c "'$bin' --help | grep -q 'footprint'"
+check "no command exits 2" bash -c "'$bin' 2>/dev/null; [ \$? = 2 ]"
+for c in zoo net cost footprint; do
+  check "$c --help" bash -c "'$bin' $c --help | grep -q '^usage: wrpnsim $c'"
+done
+check "version" bash -c "'$bin' --version | grep -q '^wrpnsim [0-9]'"
+
+# zoo: ten networks with their counts
+"$bin" zoo --format csv >"$tmp/zoo.csv"
+check "zoo lists 10 networks" test "$(wc -l <"$tmp/zoo.csv")" -ge 11
+check "zoo resnet18 params" grep -q '^resnet18,3x224x224,21,11689512,1814073344,' "$tmp/zoo.csv"
+check "zoo json" python3 -c "import json,sys; d=json.load(open('$tmp/zoo.json' if False else sys.argv[1])); assert len(d)>=10 and all(isinstance(r['macs'],int) for r in d)" <("$bin" zoo --format json)
+
+# cost: the acceptance command reproduces the paper's Table 3
+"$bin" cost --net alexnet --width 2 --format csv >"$tmp/cost.csv"
+check "cost table 3" python3 - "$tmp/cost.csv" <<'PY'
+import csv, sys
+paper = {32: {32: 3.9, 8: 2.4, 4: 2.2, 2: 2.1, 1: 2.0},
+         8: {32: 2.4, 8: 1.0, 4: 0.7, 2: 0.6, 1: 0.6},
+         4: {32: 2.2, 8: 0.7, 4: 0.5, 2: 0.4, 1: 0.3},
+         2: {32: 2.1, 8: 0.6, 4: 0.4, 2: 0.2, 1: 0.2},
+         1: {32: 2.0, 8: 0.6, 4: 0.3, 2: 0.2, 1: 0.1}}
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 25, len(rows)
+for r in rows:
+    assert abs(float(r['fma_growth']) - 3.9) <= 0.05, r
+    want = paper[int(r['weight_bits'])][int(r['act_bits'])]
+    assert abs(float(r['relative_cost']) - want) <= 0.06, (r, want)
+PY
+check "cost table format" bash -c "'$bin' cost --net alexnet --width 2 | grep -q '3.871x the 1x network'"
+
+# net: shapes, MACs and precisions of a small file, widened
+"$bin" net --net data/tiny-cnn.yaml --format csv >"$tmp/net.csv"
+check "net conv2 row" grep -q '^4,conv2,conv,pool1,8x6x6,16x6x6,3x3/1 p1,4/4,1152,41472$' "$tmp/net.csv"
+check "net first layer FP32" grep -q '^0,conv1,conv,input,1x12x12,8x12x12,.*,32/32,' "$tmp/net.csv"
+"$bin" net --net data/tiny-cnn.yaml --width 2 --prec 2/2 --fp32 none \
+  --layer-prec 'fc=8/4' --format csv >"$tmp/net2.csv"
+check "net widened conv1" grep -q '^0,conv1,conv,input,1x12x12,16x12x12,.*,2/2,144,20736$' "$tmp/net2.csv"
+check "net classifier keeps 10" grep -q '^7,fc,fc,act2,32x6x6,10x1x1,,8/4,11530,11520$' "$tmp/net2.csv"
+
+# footprint: totals add up, JSON parses
+check "footprint json" python3 - <("$bin" footprint --net alexnet --width 2 --prec 4/4 --batch 32 --format json) <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+by = {(r['phase'], r['what'].split(' ')[0]): r['bytes'] for r in rows}
+assert by[('inference', 'total')] == by[('inference', 'weights')] + by[('inference', 'activations')]
+assert by[('training', 'total')] == by[('training', 'weights')] + by[('training', 'activations')] + by[('training', 'gradient')]
+PY
+
+# a failing stdout is a runtime failure (exit 1), not a silent success
+if [ -w /dev/full ]; then
+  check "stdout full" bash -c "'$bin' zoo >/dev/full 2>/dev/null; [ \$? = 1 ]"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
