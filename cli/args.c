@@ -6,8 +6,8 @@
 
 #include "cli.h"
 
-void cli_usage(FILE *f, const char *cmd, const char *usage,
-               const cli_opt *opts, int nopts) {
+void cli_usage(FILE *f, const char *cmd, const char *usage, const cli_opt *opts,
+               int nopts) {
   fprintf(f, "usage: wrpnsim %s %s\n\noptions:\n", cmd, usage);
   for (int i = 0; i < nopts; i++) {
     char left[64];
@@ -41,8 +41,9 @@ int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
       if (strlen(opts[j].name) == len && strncmp(opts[j].name, a + 2, len) == 0)
         o = &opts[j];
     if (!o) {
-      fprintf(stderr, "wrpnsim %s: unknown option '%.*s' (see 'wrpnsim %s "
-                      "--help')\n",
+      fprintf(stderr,
+              "wrpnsim %s: unknown option '%.*s' (see 'wrpnsim %s "
+              "--help')\n",
               cmd, (int)len + 2, a, cmd);
       return EXIT_INPUT;
     }
@@ -58,8 +59,7 @@ int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
         return EXIT_INPUT;
       }
     } else if (eq) {
-      fprintf(stderr, "wrpnsim %s: option --%s takes no value\n", cmd,
-              o->name);
+      fprintf(stderr, "wrpnsim %s: option --%s takes no value\n", cmd, o->name);
       return EXIT_INPUT;
     }
     if (o->n && !o->repeat) {
@@ -85,7 +85,9 @@ void cli_opts_free(cli_opt *opts, int nopts) {
   }
 }
 
-const char *cli_val(const cli_opt *o) { return o->n ? o->vals[o->n - 1] : NULL; }
+const char *cli_val(const cli_opt *o) {
+  return o->n ? o->vals[o->n - 1] : NULL;
+}
 
 int cli_fail(const wr_err *e) {
   fprintf(stderr, "wrpnsim: %s\n", e->msg[0] ? e->msg : "failed");

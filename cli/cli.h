@@ -15,7 +15,7 @@ typedef struct cli_opt {
   const char *name;    /* without the leading "--" */
   const char *metavar; /* NULL for a flag */
   const char *help;
-  int repeat;          /* may be given more than once */
+  int repeat; /* may be given more than once */
   /* filled by cli_parse */
   const char **vals;
   int n;
@@ -26,8 +26,8 @@ typedef struct cli_opt {
  * stdout), EXIT_INPUT after printing an error to stderr. */
 int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
               cli_opt *opts, int nopts);
-void cli_usage(FILE *f, const char *cmd, const char *usage,
-               const cli_opt *opts, int nopts);
+void cli_usage(FILE *f, const char *cmd, const char *usage, const cli_opt *opts,
+               int nopts);
 void cli_opts_free(cli_opt *opts, int nopts);
 /* Last value of an option, or NULL. */
 const char *cli_val(const cli_opt *o);
@@ -37,8 +37,7 @@ int cli_fail(const wr_err *e);
 
 /* Parses a decimal number option strictly; prints an error and returns
  * EXIT_INPUT on failure. */
-int cli_real(const char *opt, const char *s, double lo, double hi,
-             double *out);
+int cli_real(const char *opt, const char *s, double lo, double hi, double *out);
 int cli_u64(const char *opt, const char *s, unsigned long long lo,
             unsigned long long hi, unsigned long long *out);
 
@@ -51,8 +50,8 @@ int cli_format_parse(const char *s, cli_format *out);
 typedef struct cli_table {
   int ncols;
   const char **head;
-  int *numeric;   /* per column: emit unquoted in JSON, right-align */
-  char **cells;   /* nrows x ncols */
+  int *numeric; /* per column: emit unquoted in JSON, right-align */
+  char **cells; /* nrows x ncols */
   int nrows, cap;
 } cli_table;
 

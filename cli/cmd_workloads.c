@@ -5,19 +5,18 @@
 
 #include "cli.h"
 
-#define NET_OPTS                                                             \
-  {"net", "NAME|FILE", "zoo network or workload YAML file (required)", 0,    \
-   NULL, 0},                                                                 \
-      {"width", "K", "width multiplier, any real > 0 (default 1)", 0, NULL,  \
-       0},                                                                   \
-      {"prec", "A/W", "default precision (default: the workload's)", 0,      \
-       NULL, 0},                                                             \
-      {"fp32", "LIST", "layers kept FP32: none, or first,last,PATTERN...",   \
-       0, NULL, 0},                                                          \
-      {"layer-prec", "PAT=A/W", "per-layer precision override (repeatable)", \
-       1, NULL, 0},                                                          \
-  {                                                                          \
-    "format", "FMT", "table, csv or json (default table)", 0, NULL, 0        \
+#define NET_OPTS                                                                \
+  {"net", "NAME|FILE", "zoo network or workload YAML file (required)",          \
+   0,     NULL,        0},                                                      \
+      {"width", "K", "width multiplier, any real > 0 (default 1)", 0, NULL, 0}, \
+      {"prec", "A/W", "default precision (default: the workload's)",            \
+       0,      NULL,  0},                                                       \
+      {"fp32", "LIST", "layers kept FP32: none, or first,last,PATTERN...",      \
+       0,      NULL,   0},                                                      \
+      {"layer-prec", "PAT=A/W", "per-layer precision override (repeatable)", 1, \
+       NULL,         0},                                                        \
+  {                                                                             \
+    "format", "FMT", "table, csv or json (default table)", 0, NULL, 0           \
   }
 enum { O_NET, O_WIDTH, O_PREC, O_FP32, O_LAYER_PREC, O_FORMAT, N_NET_OPTS };
 
@@ -106,8 +105,8 @@ static const char *fmt_shape(wr_shape s, char *buf, size_t n) {
 /* ---- zoo ---------------------------------------------------------------- */
 
 int cmd_zoo(int argc, char **argv) {
-  cli_opt o[] = {{"format", "FMT", "table, csv or json (default table)", 0,
-                  NULL, 0}};
+  cli_opt o[] = {
+      {"format", "FMT", "table, csv or json (default table)", 0, NULL, 0}};
   cli_format fmt;
   int rc = cli_parse("zoo", "[--format table|csv|json]", argc, argv, o, 1);
   if (rc == 1)
@@ -132,11 +131,11 @@ int cmd_zoo(int argc, char **argv) {
     }
     wr_net_totals s = wr_net_sum(n);
     char sh[64];
-    cli_table_row(&t, "%s\t%s\t%" PRId64 "\t%" PRIu64 "\t%" PRIu64
-                      "\t%.3f\t%.4f\t%s",
-                  n->name, fmt_shape(n->input, sh, sizeof sh), s.n_compute,
-                  s.params, s.macs, (double)s.params / 1e6,
-                  (double)s.macs / 1e9, n->source ? n->source : "");
+    cli_table_row(
+        &t, "%s\t%s\t%" PRId64 "\t%" PRIu64 "\t%" PRIu64 "\t%.3f\t%.4f\t%s",
+        n->name, fmt_shape(n->input, sh, sizeof sh), s.n_compute, s.params,
+        s.macs, (double)s.params / 1e6, (double)s.macs / 1e9,
+        n->source ? n->source : "");
     wr_net_free(n);
   }
   cli_table_print(&t, fmt, stdout);
@@ -148,8 +147,8 @@ int cmd_zoo(int argc, char **argv) {
 
 static void layer_geometry(const wr_layer *l, char *buf, size_t n) {
   buf[0] = '\0';
-  if (l->kind == WR_CONV || ((l->kind == WR_MAXPOOL || l->kind == WR_AVGPOOL) &&
-                             !l->global)) {
+  if (l->kind == WR_CONV ||
+      ((l->kind == WR_MAXPOOL || l->kind == WR_AVGPOOL) && !l->global)) {
     int len = snprintf(buf, n, "%dx%d/%d", l->kh, l->kw, l->sh);
     if (l->sw != l->sh)
       len += snprintf(buf + len, n - (size_t)len, ",%d", l->sw);
@@ -178,8 +177,8 @@ int cmd_net(int argc, char **argv) {
   cli_opts_free(o, N_NET_OPTS);
   if (!net)
     return rc < 0 ? EXIT_OK : rc;
-  static const char *const cols[] = {"#index", "name",  "kind",   "inputs",
-                                     "in",     "out",   "window", "prec",
+  static const char *const cols[] = {"#index",  "name", "kind",   "inputs",
+                                     "in",      "out",  "window", "prec",
                                      "#params", "#macs"};
   cli_table t;
   if (cli_table_init(&t, 10, cols)) {
@@ -193,8 +192,8 @@ int cmd_net(int argc, char **argv) {
     for (int j = 0; j < l->n_inputs && used < sizeof ins - 1; j++) {
       const char *src =
           l->inputs[j] < 0 ? "input" : net->layers[l->inputs[j]].name;
-      int w = snprintf(ins + used, sizeof ins - used, "%s%s", j ? " " : "",
-                       src);
+      int w =
+          snprintf(ins + used, sizeof ins - used, "%s%s", j ? " " : "", src);
       used += w > 0 ? (size_t)w : 0;
     }
     layer_geometry(l, g, sizeof g);
@@ -202,9 +201,8 @@ int cmd_net(int argc, char **argv) {
       wr_prec_str(l->prec, p, sizeof p);
     cli_table_row(&t, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%" PRId64 "\t%" PRIu64,
                   i, l->name, wr_kind_name(l->kind), ins,
-                  fmt_shape(l->in, a, sizeof a),
-                  fmt_shape(l->out, b, sizeof b), g, p,
-                  l->weights + l->extra_params, l->macs);
+                  fmt_shape(l->in, a, sizeof a), fmt_shape(l->out, b, sizeof b),
+                  g, p, l->weights + l->extra_params, l->macs);
   }
   cli_table_print(&t, fmt, stdout);
   cli_table_free(&t);
@@ -212,8 +210,7 @@ int cmd_net(int argc, char **argv) {
     wr_net_totals s = wr_net_sum(net);
     printf("\n%s at width %g: %d layers (%" PRId64 " conv/fc), %" PRIu64
            " parameters, %" PRIu64 " MACs per image\n",
-           net->name, net->width, net->n_layers, s.n_compute, s.params,
-           s.macs);
+           net->name, net->width, net->n_layers, s.n_compute, s.params, s.macs);
   }
   wr_net_free(net);
   return EXIT_OK;
@@ -230,8 +227,9 @@ static int parse_bits_list(const char *s, int *bits, int *n) {
     long v = strtol(p, &end, 10);
     if (end == p || !((v >= 1 && v <= 16) || v == 32) || *n == 16 ||
         (*end && *end != ',')) {
-      fprintf(stderr, "wrpnsim: --bits: '%s' is not a comma-separated list "
-                      "of bit counts (1..16 or 32)\n",
+      fprintf(stderr,
+              "wrpnsim: --bits: '%s' is not a comma-separated list "
+              "of bit counts (1..16 or 32)\n",
               s);
       return EXIT_INPUT;
     }
@@ -247,20 +245,21 @@ static int parse_bits_list(const char *s, int *bits, int *n) {
 
 int cmd_cost(int argc, char **argv) {
   cli_opt o[] = {NET_OPTS,
-                 {"bits", "LIST",
-                  "bit counts of the grid (default 32,8,4,2,1)", 0, NULL, 0}};
+                 {"bits", "LIST", "bit counts of the grid (default 32,8,4,2,1)",
+                  0, NULL, 0}};
   const int n_opts = N_NET_OPTS + 1;
   cli_format fmt;
   int bits[16], nb = 0;
-  int rc = parse_common("cost", "--net NAME|FILE [--width K] [--bits LIST] "
-                                "[--format FMT]",
+  int rc = parse_common("cost",
+                        "--net NAME|FILE [--width K] [--bits LIST] "
+                        "[--format FMT]",
                         argc, argv, o, n_opts, &fmt);
   if (!rc && cli_val(&o[N_NET_OPTS]))
     rc = parse_bits_list(cli_val(&o[N_NET_OPTS]), bits, &nb);
   if (!rc && nb == 0)
     rc = parse_bits_list("32,8,4,2,1", bits, &nb);
-  if (!rc && (cli_val(&o[O_PREC]) || cli_val(&o[O_FP32]) ||
-              o[O_LAYER_PREC].n)) {
+  if (!rc &&
+      (cli_val(&o[O_PREC]) || cli_val(&o[O_FP32]) || o[O_LAYER_PREC].n)) {
     fprintf(stderr, "wrpnsim cost: the paper's cost model counts every layer "
                     "at the grid's precision; --prec, --fp32 and --layer-prec "
                     "do not apply\n");
@@ -303,8 +302,8 @@ int cmd_cost(int argc, char **argv) {
     return EXIT_OK;
   }
   static const char *const cols[] = {
-      "net",  "#width",      "#act_bits",   "#weight_bits",
-      "#fmas", "#fmas_1x",   "#fma_growth", "#relative_cost"};
+      "net",   "#width",   "#act_bits",   "#weight_bits",
+      "#fmas", "#fmas_1x", "#fma_growth", "#relative_cost"};
   cli_table t;
   if (cli_table_init(&t, 8, cols)) {
     wr_net_free(net);
@@ -314,8 +313,8 @@ int cmd_cost(int argc, char **argv) {
     for (int j = 0; j < nb; j++) {
       wr_prec p = {bits[j], bits[i]};
       cli_table_row(&t, "%s\t%g\t%d\t%d\t%" PRIu64 "\t%" PRIu64 "\t%.4f\t%.4f",
-                    net->name, net->width, p.a_bits, p.w_bits, fmas,
-                    base_fmas, growth, wr_net_cost(net, &p, base_fmas));
+                    net->name, net->width, p.a_bits, p.w_bits, fmas, base_fmas,
+                    growth, wr_net_cost(net, &p, base_fmas));
     }
   cli_table_print(&t, fmt, stdout);
   cli_table_free(&t);
@@ -381,9 +380,10 @@ int cmd_footprint(int argc, char **argv) {
     wr_net_totals s = wr_net_sum(net);
     int fp32 = 0;
     for (int i = 0; i < net->n_layers; i++)
-      fp32 += (net->layers[i].kind == WR_CONV || net->layers[i].kind == WR_FC) &&
-              net->layers[i].prec.a_bits == WR_FP32_BITS &&
-              net->layers[i].prec.w_bits == WR_FP32_BITS;
+      fp32 +=
+          (net->layers[i].kind == WR_CONV || net->layers[i].kind == WR_FC) &&
+          net->layers[i].prec.a_bits == WR_FP32_BITS &&
+          net->layers[i].prec.w_bits == WR_FP32_BITS;
     printf("%s, width %g, batch %llu, %s; %d of %" PRId64 " conv/fc layers "
            "at FP32 (weights at their bits, biases and BN at 32)\n\n",
            net->name, net->width, batch, prec_text, fp32, s.n_compute);

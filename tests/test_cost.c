@@ -6,7 +6,7 @@ static void packing(void **state) {
   (void)state;
   int ovf = 0;
   assert_int_equal(wr_packed_bytes(10, 4, &ovf), 5);
-  assert_int_equal(wr_packed_bytes(3, 3, &ovf), 2);   /* 9 bits */
+  assert_int_equal(wr_packed_bytes(3, 3, &ovf), 2); /* 9 bits */
   assert_int_equal(wr_packed_bytes(1, 1, &ovf), 1);
   assert_int_equal(wr_packed_bytes(0, 8, &ovf), 0);
   assert_int_equal(wr_packed_bytes(7, 32, &ovf), 28);

@@ -77,7 +77,7 @@ static void widening(void **state) {
   wr_err e;
   assert_int_equal(wr_net_widen(n, 2.0, &e), WR_OK);
   assert_int_equal(layer(n, "c1")->out.c, 6);
-  assert_int_equal(layer(n, "c1")->in.c, 1); /* the network input stays */
+  assert_int_equal(layer(n, "c1")->in.c, 1);  /* the network input stays */
   assert_int_equal(layer(n, "dw")->out.c, 6); /* depthwise follows */
   assert_int_equal(layer(n, "fc1")->out.c, 128);
   assert_int_equal(layer(n, "fc2")->out.c, 10); /* classifier keeps */
@@ -138,8 +138,8 @@ static void policies(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(pooling_sizes),   cmocka_unit_test(conv_sizes_and_counts),
-      cmocka_unit_test(widening),        cmocka_unit_test(widening_grouped),
+      cmocka_unit_test(pooling_sizes), cmocka_unit_test(conv_sizes_and_counts),
+      cmocka_unit_test(widening),      cmocka_unit_test(widening_grouped),
       cmocka_unit_test(policies),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

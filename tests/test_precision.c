@@ -14,8 +14,8 @@ static void parses_valid_pairs(void **state) {
   static const struct {
     const char *text;
     int a, w;
-  } ok[] = {{"4/2", 4, 2},  {"32/32", 32, 32}, {"1/1", 1, 1},
-            {"16/16", 16, 16}, {"8/32", 8, 32}, {"2/4", 2, 4}};
+  } ok[] = {{"4/2", 4, 2},     {"32/32", 32, 32}, {"1/1", 1, 1},
+            {"16/16", 16, 16}, {"8/32", 8, 32},   {"2/4", 2, 4}};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     wr_prec p = {0, 0};
     wr_err e;
@@ -27,7 +27,7 @@ static void parses_valid_pairs(void **state) {
 
 static void rejects_bad_pairs(void **state) {
   (void)state;
-  static const char *const bad[] = {"0/4", "17/4", "4",   "4/",   "/4",
+  static const char *const bad[] = {"0/4", "17/4", "4",    "4/",    "/4",
                                     "a/b", "4/2x", "-1/2", "033/4", "4/64",
                                     "",    "4//2", " 4/2", "31/31"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

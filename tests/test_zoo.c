@@ -29,9 +29,12 @@ static void published_sizes(void **state) {
     const char *name;
     double params_m, gmacs;
   } ref[] = {
-      {"alexnet-torchvision", 61.1, 0.71}, {"vgg16", 138.4, 15.5},
-      {"resnet18", 11.7, 1.82},            {"resnet34", 21.8, 3.67},
-      {"resnet50", 25.6, 4.1},             {"mobilenet-v1", 4.2, 0.57},
+      {"alexnet-torchvision", 61.1, 0.71},
+      {"vgg16", 138.4, 15.5},
+      {"resnet18", 11.7, 1.82},
+      {"resnet34", 21.8, 3.67},
+      {"resnet50", 25.6, 4.1},
+      {"mobilenet-v1", 4.2, 0.57},
   };
   for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
     wr_net *n = open_net(ref[i].name, 1.0);

@@ -81,12 +81,13 @@ int wr_net_footprint(const wr_net *n, uint64_t batch, wr_footprint *out,
   uint64_t max_ifm = 0, max_ofm = 0, max_grad = 0, all_ifm = 0, last_ofm = 0;
   for (int i = 0; i < n->n_layers; i++) {
     const wr_layer *l = &n->layers[i];
-    f.weight_bytes = add(&a, f.weight_bytes, mul(&a, (uint64_t)l->extra_params, 4));
+    f.weight_bytes =
+        add(&a, f.weight_bytes, mul(&a, (uint64_t)l->extra_params, 4));
     if (!is_compute(l))
       continue;
-    f.weight_bytes = add(&a, f.weight_bytes,
-                         wr_packed_bytes((uint64_t)l->weights, l->prec.w_bits,
-                                         &a.overflow));
+    f.weight_bytes =
+        add(&a, f.weight_bytes,
+            wr_packed_bytes((uint64_t)l->weights, l->prec.w_bits, &a.overflow));
     uint64_t in_n = mul(&a, (uint64_t)wr_shape_elems(l->in), batch);
     uint64_t out_n = mul(&a, (uint64_t)wr_shape_elems(l->out), batch);
     uint64_t ifm = wr_packed_bytes(in_n, l->prec.a_bits, &a.overflow);

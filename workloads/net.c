@@ -13,9 +13,8 @@
 #include "net_internal.h"
 
 const char *wr_kind_name(wr_kind k) {
-  static const char *const names[] = {"conv", "fc",  "maxpool", "avgpool",
-                                      "bn",   "act", "add",     "concat",
-                                      "softmax"};
+  static const char *const names[] = {"conv", "fc",  "maxpool", "avgpool", "bn",
+                                      "act",  "add", "concat",  "softmax"};
   return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -61,8 +60,8 @@ static int mul_ok(uint64_t a, uint64_t b, uint64_t *out) {
 
 /* Output size of a sliding window along one axis (PyTorch's rule, with
  * ceil_mode as in torch.nn.MaxPool2d). */
-static int64_t window_out(int64_t in, int pad0, int pad1, int k, int d,
-                          int s, int ceil_mode) {
+static int64_t window_out(int64_t in, int pad0, int pad1, int k, int d, int s,
+                          int ceil_mode) {
   int64_t span = in + pad0 + pad1 - (int64_t)d * (k - 1) - 1;
   if (span < 0)
     return 0;
@@ -97,16 +96,16 @@ static int infer_window(const wr_net *n, wr_layer *l, wr_err *e) {
     snprintf(msg, sizeof msg,
              "a %dx%d window (dilation %dx%d) does not fit the %lldx%lld "
              "input padded by %d,%d,%d,%d",
-             l->kh, l->kw, l->dh, l->dw, (long long)l->in.h,
-             (long long)l->in.w, l->pad_t, l->pad_b, l->pad_l, l->pad_r);
+             l->kh, l->kw, l->dh, l->dw, (long long)l->in.h, (long long)l->in.w,
+             l->pad_t, l->pad_b, l->pad_l, l->pad_r);
     return layer_err(n, l, e, msg);
   }
   return WR_OK;
 }
 
 /* Output channels of a conv/fc at width k. */
-static int wide_channels(const wr_net *n, wr_layer *l, double k,
-                         int64_t *out, wr_err *e) {
+static int wide_channels(const wr_net *n, wr_layer *l, double k, int64_t *out,
+                         wr_err *e) {
   char msg[256];
   if (l->classifier) {
     *out = l->out_base;
@@ -137,7 +136,7 @@ static int infer_layer(const wr_net *n, wr_layer *l, double k, wr_err *e) {
   l->weights = 0;
   l->extra_params = 0;
   uint64_t w, m;
-  int64_t cout;
+  int64_t cout = 0;
   switch (l->kind) {
   case WR_CONV:
     if (l->depthwise) {
@@ -158,8 +157,7 @@ static int infer_layer(const wr_net *n, wr_layer *l, double k, wr_err *e) {
     l->out.c = cout;
     if (!mul_ok((uint64_t)cout * (uint64_t)(in0.c / l->groups),
                 (uint64_t)l->kh * (uint64_t)l->kw, &w) ||
-        !mul_ok(w, (uint64_t)(l->out.h * l->out.w), &m) ||
-        w > INT64_MAX)
+        !mul_ok(w, (uint64_t)(l->out.h * l->out.w), &m) || w > INT64_MAX)
       return layer_err(n, l, e, "weight or MAC count overflows 64 bits");
     l->weights = (int64_t)w;
     l->macs = m;
@@ -193,9 +191,8 @@ static int infer_layer(const wr_net *n, wr_layer *l, double k, wr_err *e) {
   case WR_ADD:
   case WR_CONCAT:
     for (int j = 1; j < l->n_inputs; j++) {
-      wr_shape s = l->inputs[j] == WR_NET_INPUT
-                       ? n->input
-                       : n->layers[l->inputs[j]].out;
+      wr_shape s =
+          l->inputs[j] == WR_NET_INPUT ? n->input : n->layers[l->inputs[j]].out;
       int same_map = s.h == in0.h && s.w == in0.w;
       if (!same_map || (l->kind == WR_ADD && s.c != in0.c)) {
         snprintf(msg, sizeof msg,
@@ -275,8 +272,7 @@ wr_net_totals wr_net_sum(const wr_net *n) {
     if (__builtin_add_overflow(t.macs, l->macs, &t.macs))
       t.macs = UINT64_MAX;
     if (__builtin_add_overflow(t.params,
-                               (uint64_t)l->weights +
-                                   (uint64_t)l->extra_params,
+                               (uint64_t)l->weights + (uint64_t)l->extra_params,
                                &t.params))
       t.params = UINT64_MAX;
     t.n_compute += is_compute(l);

@@ -24,19 +24,19 @@ typedef struct entry {
 } entry;
 
 typedef struct scope {
-  const char *prefix;  /* "" at top level */
-  const char *sep;     /* joins prefix and local names: "." or the
-                          block layer's 'sep' */
-  int in_index;        /* $in */
-  int last;            /* the layer the next one reads by default */
-  int top;             /* top level: $in is not defined, full names resolve */
-  int block_limit;     /* blocks usable here: index < block_limit */
+  const char *prefix; /* "" at top level */
+  const char *sep;    /* joins prefix and local names: "." or the
+                         block layer's 'sep' */
+  int in_index;       /* $in */
+  int last;           /* the layer the next one reads by default */
+  int top;            /* top level: $in is not defined, full names resolve */
+  int block_limit;    /* blocks usable here: index < block_limit */
   const char **env_names;
   yaml_node_t **env_vals;
   int n_env;
   entry *entries;
   int n_entries, cap_entries;
-  int counter;         /* for automatic names */
+  int counter; /* for automatic names */
 } scope;
 
 typedef struct block_def {
@@ -55,10 +55,9 @@ typedef struct loader {
   int depth;
 } loader;
 
-static const char *const kind_keys[] = {"conv",   "fc",     "maxpool",
-                                        "avgpool", "bn",     "act",
-                                        "add",    "concat", "softmax",
-                                        "block",  "repeat", NULL};
+static const char *const kind_keys[] = {
+    "conv", "fc",     "maxpool", "avgpool", "bn",     "act",
+    "add",  "concat", "softmax", "block",   "repeat", NULL};
 
 /* Resolves "$param" through the scope's environment; other nodes are
  * returned as they are.  NULL with the error set for an unknown name. */
@@ -173,8 +172,7 @@ static wr_layer *new_layer(loader *L, yaml_node_t *site) {
   return l;
 }
 
-static char *join_name(const char *prefix, const char *sep,
-                       const char *local) {
+static char *join_name(const char *prefix, const char *sep, const char *local) {
   size_t a = strlen(prefix), b = strlen(local), c = a ? strlen(sep) : 0;
   char *s = malloc(a + b + c + 1);
   if (!s)
@@ -188,7 +186,7 @@ static char *join_name(const char *prefix, const char *sep,
 /* Reads an int or a pair [a, b] into a and b. */
 static int read_pair(loader *L, scope *sc, yaml_node_t *n, const char *what,
                      int64_t lo, int64_t hi, int *a, int *b) {
-  int64_t v0, v1;
+  int64_t v0 = 0, v1 = 0;
   if (n->type == YAML_SEQUENCE_NODE) {
     if (yseq_len(n) != 2)
       return yerr(L->d, n, L->e, "%s: expected a number or a pair [h, w]",
@@ -292,8 +290,8 @@ static int read_kind(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
   if (ymap_check(L->d, m, allowed, what, L->e))
     return WR_EINPUT;
 
-#define SUB(fieldname) (snprintf(fw, sizeof fw, "%s '%s' field '%s'", kind, \
-                                 l->name, fieldname), fw)
+#define SUB(fieldname)                                                         \
+  (snprintf(fw, sizeof fw, "%s '%s' field '%s'", kind, l->name, fieldname), fw)
   if (l->kind == WR_CONV || l->kind == WR_FC) {
     int bias = 1;
     n = FIELD("out");
@@ -331,13 +329,12 @@ static int read_kind(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
     if (fail)
       return WR_EINPUT;
     if (!n)
-      return yerr(L->d, m, L->e, "%s: missing field 'k' (kernel size)",
-                  what);
+      return yerr(L->d, m, L->e, "%s: missing field 'k' (kernel size)", what);
     if (read_pair(L, sc, n, SUB("k"), 1, MAX_KERNEL, &l->kh, &l->kw))
       return WR_EINPUT;
     n = FIELD("stride");
-    if (fail || (n && read_pair(L, sc, n, SUB("stride"), 1, MAX_KERNEL,
-                                &l->sh, &l->sw)))
+    if (fail || (n && read_pair(L, sc, n, SUB("stride"), 1, MAX_KERNEL, &l->sh,
+                                &l->sw)))
       return WR_EINPUT;
     n = FIELD("dilation");
     if (fail || (n && read_pair(L, sc, n, SUB("dilation"), 1, MAX_KERNEL,
@@ -362,8 +359,8 @@ static int read_kind(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
       return yerr(L->d, n, L->e, "%s: a global pool takes no kernel size",
                   SUB("k"));
     if (!l->global && !n)
-      return yerr(L->d, m, L->e,
-                  "%s: missing field 'k' (or global: true)", what);
+      return yerr(L->d, m, L->e, "%s: missing field 'k' (or global: true)",
+                  what);
     if (!l->global) {
       if (read_pair(L, sc, n, SUB("k"), 1, MAX_KERNEL, &l->kh, &l->kw))
         return WR_EINPUT;
@@ -482,8 +479,7 @@ static int expand_block(loader *L, scope *parent, block_def *b,
     } else if (def) {
       val = def;
     } else {
-      yerr(L->d, site, L->e, "block '%s' needs argument '%s'", b->name,
-           pname);
+      yerr(L->d, site, L->e, "block '%s' needs argument '%s'", b->name, pname);
       goto done;
     }
     sc.env_names[sc.n_env] = pname;
@@ -550,8 +546,7 @@ static int read_repeat_segment(loader *L, scope *sc, yaml_node_t *seg,
 }
 
 static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
-  static const char *const base_keys[] = {"name", "input", "args", "sep",
-                                          NULL};
+  static const char *const base_keys[] = {"name", "input", "args", "sep", NULL};
   if (item->type != YAML_MAPPING_NODE)
     return yerr(L->d, item, L->e, "a layer must be a mapping, got %s",
                 ytype(item));
@@ -598,11 +593,11 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
     if (!is_block)
       return yerr(L->d, sep_node, L->e, "'sep' belongs to a 'block' layer");
     sep = yscalar(sep_node);
-    if (!sep || (strcmp(sep, ".") && strcmp(sep, "_") && strcmp(sep, "-")))
+    if (!sep || (strcmp(sep, ".") != 0 && strcmp(sep, "_") != 0 &&
+                 strcmp(sep, "-") != 0))
       return yerr(L->d, sep_node, L->e,
-                  "sep: expected '.', '_' or '-', got %s%s%s",
-                  sep ? "'" : "", sep ? sep : ytype(sep_node),
-                  sep ? "'" : "");
+                  "sep: expected '.', '_' or '-', got %s%s%s", sep ? "'" : "",
+                  sep ? sep : ytype(sep_node), sep ? "'" : "");
   }
 
   /* the name: given, or kind + position */
@@ -629,8 +624,8 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
   if (!full)
     return wr_err_set(L->e, WR_ENOMEM, "out of memory");
   if (wr_net_find(L->net, full) >= 0) {
-    int rc = yerr(L->d, nn ? nn : item, L->e, "duplicate layer name '%s'",
-                  full);
+    int rc =
+        yerr(L->d, nn ? nn : item, L->e, "duplicate layer name '%s'", full);
     free(full);
     return rc;
   }
@@ -648,8 +643,7 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
     int last = in_index, instance = 0, rc = WR_OK;
     if (is_block) {
       block_def *b = find_block(L, sc, resolve(L, sc, kind_node));
-      last = b ? expand_block(L, sc, b, args, full, sep, in_index, item)
-               : -2;
+      last = b ? expand_block(L, sc, b, args, full, sep, in_index, item) : -2;
       rc = last < -1 ? WR_EINPUT : WR_OK;
     } else if (kind_node->type == YAML_SEQUENCE_NODE) {
       if (yseq_len(kind_node) == 0)
@@ -677,9 +671,9 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
     return L->e->status;
   }
   l->name = full;
-  static const wr_kind kinds[] = {WR_CONV, WR_FC,     WR_MAXPOOL,
-                                  WR_AVGPOOL, WR_BN,  WR_ACT,
-                                  WR_ADD,  WR_CONCAT, WR_SOFTMAX};
+  static const wr_kind kinds[] = {WR_CONV,    WR_FC,     WR_MAXPOOL,
+                                  WR_AVGPOOL, WR_BN,     WR_ACT,
+                                  WR_ADD,     WR_CONCAT, WR_SOFTMAX};
   for (int i = 0; i < 9; i++)
     if (strcmp(kind_keys[i], kind) == 0)
       l->kind = kinds[i];
@@ -720,8 +714,8 @@ static int load_blocks(loader *L, yaml_node_t *blocks) {
   static const char *const keys[] = {"params", "layers", NULL};
   if (ymap_check(L->d, blocks, NULL, "blocks", L->e))
     return WR_EINPUT;
-  int n = (int)(blocks->data.mapping.pairs.top -
-                blocks->data.mapping.pairs.start);
+  int n =
+      (int)(blocks->data.mapping.pairs.top - blocks->data.mapping.pairs.start);
   L->blocks = calloc((size_t)n + 1, sizeof *L->blocks);
   if (!L->blocks)
     return wr_err_set(L->e, WR_ENOMEM, "out of memory");
@@ -834,8 +828,8 @@ static int load_precision(loader *L, yaml_node_t *pn) {
       } else if (strcmp(s, "last") == 0) {
         p->fp32_last = 1;
       } else {
-        char **np = realloc(p->fp32_patterns,
-                            (p->n_fp32_patterns + 1) * sizeof *np);
+        char **np =
+            realloc(p->fp32_patterns, (p->n_fp32_patterns + 1) * sizeof *np);
         if (!np)
           return wr_err_set(L->e, WR_ENOMEM, "out of memory");
         p->fp32_patterns = np;
@@ -852,7 +846,7 @@ static int load_precision(loader *L, yaml_node_t *pn) {
       return WR_EINPUT;
     for (yaml_node_pair_t *q = n->data.mapping.pairs.start;
          q < n->data.mapping.pairs.top; q++) {
-      wr_prec pr;
+      wr_prec pr = {0, 0};
       const char *pat = yscalar(ydoc_node(L->d, q->key));
       if (read_prec_node(L, ydoc_node(L->d, q->value), "precision layers",
                          &pr) ||
@@ -864,8 +858,8 @@ static int load_precision(loader *L, yaml_node_t *pn) {
 }
 
 static int load_net(loader *L) {
-  static const char *const keys[] = {"name",   "source",    "input",
-                                     "defaults", "blocks", "layers",
+  static const char *const keys[] = {"name",      "source", "input",
+                                     "defaults",  "blocks", "layers",
                                      "precision", NULL};
   ydoc *d = L->d;
   wr_net *net = L->net;
@@ -894,8 +888,8 @@ static int load_net(loader *L) {
     return WR_EINPUT;
   n = ymap_get(d, root, "defaults");
   if (n) {
-    static const char *const dk[] = {"conv", "fc", "maxpool", "avgpool",
-                                     "bn", NULL};
+    static const char *const dk[] = {"conv",    "fc", "maxpool",
+                                     "avgpool", "bn", NULL};
     if (ymap_check(d, n, dk, "defaults", L->e))
       return WR_EINPUT;
     for (int i = 0; dk[i]; i++) {
@@ -931,12 +925,11 @@ static int load_net(loader *L) {
      the first layer that reads them; a default nobody reads is still
      checked here so a typo does not pass silently */
   if (L->defaults) {
-    static const char *const conv_f[] = {"out",      "k",      "stride",
-                                         "pad",      "dilation", "groups",
-                                         "bias",     NULL};
+    static const char *const conv_f[] = {"out",      "k",      "stride", "pad",
+                                         "dilation", "groups", "bias",   NULL};
     static const char *const fc_f[] = {"out", "bias", NULL};
-    static const char *const pool_f[] = {"k", "stride", "pad", "ceil",
-                                         "global", NULL};
+    static const char *const pool_f[] = {"k",    "stride", "pad",
+                                         "ceil", "global", NULL};
     static const char *const bn_f[] = {"eps", NULL};
     const char *const *lists[] = {conv_f, fc_f, pool_f, pool_f, bn_f};
     static const char *const kinds[] = {"conv", "fc", "maxpool", "avgpool",

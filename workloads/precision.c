@@ -22,8 +22,7 @@ static int parse_bits(const char *s, const char *end, int *out) {
   return 1;
 }
 
-int wr_prec_parse(const char *text, const char *what, wr_prec *out,
-                  wr_err *e) {
+int wr_prec_parse(const char *text, const char *what, wr_prec *out, wr_err *e) {
   const char *slash = text ? strchr(text, '/') : NULL;
   wr_prec p;
   if (!slash || !parse_bits(text, slash, &p.a_bits) ||
@@ -52,8 +51,7 @@ void wr_policy_clear(wr_policy *p) {
 }
 
 static int add_pattern(wr_policy *p, const char *pat, size_t len) {
-  char **np =
-      realloc(p->fp32_patterns, (p->n_fp32_patterns + 1) * sizeof *np);
+  char **np = realloc(p->fp32_patterns, (p->n_fp32_patterns + 1) * sizeof *np);
   if (!np)
     return WR_ENOMEM;
   p->fp32_patterns = np;
@@ -88,8 +86,7 @@ int wr_policy_copy(wr_policy *dst, const wr_policy *src, wr_err *e) {
       return wr_err_set(e, WR_ENOMEM, "out of memory");
     }
   for (size_t i = 0; i < src->n_rules; i++)
-    if (wr_policy_add_rule(dst, src->rules[i].pattern, src->rules[i].prec,
-                           e)) {
+    if (wr_policy_add_rule(dst, src->rules[i].pattern, src->rules[i].prec, e)) {
       wr_policy_clear(dst);
       return WR_ENOMEM;
     }

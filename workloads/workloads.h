@@ -126,11 +126,11 @@ int64_t wr_shape_elems(wr_shape s);
 #define WR_NET_INPUT (-1)
 
 typedef struct wr_layer {
-  char *name;    /* full name, PyTorch state_dict style: "layer1.0.conv1" */
+  char *name; /* full name, PyTorch state_dict style: "layer1.0.conv1" */
   wr_kind kind;
   int line, col; /* where the layer is written (1-based) */
 
-  int *inputs;   /* producer indices (earlier layers) or WR_NET_INPUT */
+  int *inputs; /* producer indices (earlier layers) or WR_NET_INPUT */
   int n_inputs;
 
   /* conv and fc: channels as written (conv depthwise: 0) */
@@ -138,8 +138,8 @@ typedef struct wr_layer {
   /* conv and pooling geometry */
   int kh, kw, sh, sw, dh, dw;
   int pad_t, pad_b, pad_l, pad_r;
-  int pad_same;  /* TensorFlow SAME: pads derived from the input size */
-  int groups;    /* conv: 1 = dense; depthwise sets it from the input */
+  int pad_same; /* TensorFlow SAME: pads derived from the input size */
+  int groups;   /* conv: 1 = dense; depthwise sets it from the input */
   int depthwise;
   int bias;      /* conv and fc */
   int ceil_mode; /* pooling */
@@ -147,12 +147,12 @@ typedef struct wr_layer {
   double eps;    /* bn */
 
   /* derived by shape inference (wr_net_widen) */
-  wr_shape in;   /* shape of the first input */
+  wr_shape in; /* shape of the first input */
   wr_shape out;
-  int64_t weights; /* weight values (conv/fc kernels) */
+  int64_t weights;      /* weight values (conv/fc kernels) */
   int64_t extra_params; /* bias values, BN gamma and beta */
-  uint64_t macs; /* multiply-accumulates per image (conv, fc) */
-  int classifier; /* the last conv or fc layer: keeps its channel count */
+  uint64_t macs;        /* multiply-accumulates per image (conv, fc) */
+  int classifier;       /* the last conv or fc layer: keeps its channel count */
 
   /* set by wr_net_apply_policy (conv and fc only) */
   wr_prec prec;
@@ -166,8 +166,8 @@ typedef struct wr_net {
   double *mean, *std; /* per input channel, or NULL */
   wr_layer *layers;
   int n_layers;
-  double width;       /* the width multiplier currently applied */
-  wr_policy policy;   /* the file's precision policy (or the default) */
+  double width;     /* the width multiplier currently applied */
+  wr_policy policy; /* the file's precision policy (or the default) */
 } wr_net;
 
 /* Parses a workload from `text` (`len` bytes); `file` names it in error
@@ -204,9 +204,9 @@ int wr_net_find(const wr_net *n, const char *name);
 
 /* Network totals per image. */
 typedef struct wr_net_totals {
-  uint64_t macs;      /* conv + fc multiply-accumulates */
-  uint64_t params;    /* weights + biases + BN gamma/beta */
-  int64_t n_compute;  /* conv + fc layers */
+  uint64_t macs;     /* conv + fc multiply-accumulates */
+  uint64_t params;   /* weights + biases + BN gamma/beta */
+  int64_t n_compute; /* conv + fc layers */
 } wr_net_totals;
 
 wr_net_totals wr_net_sum(const wr_net *n);
@@ -225,19 +225,18 @@ const char *wr_zoo_text(const char *name, size_t *len);
  * to the FMAs of the 1x FP32 network x 64.  `uniform` given: every layer
  * at that precision, as the paper counts; NULL: each layer's own
  * precision from the applied policy. */
-double wr_net_cost(const wr_net *n, const wr_prec *uniform,
-                   uint64_t base_fmas);
+double wr_net_cost(const wr_net *n, const wr_prec *uniform, uint64_t base_fmas);
 
 /* Memory footprint (paper section on memory; formulas in docs/models.md),
  * in bytes, reduced-precision values packed densely (n k-bit values take
  * ceil(n*k/8) bytes). */
 typedef struct wr_footprint {
-  uint64_t weight_bytes;        /* conv/fc weights at w_bits, biases and
-                                   BN parameters at 32 bits */
-  uint64_t infer_act_bytes;     /* max IFM + max OFM over layers, batch N */
+  uint64_t weight_bytes;    /* conv/fc weights at w_bits, biases and
+                               BN parameters at 32 bits */
+  uint64_t infer_act_bytes; /* max IFM + max OFM over layers, batch N */
   uint64_t infer_total_bytes;
-  uint64_t train_act_bytes;     /* every conv/fc input + the output */
-  uint64_t train_grad_bytes;    /* largest IFM + OFM gradient maps, FP32 */
+  uint64_t train_act_bytes;  /* every conv/fc input + the output */
+  uint64_t train_grad_bytes; /* largest IFM + OFM gradient maps, FP32 */
   uint64_t train_total_bytes;
 } wr_footprint;
 
