@@ -54,17 +54,10 @@ static uint64_t mul(acc *a, uint64_t x, uint64_t y) {
 
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-int wr_net_footprint(const wr_net *n, uint64_t batch, wr_footprint *out,
-                     wr_err *e) {
-  if (batch == 0)
-    return wr_err_set(e, WR_EINPUT, "batch must be at least 1");
-  /* bits[i]: how a layer's output is stored — at the activation bits of
-     the conv/fc layers that read it (through bn, act, pooling, add and
-     concat), or FP32 where nothing quantized reads it (the output).
-     Producers come before consumers, so one backward pass settles it. */
-  int *bits = calloc((size_t)n->n_layers + 1, sizeof *bits);
-  if (!bits)
-    return wr_err_set(e, WR_ENOMEM, "out of memory");
+void wr_net_read_bits(const wr_net *n, int *bits) {
+  /* Producers come before consumers, so one backward pass settles it. */
+  for (int j = 0; j < n->n_layers; j++)
+    bits[j] = 0;
   for (int j = n->n_layers - 1; j >= 0; j--) {
     const wr_layer *l = &n->layers[j];
     if (bits[j] == 0)
@@ -76,6 +69,17 @@ int wr_net_footprint(const wr_net *n, uint64_t batch, wr_footprint *out,
         bits[src] = give;
     }
   }
+}
+
+int wr_net_footprint(const wr_net *n, uint64_t batch, wr_footprint *out,
+                     wr_err *e) {
+  if (batch == 0)
+    return wr_err_set(e, WR_EINPUT, "batch must be at least 1");
+  /* a layer's output is stored at the bits it is read at */
+  int *bits = calloc((size_t)n->n_layers + 1, sizeof *bits);
+  if (!bits)
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
+  wr_net_read_bits(n, bits);
   acc a = {0};
   wr_footprint f = {0};
   uint64_t max_ifm = 0, max_ofm = 0, max_grad = 0, all_ifm = 0, last_ofm = 0;

@@ -211,6 +211,13 @@ typedef struct wr_net_totals {
 
 wr_net_totals wr_net_sum(const wr_net *n);
 
+/* For every layer, the bits at which its output is read: the largest
+ * activation bits of the conv/fc layers that read it, directly or through
+ * bn, act, pooling, add and concat layers; WR_FP32_BITS where no such
+ * layer reads it (the network output).  `bits` has n->n_layers entries.
+ * Uses the applied precisions.  Can't fail. */
+void wr_net_read_bits(const wr_net *n, int *bits);
+
 /* ---- zoo --------------------------------------------------------------- */
 
 /* The networks compiled into the library from workloads/zoo/. */
@@ -218,6 +225,110 @@ size_t wr_zoo_count(void);
 const char *wr_zoo_name(size_t i);
 /* The YAML text of a zoo network, or NULL if there is none by that name. */
 const char *wr_zoo_text(const char *name, size_t *len);
+
+/* ---- arrays: NumPy .npy and .npz ---------------------------------------- */
+
+/* Element types of the arrays wrpnsim reads and writes (little-endian on
+ * disk, as NumPy writes them on every common machine). */
+typedef enum wr_dtype {
+  WR_DT_F32, /* '<f4' */
+  WR_DT_F64, /* '<f8' */
+  WR_DT_I32, /* '<i4' */
+  WR_DT_I64, /* '<i8' */
+  WR_DT_U8,  /* '|u1' */
+  WR_DT_I8   /* '|i1' */
+} wr_dtype;
+
+#define WR_ARRAY_MAX_DIMS 8
+
+/* An n-dimensional array in C (row-major) order, native byte order. */
+typedef struct wr_array {
+  char *name; /* key in an .npz (without ".npy"), or NULL */
+  wr_dtype dtype;
+  int ndim;   /* 0 (a scalar) .. WR_ARRAY_MAX_DIMS */
+  int64_t shape[WR_ARRAY_MAX_DIMS];
+  int64_t count; /* product of shape */
+  void *data;
+} wr_array;
+
+/* Bytes per element of a dtype. */
+size_t wr_dtype_size(wr_dtype t);
+/* NumPy's descr string of a dtype ("<f4", ...). */
+const char *wr_dtype_descr(wr_dtype t);
+
+/* Parses one .npy image (format versions 1.0, 2.0 and 3.0) from memory;
+ * `what` names it in errors ("weights.npz:conv1.weight").  Rejects
+ * Fortran order, unsupported dtypes, big-endian data, object arrays,
+ * shapes that overflow, and data shorter or longer than the header says,
+ * with WR_EINPUT.  The caller frees with wr_array_free. */
+int wr_npy_parse(const void *buf, size_t len, const char *what,
+                 wr_array *out, wr_err *e);
+/* Reads a .npy file. */
+int wr_npy_read(const char *path, wr_array *out, wr_err *e);
+/* Writes a .npy file (format 1.0) atomically: to a temporary file in the
+ * same folder, renamed over `path` only when complete. */
+int wr_npy_write(const char *path, const wr_array *a, wr_err *e);
+
+/* The arrays of an .npz archive, in archive order. */
+typedef struct wr_npz {
+  wr_array *arrays;
+  size_t n;
+} wr_npz;
+
+/* Reads an .npz (a zip archive of .npy members, as numpy.savez and
+ * numpy.savez_compressed write it: stored or deflated members, ZIP64
+ * extra fields).  Corrupt archives (bad signatures, CRC mismatch,
+ * truncation, unsupported compression, duplicate keys) are WR_EINPUT
+ * naming the file and member.  The caller frees with wr_npz_free. */
+int wr_npz_read(const char *path, wr_npz *out, wr_err *e);
+/* The array stored under `key` (member "key.npy"), or NULL. */
+const wr_array *wr_npz_get(const wr_npz *z, const char *key);
+/* Writes arrays[0..n) as an .npz (stored members; each array's name is its
+ * key), atomically as wr_npy_write does.  numpy.load reads the result. */
+int wr_npz_write(const char *path, const wr_array *arrays, size_t n,
+                 wr_err *e);
+
+void wr_array_free(wr_array *a);
+void wr_npz_free(wr_npz *z);
+
+/* ---- datasets ---------------------------------------------------------- */
+
+/* Images (N x C x H x W, either 8-bit pixels or float values) with
+ * optional labels. */
+typedef struct wr_dataset {
+  int64_t n;
+  int64_t c, h, w;
+  uint8_t *pixels; /* n*c*h*w pixels, or NULL when `values` is used */
+  float *values;   /* n*c*h*w inputs as given (a float .npy), or NULL */
+  int32_t *labels; /* n labels, or NULL */
+  int n_classes;   /* 1 + the largest label, 0 without labels */
+} wr_dataset;
+
+/* Default folder of the Debian package dataset-fashion-mnist. */
+#define WR_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+/* Reads Fashion-MNIST from `dir` (gzip IDX files as the Debian package
+ * ships them: {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz), the test
+ * split (`train` = 0, 10,000 images) or the training split (60,000),
+ * keeping the first `limit` images (0 = all).  A missing, truncated or
+ * corrupt file, a wrong magic number, or image and label counts that
+ * disagree are WR_EINPUT naming the file. */
+int wr_dataset_fashion_mnist(const char *dir, int train, int64_t limit,
+                             wr_dataset *out, wr_err *e);
+
+/* Reads an IDX file (gzip-compressed or plain) of unsigned bytes: `ndim`
+ * receives the number of dimensions (1..4) and dims[] their sizes. The
+ * caller frees *data. */
+int wr_idx_read(const char *path, int *ndim, int64_t dims[4],
+                uint8_t **data, wr_err *e);
+
+/* Reads input images from a .npy: shape [N, C, H, W], [N, H, W] (C = 1)
+ * or [C, H, W] (N = 1); uint8 arrays become pixels, float32/float64
+ * arrays values; no labels.  `limit` as above. */
+int wr_dataset_npy(const char *path, int64_t limit, wr_dataset *out,
+                   wr_err *e);
+
+void wr_dataset_free(wr_dataset *d);
 
 /* ---- the paper's first-order models ----------------------------------- */
 

@@ -1,0 +1,801 @@
+/*
+ * exec.c — the functional executor: prepares a widened, quantized network
+ * with its weights (quantized weight codes, batch norm and bias folded into
+ * binary32 scales and shifts) and runs images through it bit-accurately,
+ * following the numeric contract of docs/numerics.md.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "sim.h"
+
+enum { MODE_INT, MODE_F32 };
+
+typedef struct lay {
+  int out_bits;      /* 1..16: the output is codes; 32: binary32 values */
+  int64_t out_count; /* values per image */
+  uint16_t *codes;   /* output buffers (one of them), or borrowed */
+  float *vals;
+  int borrowed; /* a folded bn: the output is its producer's */
+  /* conv and fc */
+  int mode; /* MODE_INT or MODE_F32 */
+  int a_bits, w_bits;
+  sim_conv_geom geom;
+  int32_t *wq;  /* weight codes (MODE_INT) */
+  float *wf;    /* weight values (MODE_F32) */
+  float *m, *b; /* per output channel: y = fl32(fl32(acc * m) + b) */
+  /* act */
+  int relu; /* FP32 network: ReLU instead of clip to [0, 1] */
+} lay;
+
+struct sim_model {
+  const wr_net *net;
+  sim_config cfg;
+  lay *L;
+  int *read_bits;
+  int64_t *acc;  /* integer accumulators of the largest conv */
+  uint16_t *qin; /* requantized input codes of the largest conv */
+  float *fin;    /* input values of the largest FP32 conv */
+  float *input;  /* the network input, binary32 */
+};
+
+sim_config sim_config_default(void) {
+  sim_config c = {32, SIM_OVF_SATURATE};
+  return c;
+}
+
+static int is_compute(const wr_layer *l) {
+  return l->kind == WR_CONV || l->kind == WR_FC;
+}
+
+static int oom(wr_err *e) {
+  return wr_err_set(e, WR_ENOMEM, "out of memory preparing the network");
+}
+
+/* ---- weights ------------------------------------------------------------ */
+
+/* Finds `key` in the archive as an array of `count` values with the given
+ * shape (ndim entries); converts it to binary32 into `dst`. */
+static int take_array(const wr_npz *w, const char *key, int ndim,
+                      const int64_t *shape, float *dst, wr_err *e) {
+  const wr_array *a = wr_npz_get(w, key);
+  char want[128] = "", got[128] = "";
+  size_t u = 0;
+  for (int i = 0; i < ndim; i++)
+    u += (size_t)snprintf(want + u, sizeof want - u, "%s%lld", i ? ", " : "",
+                          (long long)shape[i]);
+  if (!a)
+    return wr_err_set(e, WR_EINPUT, "weights: missing array '%s' of shape [%s]",
+                      key, want);
+  int same = a->ndim == ndim;
+  for (int i = 0; i < ndim && same; i++)
+    same = a->shape[i] == shape[i];
+  u = 0;
+  for (int i = 0; i < a->ndim && u < sizeof got; i++)
+    u += (size_t)snprintf(got + u, sizeof got - u, "%s%lld", i ? ", " : "",
+                          (long long)a->shape[i]);
+  if (!same)
+    return wr_err_set(e, WR_EINPUT,
+                      "weights: array '%s' has shape [%s], the network needs "
+                      "[%s]",
+                      key, got, want);
+  if (a->dtype == WR_DT_F32) {
+    memcpy(dst, a->data, (size_t)a->count * sizeof(float));
+  } else if (a->dtype == WR_DT_F64) {
+    const double *s = a->data;
+    for (int64_t i = 0; i < a->count; i++)
+      dst[i] = (float)s[i];
+  } else {
+    return wr_err_set(e, WR_EINPUT,
+                      "weights: array '%s' is %s, expected float32 or float64",
+                      key, wr_dtype_descr(a->dtype));
+  }
+  for (int64_t i = 0; i < a->count; i++)
+    if (!isfinite(dst[i]))
+      return wr_err_set(e, WR_EINPUT,
+                        "weights: array '%s' holds a non-finite value at "
+                        "index %lld",
+                        key, (long long)i);
+  return WR_OK;
+}
+
+static int take(const wr_npz *w, const char *layer, const char *what, int ndim,
+                const int64_t *shape, float *dst, wr_err *e) {
+  char key[512];
+  snprintf(key, sizeof key, "%s.%s", layer, what);
+  return take_array(w, key, ndim, shape, dst, e);
+}
+
+/* Batch norm of `c` channels as scale s and shift t (binary64). */
+typedef struct bn_params {
+  double *s, *t;
+} bn_params;
+
+static int read_bn(const wr_npz *w, const wr_layer *bn, int64_t c,
+                   bn_params *out, wr_err *e) {
+  float *buf = malloc((size_t)(4 * c) * sizeof *buf);
+  out->s = malloc((size_t)c * sizeof(double));
+  out->t = malloc((size_t)c * sizeof(double));
+  int rc = (!buf || !out->s || !out->t) ? oom(e) : WR_OK;
+  static const char *const keys[4] = {"weight", "bias", "running_mean",
+                                      "running_var"};
+  for (int k = 0; k < 4 && rc == WR_OK; k++)
+    rc = take(w, bn->name, keys[k], 1, &c, buf + k * c, e);
+  for (int64_t i = 0; i < c && rc == WR_OK; i++) {
+    double var = buf[3 * c + i];
+    if (var < 0)
+      rc = wr_err_set(e, WR_EINPUT,
+                      "weights: '%s.running_var' is negative at channel %lld",
+                      bn->name, (long long)i);
+    double s = (double)buf[i] / sqrt(var + bn->eps);
+    out->s[i] = s;
+    out->t[i] = (double)buf[c + i] - s * (double)buf[2 * c + i];
+  }
+  free(buf);
+  return rc;
+}
+
+/* Number of layers reading each layer. */
+static int *count_readers(const wr_net *n) {
+  int *r = calloc((size_t)n->n_layers + 1, sizeof *r);
+  if (!r)
+    return NULL;
+  for (int j = 0; j < n->n_layers; j++)
+    for (int k = 0; k < n->layers[j].n_inputs; k++)
+      if (n->layers[j].inputs[k] >= 0)
+        r[n->layers[j].inputs[k]]++;
+  return r;
+}
+
+/* The bn layer folded into compute layer i, or -1. */
+static int folded_bn(const wr_net *n, const int *readers, int i) {
+  if (readers[i] != 1)
+    return -1;
+  for (int j = i + 1; j < n->n_layers; j++) {
+    const wr_layer *l = &n->layers[j];
+    for (int k = 0; k < l->n_inputs; k++)
+      if (l->inputs[k] == i)
+        return l->kind == WR_BN ? j : -1;
+  }
+  return -1;
+}
+
+static void set_geom(const wr_layer *l, sim_conv_geom *g) {
+  memset(g, 0, sizeof *g);
+  if (l->kind == WR_FC) {
+    g->c_in = wr_shape_elems(l->in);
+    g->h_in = g->w_in = 1;
+    g->kh = g->kw = g->sh = g->sw = g->dh = g->dw = 1;
+    g->groups = 1;
+  } else {
+    g->c_in = l->in.c;
+    g->h_in = l->in.h;
+    g->w_in = l->in.w;
+    g->kh = l->kh;
+    g->kw = l->kw;
+    g->sh = l->sh;
+    g->sw = l->sw;
+    g->dh = l->dh;
+    g->dw = l->dw;
+    g->pad_t = l->pad_t;
+    g->pad_l = l->pad_l;
+    g->groups = l->groups;
+  }
+  g->c_out = l->out.c;
+  g->h_out = l->out.h;
+  g->w_out = l->out.w;
+}
+
+/* Quantizes the weights of compute layer `l` and folds its scaling. */
+static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
+                           wr_err *e) {
+  const wr_net *net = m->net;
+  const wr_layer *l = &net->layers[i];
+  lay *L = &m->L[i];
+  set_geom(l, &L->geom);
+  int64_t c = l->out.c, n_w = l->weights;
+  int64_t shape[4] = {c, L->geom.c_in / L->geom.groups, L->geom.kh, L->geom.kw};
+  float *wf = malloc((size_t)n_w * sizeof *wf);
+  double *bias = calloc((size_t)c, sizeof *bias);
+  L->m = malloc((size_t)c * sizeof *L->m);
+  L->b = malloc((size_t)c * sizeof *L->b);
+  if (!wf || !bias || !L->m || !L->b) {
+    free(wf);
+    free(bias);
+    return oom(e);
+  }
+  int rc = take(w, l->name, "weight", l->kind == WR_FC ? 2 : 4, shape, wf, e);
+  if (rc == WR_OK && l->bias) {
+    float *bf = malloc((size_t)c * sizeof *bf);
+    rc = bf ? take(w, l->name, "bias", 1, &c, bf, e) : oom(e);
+    for (int64_t k = 0; k < c && rc == WR_OK; k++)
+      bias[k] = bf[k];
+    free(bf);
+  }
+  L->a_bits = l->prec.a_bits;
+  L->w_bits = l->prec.w_bits;
+  L->mode = (L->a_bits <= 16 && L->w_bits <= 16) ? MODE_INT : MODE_F32;
+  double scale = 1.0, alpha = 0.0;
+  if (rc == WR_OK && L->w_bits == 1) {
+    for (int64_t k = 0; k < n_w; k++)
+      alpha += fabs((double)wf[k]);
+    alpha /= (double)n_w;
+  }
+  if (rc == WR_OK && L->mode == MODE_INT) {
+    L->wq = malloc((size_t)n_w * sizeof *L->wq);
+    if (!L->wq)
+      rc = oom(e);
+    for (int64_t k = 0; rc == WR_OK && k < n_w; k++)
+      L->wq[k] = sim_weight_code(wf[k], L->w_bits);
+    double top_a = (double)((1 << L->a_bits) - 1);
+    scale = L->w_bits == 1
+                ? alpha / top_a
+                : 1.0 / (top_a * (double)((1 << (L->w_bits - 1)) - 1));
+  } else if (rc == WR_OK) {
+    /* FP32 path: weights as binary32 values (fake-quantized when their
+       bits are below 32) */
+    if (L->w_bits == 1)
+      for (int64_t k = 0; k < n_w; k++)
+        wf[k] = (float)(alpha * sim_weight_code(wf[k], 1));
+    else if (L->w_bits <= 16)
+      for (int64_t k = 0; k < n_w; k++)
+        wf[k] = (float)((double)sim_weight_code(wf[k], L->w_bits) /
+                        (double)((1 << (L->w_bits - 1)) - 1));
+    L->wf = wf;
+    wf = NULL;
+  }
+  free(wf);
+  bn_params bp = {NULL, NULL};
+  if (rc == WR_OK && bn >= 0)
+    rc = read_bn(w, &net->layers[bn], c, &bp, e);
+  for (int64_t k = 0; rc == WR_OK && k < c; k++) {
+    double s = bp.s ? bp.s[k] : 1.0, t = bp.t ? bp.t[k] : 0.0;
+    L->m[k] = (float)(scale * s);
+    L->b[k] = (float)(t + s * bias[k]);
+  }
+  free(bp.s);
+  free(bp.t);
+  free(bias);
+  return rc;
+}
+
+static int prepare_bn(sim_model *m, const wr_npz *w, int i, wr_err *e) {
+  const wr_layer *l = &m->net->layers[i];
+  lay *L = &m->L[i];
+  int64_t c = l->out.c;
+  bn_params bp;
+  L->m = malloc((size_t)c * sizeof *L->m);
+  L->b = malloc((size_t)c * sizeof *L->b);
+  if (!L->m || !L->b)
+    return oom(e);
+  int rc = read_bn(w, l, c, &bp, e);
+  for (int64_t k = 0; rc == WR_OK && k < c; k++) {
+    L->m[k] = (float)bp.s[k];
+    L->b[k] = (float)bp.t[k];
+  }
+  free(bp.s);
+  free(bp.t);
+  return rc;
+}
+
+/* ---- model ------------------------------------------------------------- */
+
+void sim_model_free(sim_model *m) {
+  if (!m)
+    return;
+  for (int i = 0; m->L && i < m->net->n_layers; i++) {
+    lay *L = &m->L[i];
+    if (!L->borrowed) {
+      free(L->codes);
+      free(L->vals);
+    }
+    free(L->wq);
+    free(L->wf);
+    free(L->m);
+    free(L->b);
+  }
+  free(m->L);
+  free(m->read_bits);
+  free(m->acc);
+  free(m->qin);
+  free(m->fin);
+  free(m->input);
+  free(m);
+}
+
+/* Representation of every layer's output (see docs/numerics.md). */
+static int out_bits_of(const sim_model *m, int i) {
+  const wr_net *n = m->net;
+  const wr_layer *l = &n->layers[i];
+  int in0 = l->inputs[0] < 0 ? WR_FP32_BITS : m->L[l->inputs[0]].out_bits;
+  switch (l->kind) {
+  case WR_ACT:
+    return m->read_bits[i];
+  case WR_MAXPOOL:
+    return in0;
+  case WR_CONCAT:
+    for (int k = 0; k < l->n_inputs; k++) {
+      int b = l->inputs[k] < 0 ? WR_FP32_BITS : m->L[l->inputs[k]].out_bits;
+      if (b == WR_FP32_BITS)
+        return WR_FP32_BITS;
+    }
+    return m->read_bits[i] <= 16 ? m->read_bits[i] : WR_FP32_BITS;
+  default:
+    return WR_FP32_BITS;
+  }
+}
+
+sim_model *sim_model_new(const wr_net *net, const wr_npz *w,
+                         const sim_config *cfg, wr_err *e) {
+  if (cfg->acc_bits < 2 || cfg->acc_bits > 64) {
+    wr_err_set(e, WR_EINPUT, "accumulator bits %d: expected 2..64",
+               cfg->acc_bits);
+    return NULL;
+  }
+  sim_model *m = calloc(1, sizeof *m);
+  int *readers = count_readers(net);
+  if (!m || !readers) {
+    free(m);
+    free(readers);
+    oom(e);
+    return NULL;
+  }
+  m->net = net;
+  m->cfg = *cfg;
+  m->L = calloc((size_t)net->n_layers, sizeof *m->L);
+  m->read_bits = calloc((size_t)net->n_layers + 1, sizeof *m->read_bits);
+  m->input = malloc((size_t)wr_shape_elems(net->input) * sizeof *m->input);
+  int rc = (!m->L || !m->read_bits || !m->input) ? oom(e) : WR_OK;
+  if (rc == WR_OK)
+    wr_net_read_bits(net, m->read_bits);
+  int quantized = 0;
+  for (int i = 0; i < net->n_layers; i++)
+    quantized |=
+        is_compute(&net->layers[i]) && net->layers[i].prec.a_bits <= 16;
+  int64_t max_acc = 0, max_in = 0;
+  for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
+    const wr_layer *l = &net->layers[i];
+    lay *L = &m->L[i];
+    L->out_count = wr_shape_elems(l->out);
+    if (is_compute(l)) {
+      int bn = folded_bn(net, readers, i);
+      rc = prepare_compute(m, w, i, bn, e);
+      if (bn >= 0)
+        m->L[bn].borrowed = 1;
+      if (l->out.c * l->out.h * l->out.w > max_acc)
+        max_acc = l->out.c * l->out.h * l->out.w;
+      if (wr_shape_elems(l->in) > max_in)
+        max_in = wr_shape_elems(l->in);
+    } else if (l->kind == WR_BN && !L->borrowed) {
+      rc = prepare_bn(m, w, i, e);
+    }
+    L->relu = !quantized;
+    L->out_bits = out_bits_of(m, i);
+    if (L->borrowed) {
+      int p = l->inputs[0];
+      L->out_bits = m->L[p].out_bits;
+      L->codes = m->L[p].codes;
+      L->vals = m->L[p].vals;
+    } else if (rc == WR_OK && L->out_bits <= 16) {
+      L->codes = malloc((size_t)L->out_count * sizeof *L->codes);
+      rc = L->codes ? WR_OK : oom(e);
+    } else if (rc == WR_OK) {
+      L->vals = malloc((size_t)L->out_count * sizeof *L->vals);
+      rc = L->vals ? WR_OK : oom(e);
+    }
+  }
+  if (rc == WR_OK) {
+    m->acc = malloc((size_t)(max_acc ? max_acc : 1) * sizeof *m->acc);
+    m->qin = malloc((size_t)(max_in ? max_in : 1) * sizeof *m->qin);
+    m->fin = malloc((size_t)(max_in ? max_in : 1) * sizeof *m->fin);
+    if (!m->acc || !m->qin || !m->fin)
+      rc = oom(e);
+  }
+  free(readers);
+  if (rc) {
+    sim_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+typedef struct view {
+  int bits;
+  const uint16_t *codes;
+  const float *vals;
+  int64_t count;
+} view;
+
+static view input_of(const sim_model *m, int src) {
+  view v;
+  if (src < 0) {
+    v.bits = WR_FP32_BITS;
+    v.codes = NULL;
+    v.vals = m->input;
+    v.count = wr_shape_elems(m->net->input);
+  } else {
+    const lay *L = &m->L[src];
+    v.bits = L->out_bits;
+    v.codes = L->codes;
+    v.vals = L->vals;
+    v.count = L->out_count;
+  }
+  return v;
+}
+
+static float value_at(view v, int64_t k) {
+  return v.bits <= 16 ? sim_act_value(v.codes[k], v.bits) : v.vals[k];
+}
+
+/* Codes of `v` at `bits`: as they are, or requantized (counted). */
+static const uint16_t *codes_at(view v, int bits, uint16_t *buf,
+                                uint64_t *requantized) {
+  if (v.bits == bits)
+    return v.codes;
+  for (int64_t k = 0; k < v.count; k++)
+    buf[k] = (uint16_t)sim_act_code(value_at(v, k), bits);
+  *requantized += (uint64_t)v.count;
+  return buf;
+}
+
+static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
+  const wr_layer *l = &m->net->layers[i];
+  lay *L = &m->L[i];
+  view v = input_of(m, l->inputs[0]);
+  const sim_conv_geom *g = &L->geom;
+  int64_t plane = g->h_out * g->w_out;
+  if (L->mode == MODE_F32) {
+    const float *x = v.vals;
+    if (v.bits <= 16) {
+      for (int64_t k = 0; k < v.count; k++)
+        m->fin[k] = sim_act_value(v.codes[k], v.bits);
+      x = m->fin;
+    }
+    sim_conv_f32(g, x, L->wf, L->vals);
+    for (int64_t c = 0; c < g->c_out; c++)
+      for (int64_t k = 0; k < plane; k++) {
+        volatile float p = L->vals[c * plane + k] * L->m[c];
+        L->vals[c * plane + k] = p + L->b[c];
+      }
+    return WR_OK;
+  }
+  uint64_t dummy = 0;
+  const uint16_t *q =
+      codes_at(v, L->a_bits, m->qin, st ? &st->requantized : &dummy);
+  int rc = sim_conv_int(g, q, L->a_bits, L->wq, L->w_bits, m->acc, e);
+  if (rc)
+    return rc;
+  uint64_t ovf = 0;
+  for (int64_t c = 0; c < g->c_out; c++)
+    for (int64_t k = 0; k < plane; k++) {
+      int64_t a = sim_acc_apply(m->acc[c * plane + k], m->cfg.acc_bits,
+                                m->cfg.overflow, &ovf);
+      if (ovf && m->cfg.overflow == SIM_OVF_ERROR)
+        return wr_err_set(e, WR_ERUNTIME,
+                          "%s '%s': accumulator overflow (%d bits) at output "
+                          "channel %lld, position %lld: exact sum %lld",
+                          wr_kind_name(l->kind), l->name, m->cfg.acc_bits,
+                          (long long)c, (long long)k,
+                          (long long)m->acc[c * plane + k]);
+      volatile float p = (float)a * L->m[c];
+      L->vals[c * plane + k] = p + L->b[c];
+    }
+  if (st)
+    st->overflows += ovf;
+  return WR_OK;
+}
+
+static void run_bn(sim_model *m, int i) {
+  const wr_layer *l = &m->net->layers[i];
+  lay *L = &m->L[i];
+  view v = input_of(m, l->inputs[0]);
+  int64_t plane = l->out.h * l->out.w;
+  for (int64_t c = 0; c < l->out.c; c++)
+    for (int64_t k = 0; k < plane; k++) {
+      volatile float p = value_at(v, c * plane + k) * L->m[c];
+      L->vals[c * plane + k] = p + L->b[c];
+    }
+}
+
+static void run_act(sim_model *m, int i) {
+  const wr_layer *l = &m->net->layers[i];
+  lay *L = &m->L[i];
+  view v = input_of(m, l->inputs[0]);
+  for (int64_t k = 0; k < L->out_count; k++) {
+    float x = value_at(v, k);
+    if (L->out_bits <= 16)
+      L->codes[k] = (uint16_t)sim_act_code(x, L->out_bits);
+    else if (L->relu)
+      L->vals[k] = x > 0.0f ? x : 0.0f;
+    else
+      L->vals[k] = x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
+  }
+}
+
+/* Window start and end (exclusive) along one axis, clipped to the input;
+ * *span_end is the end clipped to the padded input (for the divisor). */
+static void window(int64_t o, int s, int k, int pad, int64_t size, int64_t *lo,
+                   int64_t *hi, int64_t *pad_lo, int64_t *pad_hi) {
+  int64_t start = o * s - pad, end = start + k;
+  *pad_lo = start;
+  *pad_hi = end < size + pad ? end : size + pad;
+  *lo = start < 0 ? 0 : start;
+  *hi = end > size ? size : end;
+}
+
+static void run_pool(sim_model *m, int i) {
+  const wr_layer *l = &m->net->layers[i];
+  lay *L = &m->L[i];
+  view v = input_of(m, l->inputs[0]);
+  int64_t H = l->in.h, W = l->in.w;
+  for (int64_t c = 0; c < l->out.c; c++)
+    for (int64_t oy = 0; oy < l->out.h; oy++)
+      for (int64_t ox = 0; ox < l->out.w; ox++) {
+        int64_t y0, y1, x0, x1, py0, py1, px0, px1;
+        if (l->global) {
+          y0 = py0 = x0 = px0 = 0;
+          y1 = py1 = H;
+          x1 = px1 = W;
+        } else {
+          window(oy, l->sh, l->kh, l->pad_t, H, &y0, &y1, &py0, &py1);
+          window(ox, l->sw, l->kw, l->pad_l, W, &x0, &x1, &px0, &px1);
+        }
+        int64_t o = (c * l->out.h + oy) * l->out.w + ox;
+        const int64_t base = c * H * W;
+        if (l->kind == WR_MAXPOOL) {
+          if (v.bits <= 16) {
+            uint16_t best = 0;
+            for (int64_t y = y0; y < y1; y++)
+              for (int64_t x = x0; x < x1; x++)
+                if (v.codes[base + y * W + x] > best)
+                  best = v.codes[base + y * W + x];
+            L->codes[o] = best;
+          } else {
+            float best = -INFINITY;
+            for (int64_t y = y0; y < y1; y++)
+              for (int64_t x = x0; x < x1; x++)
+                if (v.vals[base + y * W + x] > best)
+                  best = v.vals[base + y * W + x];
+            L->vals[o] = best;
+          }
+          continue;
+        }
+        /* average: PyTorch's count_include_pad divisor */
+        double div = (double)((py1 - py0) * (px1 - px0));
+        if (v.bits <= 16) {
+          int64_t sum = 0;
+          for (int64_t y = y0; y < y1; y++)
+            for (int64_t x = x0; x < x1; x++)
+              sum += v.codes[base + y * W + x];
+          L->vals[o] =
+              (float)((double)sum / (div * (double)((1 << v.bits) - 1)));
+        } else {
+          double sum = 0;
+          for (int64_t y = y0; y < y1; y++)
+            for (int64_t x = x0; x < x1; x++)
+              sum += v.vals[base + y * W + x];
+          L->vals[o] = (float)(sum / div);
+        }
+      }
+}
+
+static void run_add(sim_model *m, int i) {
+  const wr_layer *l = &m->net->layers[i];
+  lay *L = &m->L[i];
+  for (int k = 0; k < l->n_inputs; k++) {
+    view v = input_of(m, l->inputs[k]);
+    for (int64_t j = 0; j < L->out_count; j++) {
+      float x = value_at(v, j);
+      if (k == 0) {
+        L->vals[j] = x;
+      } else {
+        volatile float s = L->vals[j] + x;
+        L->vals[j] = s;
+      }
+    }
+  }
+}
+
+static void run_concat(sim_model *m, int i, sim_layer_stats *st) {
+  const wr_layer *l = &m->net->layers[i];
+  lay *L = &m->L[i];
+  int64_t off = 0;
+  for (int k = 0; k < l->n_inputs; k++) {
+    view v = input_of(m, l->inputs[k]);
+    if (L->out_bits <= 16) {
+      uint64_t dummy = 0;
+      for (int64_t j = 0; j < v.count; j++)
+        L->codes[off + j] =
+            v.bits == L->out_bits
+                ? v.codes[j]
+                : (uint16_t)sim_act_code(value_at(v, j), L->out_bits);
+      if (v.bits != L->out_bits)
+        *(st ? &st->requantized : &dummy) += (uint64_t)v.count;
+    } else {
+      for (int64_t j = 0; j < v.count; j++)
+        L->vals[off + j] = value_at(v, j);
+    }
+    off += v.count;
+  }
+}
+
+static void run_softmax(sim_model *m, int i) {
+  const wr_layer *l = &m->net->layers[i];
+  lay *L = &m->L[i];
+  view v = input_of(m, l->inputs[0]);
+  double mx = -INFINITY, sum = 0;
+  for (int64_t k = 0; k < v.count; k++)
+    if (value_at(v, k) > mx)
+      mx = value_at(v, k);
+  for (int64_t k = 0; k < v.count; k++)
+    sum += exp((double)value_at(v, k) - mx);
+  for (int64_t k = 0; k < v.count; k++)
+    L->vals[k] = (float)(exp((double)value_at(v, k) - mx) / sum);
+}
+
+static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
+                      wr_err *e) {
+  const wr_net *n = m->net;
+  if (d->c != n->input.c || d->h != n->input.h || d->w != n->input.w)
+    return wr_err_set(e, WR_EINPUT,
+                      "input images are %lldx%lldx%lld, network '%s' takes "
+                      "%lldx%lldx%lld",
+                      (long long)d->c, (long long)d->h, (long long)d->w,
+                      n->name, (long long)n->input.c, (long long)n->input.h,
+                      (long long)n->input.w);
+  int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
+  for (int64_t k = 0; k < count; k++) {
+    float x = d->pixels ? (float)((double)d->pixels[idx * count + k] / 255.0)
+                        : d->values[idx * count + k];
+    if (d->pixels && n->mean) {
+      int64_t c = k / plane;
+      volatile float centred = x - (float)n->mean[c];
+      x = centred / (float)n->std[c];
+    }
+    m->input[k] = x;
+  }
+  return WR_OK;
+}
+
+static void add_stats(const lay *L, sim_layer_stats *st) {
+  st->out_bits = L->out_bits;
+  st->values += (uint64_t)L->out_count;
+  if (L->out_bits > 16)
+    return;
+  for (int64_t k = 0; k < L->out_count; k++) {
+    uint32_t c = L->codes[k];
+    int len = c ? 32 - __builtin_clz(c) : 0;
+    st->bitlen[len]++;
+    st->zero_codes += c == 0;
+  }
+}
+
+int sim_run_image(sim_model *m, const wr_dataset *data, int64_t idx, int *top1,
+                  sim_layer_stats *stats, sim_dump_fn dump, void *dump_ctx,
+                  wr_err *e) {
+  const wr_net *n = m->net;
+  int rc = load_input(m, data, idx, e);
+  for (int i = 0; rc == WR_OK && i < n->n_layers; i++) {
+    const wr_layer *l = &n->layers[i];
+    lay *L = &m->L[i];
+    sim_layer_stats *st = stats ? &stats[i] : NULL;
+    switch (l->kind) {
+    case WR_CONV:
+    case WR_FC:
+      rc = run_compute(m, i, st, e);
+      break;
+    case WR_BN:
+      if (!L->borrowed)
+        run_bn(m, i);
+      break;
+    case WR_ACT:
+      run_act(m, i);
+      break;
+    case WR_MAXPOOL:
+    case WR_AVGPOOL:
+      run_pool(m, i);
+      break;
+    case WR_ADD:
+      run_add(m, i);
+      break;
+    case WR_CONCAT:
+      run_concat(m, i, st);
+      break;
+    case WR_SOFTMAX:
+      run_softmax(m, i);
+      break;
+    }
+    if (rc == WR_OK && st)
+      add_stats(L, st);
+    if (rc == WR_OK && dump) {
+      sim_output o = {i, L->out_bits, L->codes, L->vals, L->out_count};
+      rc = dump(dump_ctx, &o, e);
+    }
+  }
+  if (rc == WR_OK && top1) {
+    view v = input_of(m, n->n_layers - 1);
+    int best = 0;
+    for (int64_t k = 1; k < v.count; k++)
+      if (value_at(v, k) > value_at(v, best))
+        best = (int)k;
+    *top1 = best;
+  }
+  return rc;
+}
+
+/* ---- synthetic weights -------------------------------------------------- */
+
+static int add_array(wr_npz *z, const char *layer, const char *what, int ndim,
+                     const int64_t *shape, wr_err *e) {
+  wr_array *na = realloc(z->arrays, (z->n + 1) * sizeof *na);
+  if (!na)
+    return oom(e);
+  z->arrays = na;
+  wr_array *a = &na[z->n];
+  memset(a, 0, sizeof *a);
+  size_t len = strlen(layer) + strlen(what) + 2;
+  a->name = malloc(len);
+  a->dtype = WR_DT_F32;
+  a->ndim = ndim;
+  a->count = 1;
+  for (int i = 0; i < ndim; i++) {
+    a->shape[i] = shape[i];
+    a->count *= shape[i];
+  }
+  a->data = calloc((size_t)(a->count ? a->count : 1), sizeof(float));
+  z->n++;
+  if (!a->name || !a->data)
+    return oom(e);
+  snprintf(a->name, len, "%s.%s", layer, what);
+  return WR_OK;
+}
+
+int sim_synthetic_weights(const wr_net *net, unsigned long seed, wr_npz *out,
+                          wr_err *e) {
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  if (!r)
+    return oom(e);
+  gsl_rng_set(r, seed);
+  memset(out, 0, sizeof *out);
+  int rc = WR_OK;
+  for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
+    const wr_layer *l = &net->layers[i];
+    if (is_compute(l)) {
+      sim_conv_geom g;
+      set_geom(l, &g);
+      int64_t shape[4] = {g.c_out, g.c_in / g.groups, g.kh, g.kw};
+      rc =
+          add_array(out, l->name, "weight", l->kind == WR_FC ? 2 : 4, shape, e);
+      if (rc)
+        break;
+      float *w = out->arrays[out->n - 1].data;
+      double fan_in = (double)(shape[1] * shape[2] * shape[3]);
+      double lim = l->prec.a_bits <= 16 && l->prec.w_bits <= 16
+                       ? 1.0
+                       : sqrt(6.0 / fan_in);
+      for (int64_t k = 0; k < l->weights; k++)
+        w[k] = (float)((2.0 * gsl_rng_uniform(r) - 1.0) * lim);
+      if (l->bias)
+        rc = add_array(out, l->name, "bias", 1, &shape[0], e);
+    } else if (l->kind == WR_BN) {
+      static const char *const keys[4] = {"weight", "bias", "running_mean",
+                                          "running_var"};
+      for (int k = 0; k < 4 && rc == WR_OK; k++) {
+        rc = add_array(out, l->name, keys[k], 1, &l->out.c, e);
+        if (rc == WR_OK && (k == 0 || k == 3))
+          for (int64_t c = 0; c < l->out.c; c++)
+            ((float *)out->arrays[out->n - 1].data)[c] = 1.0f;
+      }
+    }
+  }
+  gsl_rng_free(r);
+  if (rc)
+    wr_npz_free(out);
+  return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * quant.c — WRPN numerics (docs/numerics.md, from DESIGN.md "Numerics"):
+ * round half to even, the paper's activation and weight quantizers, and
+ * accumulators of a given width with an overflow rule.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "sim.h"
+
+double sim_rne(double x) {
+  /* nearbyint rounds with the current mode, which C programs start in and
+     wrpnsim never changes: round-to-nearest, ties to even. */
+  return nearbyint(x);
+}
+
+int32_t sim_act_code(float a, int bits) {
+  float top = (float)((1 << bits) - 1);
+  if (!(a > 0.0f)) /* also NaN -> 0 */
+    return 0;
+  if (a >= 1.0f)
+    return (int32_t)top;
+  volatile float scaled = a * top; /* one binary32 rounding, no FMA */
+  return (int32_t)sim_rne(scaled);
+}
+
+int32_t sim_weight_code(float w, int bits) {
+  if (bits == 1)
+    return w < 0.0f ? -1 : 1;
+  float top = (float)((1 << (bits - 1)) - 1);
+  if (isnan(w))
+    return 0;
+  float c = w < -1.0f ? -1.0f : (w > 1.0f ? 1.0f : w);
+  volatile float scaled = c * top;
+  return (int32_t)sim_rne(scaled);
+}
+
+float sim_act_value(int32_t code, int bits) {
+  return (float)((double)code / (double)((1 << bits) - 1));
+}
+
+int sim_overflow_parse(const char *s, sim_overflow *out, wr_err *e) {
+  static const char *const names[] = {"saturate", "wrap", "error"};
+  for (int i = 0; i < 3; i++)
+    if (strcmp(s, names[i]) == 0) {
+      *out = (sim_overflow)i;
+      return WR_OK;
+    }
+  return wr_err_set(e, WR_EINPUT,
+                    "overflow rule '%s': expected saturate, wrap or error", s);
+}
+
+const char *sim_overflow_name(sim_overflow o) {
+  return o == SIM_OVF_WRAP ? "wrap" : o == SIM_OVF_ERROR ? "error" : "saturate";
+}
+
+int64_t sim_acc_apply(int64_t acc, int acc_bits, sim_overflow rule,
+                      uint64_t *overflows) {
+  if (acc_bits >= 64)
+    return acc;
+  int64_t hi = (int64_t)((UINT64_C(1) << (acc_bits - 1)) - 1);
+  int64_t lo = -hi - 1;
+  if (acc >= lo && acc <= hi)
+    return acc;
+  (*overflows)++;
+  if (rule != SIM_OVF_WRAP)
+    return acc > hi ? hi : lo;
+  /* two's complement wrap to acc_bits */
+  uint64_t mask = (UINT64_C(1) << acc_bits) - 1;
+  uint64_t u = (uint64_t)acc & mask;
+  if (u & (UINT64_C(1) << (acc_bits - 1)))
+    return (int64_t)(u | ~mask);
+  return (int64_t)u;
+}

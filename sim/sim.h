@@ -1,0 +1,148 @@
+/*
+ * sim.h — the public interface of the sim module: WRPN numerics (the
+ * quantizers and rounding of docs/numerics.md), the bit-accurate integer
+ * kernels, and the functional executor that runs a quantized network on
+ * real inputs.
+ *
+ * Conventions as in workloads.h: functions that can fail take a `wr_err *`
+ * and return a status; nothing here prints or exits.
+ */
+#ifndef WRPNSIM_SIM_H
+#define WRPNSIM_SIM_H
+
+#include <stdint.h>
+
+#include "workloads.h"
+
+/* ---- numerics ---------------------------------------------------------- */
+
+/* Round half to even (IEEE roundTiesToEven, as torch.round / tf.round). */
+double sim_rne(double x);
+
+/* Activation code of a binary32 value: rne(fl32(clip(a, 0, 1) * (2^k-1))),
+ * k in 1..16. */
+int32_t sim_act_code(float a, int bits);
+
+/* Weight code, k in 2..16: rne(fl32(clip(w, -1, 1) * (2^(k-1) - 1)));
+ * k = 1: sign(w) with sign(0) = +1. */
+int32_t sim_weight_code(float w, int bits);
+
+/* The value an activation code stands for: fl32(code / (2^k - 1)). */
+float sim_act_value(int32_t code, int bits);
+
+/* ---- accumulators ------------------------------------------------------ */
+
+typedef enum sim_overflow {
+  SIM_OVF_SATURATE,
+  SIM_OVF_WRAP,
+  SIM_OVF_ERROR
+} sim_overflow;
+
+/* Parses "saturate", "wrap" or "error". */
+int sim_overflow_parse(const char *s, sim_overflow *out, wr_err *e);
+const char *sim_overflow_name(sim_overflow o);
+
+/* Applies an accumulator of `acc_bits` (2..64) to the exact sum `acc`:
+ * within [-2^(b-1), 2^(b-1) - 1] it is returned as is; outside, *overflow
+ * is incremented and the result saturates or wraps (two's complement), or
+ * for SIM_OVF_ERROR saturates (the caller reports the error). */
+int64_t sim_acc_apply(int64_t acc, int acc_bits, sim_overflow rule,
+                      uint64_t *overflows);
+
+/* ---- kernels ------------------------------------------------------------ */
+
+/* Geometry of one conv (fc is a 1x1 conv on a C*H*W x 1 x 1 input). */
+typedef struct sim_conv_geom {
+  int64_t c_in, h_in, w_in; /* input map */
+  int64_t c_out, h_out, w_out;
+  int kh, kw, sh, sw, dh, dw;
+  int pad_t, pad_l; /* bottom/right padding is implied by h_out, w_out */
+  int groups;
+} sim_conv_geom;
+
+/* Exact integer conv: out[o][y][x] = sum over the group's input channels,
+ * kernel rows and columns of in * w (zero outside the input).  Input codes
+ * are unsigned (CHW), weight codes signed (O x C/groups x KH x KW, in
+ * [-(2^(w_bits-1)-1), 2^(w_bits-1)-1], or +-1 for w_bits = 1).  Sums are
+ * exact (int64).  Chooses a bit-plane popcount kernel or a direct integer
+ * kernel by the bit widths; every choice gives the same sums.  Returns
+ * WR_ENOMEM on allocation failure. */
+int sim_conv_int(const sim_conv_geom *g, const uint16_t *in, int a_bits,
+                 const int32_t *w, int w_bits, int64_t *out, wr_err *e);
+
+/* The kernels sim_conv_int chooses from, exported for tests and benches. */
+int sim_conv_bitplane(const sim_conv_geom *g, const uint16_t *in, int a_bits,
+                      const int32_t *w, int w_bits, int64_t *out, wr_err *e);
+int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,
+                    const int32_t *w, int w_bits, int64_t *out, wr_err *e);
+
+/* FP32 conv: each output the binary64 sum of the exact products of
+ * binary32 inputs and weights in the order (input channel, kernel row,
+ * kernel column), rounded once to binary32. */
+void sim_conv_f32(const sim_conv_geom *g, const float *in, const float *w,
+                  float *out);
+
+/* ---- the executor ------------------------------------------------------- */
+
+typedef struct sim_config {
+  int acc_bits;          /* accumulator width, 2..64 (default 32) */
+  sim_overflow overflow; /* default saturate */
+} sim_config;
+
+/* Defaults: 32-bit saturating accumulators. */
+sim_config sim_config_default(void);
+
+/* Per-layer statistics over the images run. */
+typedef struct sim_layer_stats {
+  uint64_t values;      /* output values seen (codes or floats) */
+  uint64_t zero_codes;  /* outputs that are activation code 0 */
+  uint64_t bitlen[17];  /* codes by effective bit length 0..16 */
+  uint64_t overflows;   /* accumulator overflows (conv, fc) */
+  uint64_t requantized; /* codes requantized to other bits on the way in */
+  int out_bits;         /* 1..16 codes, 32 binary32 values */
+} sim_layer_stats;
+
+typedef struct sim_model sim_model;
+
+/* Prepares `net` (widened, with precisions applied; borrowed, must outlive
+ * the model) for execution with the weights in `w`: quantizes weights,
+ * folds batch norm and biases into per-channel binary32 scales and shifts.
+ * Arrays are looked up by layer name (PyTorch state_dict keys:
+ * "conv1.weight", "bn1.running_var", ...); a missing or mis-shaped array
+ * is WR_EINPUT naming the key, the expected and the found shape.  The
+ * caller frees with sim_model_free. */
+sim_model *sim_model_new(const wr_net *net, const wr_npz *w,
+                         const sim_config *cfg, wr_err *e);
+void sim_model_free(sim_model *m);
+
+/* Synthetic weights for `net` as an .npz image (arrays named as
+ * sim_model_new expects), from a GSL mt19937 generator seeded with `seed`:
+ * conv/fc weights uniform in [-1, 1] for quantized layers and in
+ * +-sqrt(6 / fan_in) for FP32 layers, biases 0, batch norm gamma 1,
+ * beta 0, running mean 0, running variance 1.  The caller frees with
+ * wr_npz_free. */
+int sim_synthetic_weights(const wr_net *net, unsigned long seed, wr_npz *out,
+                          wr_err *e);
+
+/* Runs image `i` of `data` through the model.  `top1` receives the index
+ * of the largest output (ties: the lowest), stats (n_layers entries, may be
+ * NULL) are accumulated, and `dump` (may be NULL) is called with every
+ * layer's output.  Inputs: pixels become binary32 pixel/255 (normalized
+ * by the workload's mean and std if it has them); float inputs are used
+ * as given.  Returns WR_ERUNTIME for an accumulator overflow under the
+ * `error` rule (naming the layer and output), WR_EINPUT if the image's
+ * shape is not the network's input. */
+typedef struct sim_output {
+  int layer; /* index in the network */
+  int bits;  /* 1..16: codes are set; 32: values are set */
+  const uint16_t *codes;
+  const float *values;
+  int64_t count;
+} sim_output;
+typedef int (*sim_dump_fn)(void *ctx, const sim_output *o, wr_err *e);
+
+int sim_run_image(sim_model *m, const wr_dataset *data, int64_t i, int *top1,
+                  sim_layer_stats *stats, sim_dump_fn dump, void *dump_ctx,
+                  wr_err *e);
+
+#endif

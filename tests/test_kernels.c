@@ -1,0 +1,229 @@
+/* test_kernels.c — the numeric contract's building blocks: rounding, the
+ * quantizers (ties, saturation), accumulators under each overflow rule,
+ * and the optimized conv kernels against a golden model written straight
+ * from the contract (naive loops, int64) on randomized shapes for every
+ * (activation, weight) bit pair in 1..8 x 1..8 and 16/16. */
+#include <stdlib.h>
+
+#include "sim.h"
+#include "testutil.h"
+
+/* ---- quantizers --------------------------------------------------------- */
+
+static void rounding_ties_to_even(void **state) {
+  (void)state;
+  assert_true(sim_rne(0.5) == 0.0);
+  assert_true(sim_rne(1.5) == 2.0);
+  assert_true(sim_rne(2.5) == 2.0);
+  assert_true(sim_rne(-0.5) == 0.0);
+  assert_true(sim_rne(-1.5) == -2.0);
+  assert_true(sim_rne(2.4999999) == 2.0);
+}
+
+static void activation_codes(void **state) {
+  (void)state;
+  assert_int_equal(sim_act_code(0.5f, 1), 0); /* tie -> even */
+  assert_int_equal(sim_act_code(0.50001f, 1), 1);
+  assert_int_equal(sim_act_code(0.5f, 2), 2); /* 1.5 -> 2 */
+  /* fl32(fl32(1/6) * 3) is exactly 0.5, a tie that rounds to 0 */
+  assert_int_equal(sim_act_code(1.0f / 6.0f, 2), 0);
+  assert_int_equal(sim_act_code(2.5f / 15.0f, 4), 2); /* 2.5 -> 2 */
+  assert_int_equal(sim_act_code(-3.0f, 4), 0);        /* clip at 0 */
+  assert_int_equal(sim_act_code(1.0f, 4), 15);
+  assert_int_equal(sim_act_code(7.0f, 8), 255); /* clip at 1 */
+  assert_int_equal(sim_act_code(1.0f, 16), 65535);
+  assert_int_equal(sim_act_code(0.0f / 0.0f, 4), 0);
+  assert_true(sim_act_value(5, 4) == (float)(5.0 / 15.0));
+}
+
+static void weight_codes(void **state) {
+  (void)state;
+  assert_int_equal(sim_weight_code(0.5f, 2), 0); /* ternary tie -> 0 */
+  assert_int_equal(sim_weight_code(0.51f, 2), 1);
+  assert_int_equal(sim_weight_code(-0.7f, 2), -1);
+  assert_int_equal(sim_weight_code(0.5f, 3), 2); /* 1.5 -> 2 */
+  assert_int_equal(sim_weight_code(-0.5f, 3), -2);
+  assert_int_equal(sim_weight_code(1.0f / 6.0f, 3), 0);
+  assert_int_equal(sim_weight_code(1.7f, 4), 7);   /* saturate at +1 */
+  assert_int_equal(sim_weight_code(-3.0f, 4), -7); /* and at -1 */
+  assert_int_equal(sim_weight_code(-1.0f, 16), -32767);
+  assert_int_equal(sim_weight_code(0.0f, 1), 1); /* sign(0) = +1 */
+  assert_int_equal(sim_weight_code(-0.0f, 1), 1);
+  assert_int_equal(sim_weight_code(-1e-30f, 1), -1);
+}
+
+static void accumulators(void **state) {
+  (void)state;
+  uint64_t n = 0;
+  assert_int_equal(sim_acc_apply(127, 8, SIM_OVF_SATURATE, &n), 127);
+  assert_int_equal(n, 0);
+  assert_int_equal(sim_acc_apply(200, 8, SIM_OVF_SATURATE, &n), 127);
+  assert_int_equal(sim_acc_apply(-200, 8, SIM_OVF_SATURATE, &n), -128);
+  assert_int_equal(sim_acc_apply(200, 8, SIM_OVF_WRAP, &n), -56);
+  assert_int_equal(sim_acc_apply(-200, 8, SIM_OVF_WRAP, &n), 56);
+  assert_int_equal(sim_acc_apply(-129, 8, SIM_OVF_ERROR, &n), -128);
+  assert_int_equal(n, 5);
+  assert_int_equal(sim_acc_apply(INT64_MIN, 64, SIM_OVF_WRAP, &n), INT64_MIN);
+  assert_int_equal(sim_acc_apply((INT64_C(1) << 40) + 5, 32, SIM_OVF_WRAP, &n),
+                   5);
+  sim_overflow o;
+  wr_err e;
+  assert_int_equal(sim_overflow_parse("wrap", &o, &e), WR_OK);
+  assert_int_equal(o, SIM_OVF_WRAP);
+  assert_int_equal(sim_overflow_parse("clamp", &o, &e), WR_EINPUT);
+}
+
+/* ---- golden conv -------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(uint32_t n) { /* xorshift64*, uniform enough here */
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return (uint32_t)((rng_state * 2685821657736338717ULL) >> 33) % n;
+}
+
+/* Straight from the contract: out = sum over the group's channels and the
+ * kernel window of code_a * code_w, zero outside the input. */
+static void golden_conv(const sim_conv_geom *g, const uint16_t *in,
+                        const int32_t *w, int64_t *out) {
+  int64_t cg_in = g->c_in / g->groups, cg_out = g->c_out / g->groups;
+  for (int64_t o = 0; o < g->c_out; o++)
+    for (int64_t y = 0; y < g->h_out; y++)
+      for (int64_t x = 0; x < g->w_out; x++) {
+        int64_t acc = 0, grp = o / cg_out;
+        for (int64_t c = 0; c < cg_in; c++)
+          for (int64_t r = 0; r < g->kh; r++)
+            for (int64_t s = 0; s < g->kw; s++) {
+              int64_t iy = y * g->sh - g->pad_t + r * g->dh;
+              int64_t ix = x * g->sw - g->pad_l + s * g->dw;
+              if (iy < 0 || iy >= g->h_in || ix < 0 || ix >= g->w_in)
+                continue;
+              int64_t a = in[((grp * cg_in + c) * g->h_in + iy) * g->w_in + ix];
+              int64_t wv = w[((o * cg_in + c) * g->kh + r) * g->kw + s];
+              acc += a * wv;
+            }
+        out[(o * g->h_out + y) * g->w_out + x] = acc;
+      }
+}
+
+static void random_geom(sim_conv_geom *g) {
+  memset(g, 0, sizeof *g);
+  g->groups = 1 + (int)rnd(3);
+  g->c_in = g->groups * (1 + rnd(70)); /* crosses 64-bit word edges */
+  g->c_out = g->groups * (1 + rnd(5));
+  g->kh = 1 + (int)rnd(3);
+  g->kw = 1 + (int)rnd(3);
+  g->sh = 1 + (int)rnd(2);
+  g->sw = 1 + (int)rnd(2);
+  g->dh = 1 + (int)rnd(2);
+  g->dw = 1;
+  g->pad_t = (int)rnd(2);
+  g->pad_l = (int)rnd(2);
+  g->h_in = 1 + rnd(7) + (g->kh - 1) * g->dh;
+  g->w_in = 1 + rnd(7) + (g->kw - 1) * g->dw;
+  int pad_b = (int)rnd(2), pad_r = (int)rnd(2);
+  g->h_out = (g->h_in + g->pad_t + pad_b - g->dh * (g->kh - 1) - 1) / g->sh + 1;
+  g->w_out = (g->w_in + g->pad_l + pad_r - g->dw * (g->kw - 1) - 1) / g->sw + 1;
+}
+
+/* fill: 0 random, 1 all zero, 2 all at their extremes */
+static void check_pair(int a_bits, int w_bits, int fill) {
+  sim_conv_geom g;
+  random_geom(&g);
+  int64_t n_in = g.c_in * g.h_in * g.w_in;
+  int64_t n_w = g.c_out * (g.c_in / g.groups) * g.kh * g.kw;
+  int64_t n_out = g.c_out * g.h_out * g.w_out;
+  uint16_t *in = malloc((size_t)n_in * sizeof *in);
+  int32_t *w = malloc((size_t)n_w * sizeof *w);
+  int64_t *want = malloc((size_t)n_out * sizeof *want);
+  int64_t *got = malloc((size_t)n_out * sizeof *got);
+  assert_true(in && w && want && got);
+  uint32_t amax = (1u << a_bits) - 1;
+  int32_t wmax = w_bits == 1 ? 1 : (1 << (w_bits - 1)) - 1;
+  for (int64_t k = 0; k < n_in; k++)
+    in[k] = fill == 1   ? 0
+            : fill == 2 ? (uint16_t)amax
+                        : (uint16_t)rnd(amax + 1);
+  for (int64_t k = 0; k < n_w; k++) {
+    int32_t v = (int32_t)rnd((uint32_t)(2 * wmax + 1)) - wmax;
+    if (w_bits == 1)
+      v = rnd(2) ? 1 : -1;
+    if (fill == 2)
+      v = rnd(2) ? wmax : -wmax;
+    w[k] = v;
+  }
+  golden_conv(&g, in, w, want);
+  wr_err e;
+  int (*kern[3])(const sim_conv_geom *, const uint16_t *, int, const int32_t *,
+                 int, int64_t *,
+                 wr_err *) = {sim_conv_int, sim_conv_bitplane, sim_conv_direct};
+  for (int k = 0; k < 3; k++) {
+    memset(got, 0x55, (size_t)n_out * sizeof *got);
+    assert_int_equal(kern[k](&g, in, a_bits, w, w_bits, got, &e), WR_OK);
+    for (int64_t i = 0; i < n_out; i++)
+      if (got[i] != want[i])
+        fail_msg("kernel %d, %d/%d bits, fill %d, output %lld: %lld, golden "
+                 "%lld (c_in %lld groups %d k %dx%d)",
+                 k, a_bits, w_bits, fill, (long long)i, (long long)got[i],
+                 (long long)want[i], (long long)g.c_in, g.groups, g.kh, g.kw);
+  }
+  free(in);
+  free(w);
+  free(want);
+  free(got);
+}
+
+static void kernels_match_golden(void **state) {
+  (void)state;
+  for (int a = 1; a <= 8; a++)
+    for (int w = 1; w <= 8; w++)
+      for (int rep = 0; rep < 6; rep++)
+        check_pair(a, w, rep == 0 ? 2 : 0);
+  for (int rep = 0; rep < 6; rep++)
+    check_pair(16, 16, rep == 0 ? 2 : 0);
+}
+
+static void kernels_all_zero_inputs(void **state) {
+  (void)state;
+  for (int a = 1; a <= 8; a += 3)
+    for (int w = 1; w <= 8; w += 3)
+      check_pair(a, w, 1);
+}
+
+/* The FP32 kernel sums exact products in binary64 in (channel, row,
+ * column) order and rounds once: 1 + 2^-24 + 2^-24 gives 1 + 2^-23, where
+ * binary32 accumulation would give 1. */
+static void fp32_sums_in_binary64(void **state) {
+  (void)state;
+  sim_conv_geom g = {.c_in = 3,
+                     .h_in = 1,
+                     .w_in = 1,
+                     .c_out = 1,
+                     .h_out = 1,
+                     .w_out = 1,
+                     .kh = 1,
+                     .kw = 1,
+                     .sh = 1,
+                     .sw = 1,
+                     .dh = 1,
+                     .dw = 1,
+                     .groups = 1};
+  float in[3] = {1.0f, 0x1p-24f, 0x1p-24f}, w[3] = {1.0f, 1.0f, 1.0f}, out;
+  sim_conv_f32(&g, in, w, &out);
+  assert_true(out == 1.0f + 0x1p-23f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(rounding_ties_to_even),
+      cmocka_unit_test(activation_codes),
+      cmocka_unit_test(weight_codes),
+      cmocka_unit_test(accumulators),
+      cmocka_unit_test(kernels_match_golden),
+      cmocka_unit_test(kernels_all_zero_inputs),
+      cmocka_unit_test(fp32_sums_in_binary64),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
