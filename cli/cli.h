@@ -64,10 +64,39 @@ int cli_table_row(cli_table *t, const char *fmt, ...)
 void cli_table_print(const cli_table *t, cli_format f, FILE *out);
 void cli_table_free(cli_table *t);
 
+/* ---- network options ---- */
+/* The options of every command that takes a network, first in its option
+ * table, in this order. */
+#define NET_OPTS                                                                \
+  {"net", "NAME|FILE", "zoo network or workload YAML file (required)",          \
+   0,     NULL,        0},                                                      \
+      {"width", "K", "width multiplier, any real > 0 (default 1)", 0, NULL, 0}, \
+      {"prec", "A/W", "default precision (default: the workload's)",            \
+       0,      NULL,  0},                                                       \
+      {"fp32", "LIST", "layers kept FP32: none, or first,last,PATTERN...",      \
+       0,      NULL,   0},                                                      \
+      {"layer-prec", "PAT=A/W", "per-layer precision override (repeatable)", 1, \
+       NULL,         0},                                                        \
+  {                                                                             \
+    "format", "FMT", "table, csv or json (default table)", 0, NULL, 0           \
+  }
+enum { O_NET, O_WIDTH, O_PREC, O_FP32, O_LAYER_PREC, O_FORMAT, N_NET_OPTS };
+
+/* Loads --net, applies --width, --prec, --fp32 and --layer-prec.  Returns
+ * the network, or NULL with *rc the exit code (the error printed). */
+wr_net *cli_load_net(cli_opt *o, int *rc);
+
+/* cli_parse plus --format: returns 0 to go on, -1 when --help was printed,
+ * or the exit code of a usage error (printed). */
+int cli_parse_net_cmd(const char *cmd, const char *usage, int argc, char **argv,
+                      cli_opt *o, int n, cli_format *fmt);
+
 /* ---- commands ---- */
 int cmd_zoo(int argc, char **argv);
 int cmd_net(int argc, char **argv);
 int cmd_cost(int argc, char **argv);
 int cmd_footprint(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_weights(int argc, char **argv);
 
 #endif

@@ -5,98 +5,6 @@
 
 #include "cli.h"
 
-#define NET_OPTS                                                                \
-  {"net", "NAME|FILE", "zoo network or workload YAML file (required)",          \
-   0,     NULL,        0},                                                      \
-      {"width", "K", "width multiplier, any real > 0 (default 1)", 0, NULL, 0}, \
-      {"prec", "A/W", "default precision (default: the workload's)",            \
-       0,      NULL,  0},                                                       \
-      {"fp32", "LIST", "layers kept FP32: none, or first,last,PATTERN...",      \
-       0,      NULL,   0},                                                      \
-      {"layer-prec", "PAT=A/W", "per-layer precision override (repeatable)", 1, \
-       NULL,         0},                                                        \
-  {                                                                             \
-    "format", "FMT", "table, csv or json (default table)", 0, NULL, 0           \
-  }
-enum { O_NET, O_WIDTH, O_PREC, O_FP32, O_LAYER_PREC, O_FORMAT, N_NET_OPTS };
-
-/* Loads, widens and applies the precision options.  Returns the network or
- * NULL with *rc set to the exit code (the error already printed). */
-static wr_net *load_net(cli_opt *o, int *rc) {
-  wr_err e;
-  wr_err_clear(&e);
-  const char *name = cli_val(&o[O_NET]);
-  if (!name) {
-    fprintf(stderr, "wrpnsim: --net is required (a zoo name from 'wrpnsim "
-                    "zoo', or a workload file)\n");
-    *rc = EXIT_INPUT;
-    return NULL;
-  }
-  double width = 1.0;
-  if (cli_val(&o[O_WIDTH]) &&
-      (*rc = cli_real("width", cli_val(&o[O_WIDTH]), 1e-6, 1e6, &width)))
-    return NULL;
-  if (!(width > 0)) {
-    fprintf(stderr, "wrpnsim: --width: must be greater than 0\n");
-    *rc = EXIT_INPUT;
-    return NULL;
-  }
-  wr_net *net = wr_net_open(name, &e);
-  if (!net) {
-    *rc = cli_fail(&e);
-    return NULL;
-  }
-  wr_policy pol;
-  if (wr_policy_copy(&pol, &net->policy, &e))
-    goto fail;
-  if (cli_val(&o[O_PREC]) &&
-      wr_prec_parse(cli_val(&o[O_PREC]), "--prec", &pol.def, &e))
-    goto fail_pol;
-  if (cli_val(&o[O_FP32]) && wr_policy_set_fp32(&pol, cli_val(&o[O_FP32]), &e))
-    goto fail_pol;
-  for (int i = 0; i < o[O_LAYER_PREC].n; i++) {
-    const char *v = o[O_LAYER_PREC].vals[i];
-    const char *eq = strrchr(v, '=');
-    wr_prec p;
-    if (!eq || eq == v) {
-      wr_err_set(&e, WR_EINPUT,
-                 "--layer-prec: '%s' is not PATTERN=A/W (e.g. 'layer4.*=8/8')",
-                 v);
-      goto fail_pol;
-    }
-    char *pat = strndup(v, (size_t)(eq - v));
-    int bad = !pat || wr_prec_parse(eq + 1, "--layer-prec", &p, &e) ||
-              wr_policy_add_rule(&pol, pat, p, &e);
-    free(pat);
-    if (bad) {
-      if (!pat)
-        wr_err_set(&e, WR_ENOMEM, "out of memory");
-      goto fail_pol;
-    }
-  }
-  if (wr_net_widen(net, width, &e))
-    goto fail_pol;
-  wr_net_apply_policy(net, &pol);
-  wr_policy_clear(&pol);
-  return net;
-fail_pol:
-  wr_policy_clear(&pol);
-fail:
-  *rc = cli_fail(&e);
-  wr_net_free(net);
-  return NULL;
-}
-
-static int parse_common(const char *cmd, const char *usage, int argc,
-                        char **argv, cli_opt *o, int n, cli_format *fmt) {
-  int rc = cli_parse(cmd, usage, argc, argv, o, n);
-  if (rc == 1)
-    return -1; /* help printed */
-  if (rc)
-    return rc;
-  return cli_format_parse(cli_val(&o[O_FORMAT]), fmt);
-}
-
 static const char *fmt_shape(wr_shape s, char *buf, size_t n) {
   snprintf(buf, n, "%" PRId64 "x%" PRId64 "x%" PRId64, s.c, s.h, s.w);
   return buf;
@@ -170,10 +78,10 @@ static void layer_geometry(const wr_layer *l, char *buf, size_t n) {
 int cmd_net(int argc, char **argv) {
   cli_opt o[] = {NET_OPTS};
   cli_format fmt;
-  int rc = parse_common(
+  int rc = cli_parse_net_cmd(
       "net", "--net NAME|FILE [--width K] [--prec A/W] [--format FMT]", argc,
       argv, o, N_NET_OPTS, &fmt);
-  wr_net *net = rc ? NULL : load_net(o, &rc);
+  wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   cli_opts_free(o, N_NET_OPTS);
   if (!net)
     return rc < 0 ? EXIT_OK : rc;
@@ -250,10 +158,10 @@ int cmd_cost(int argc, char **argv) {
   const int n_opts = N_NET_OPTS + 1;
   cli_format fmt;
   int bits[16], nb = 0;
-  int rc = parse_common("cost",
-                        "--net NAME|FILE [--width K] [--bits LIST] "
-                        "[--format FMT]",
-                        argc, argv, o, n_opts, &fmt);
+  int rc = cli_parse_net_cmd("cost",
+                             "--net NAME|FILE [--width K] [--bits LIST] "
+                             "[--format FMT]",
+                             argc, argv, o, n_opts, &fmt);
   if (!rc && cli_val(&o[N_NET_OPTS]))
     rc = parse_bits_list(cli_val(&o[N_NET_OPTS]), bits, &nb);
   if (!rc && nb == 0)
@@ -265,7 +173,7 @@ int cmd_cost(int argc, char **argv) {
                     "do not apply\n");
     rc = EXIT_INPUT;
   }
-  wr_net *net = rc ? NULL : load_net(o, &rc);
+  wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   const char *name = cli_val(&o[O_NET]);
   wr_net *base = NULL;
   wr_err e;
@@ -330,7 +238,8 @@ int cmd_footprint(int argc, char **argv) {
   const int n_opts = N_NET_OPTS + 1;
   cli_format fmt;
   unsigned long long batch = 1;
-  int rc = parse_common("footprint",
+  int rc =
+      cli_parse_net_cmd("footprint",
                         "--net NAME|FILE [--width K] [--prec A/W] [--batch N] "
                         "[--format FMT]",
                         argc, argv, o, n_opts, &fmt);
@@ -339,7 +248,7 @@ int cmd_footprint(int argc, char **argv) {
   char prec_text[64];
   snprintf(prec_text, sizeof prec_text, "precision %s",
            cli_val(&o[O_PREC]) ? cli_val(&o[O_PREC]) : "from the workload");
-  wr_net *net = rc ? NULL : load_net(o, &rc);
+  wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   cli_opts_free(o, n_opts);
   if (!net)
     return rc < 0 ? EXIT_OK : rc;

@@ -19,6 +19,9 @@ static const command commands[] = {
      "WRPN compute-cost grid (FMAs x bits, relative to 1x FP32)"},
     {"footprint", cmd_footprint,
      "memory footprint of weights and activations (inference, training)"},
+    {"exec", cmd_exec,
+     "run a network bit-accurately on real data: accuracy, layer statistics"},
+    {"weights", cmd_weights, "write seeded synthetic weights as .npz"},
 };
 
 static void usage(FILE *f) {

@@ -25,7 +25,7 @@ typedef struct lay {
   int mode; /* MODE_INT or MODE_F32 */
   int a_bits, w_bits;
   sim_conv_geom geom;
-  int32_t *wq;  /* weight codes (MODE_INT) */
+  sim_wpack *wpack; /* packed weight codes (MODE_INT) */
   float *wf;    /* weight values (MODE_F32) */
   float *m, *b; /* per output channel: y = fl32(fl32(acc * m) + b) */
   /* act */
@@ -226,11 +226,16 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
     alpha /= (double)n_w;
   }
   if (rc == WR_OK && L->mode == MODE_INT) {
-    L->wq = malloc((size_t)n_w * sizeof *L->wq);
-    if (!L->wq)
+    int32_t *wq = malloc((size_t)n_w * sizeof *wq);
+    if (!wq)
       rc = oom(e);
     for (int64_t k = 0; rc == WR_OK && k < n_w; k++)
-      L->wq[k] = sim_weight_code(wf[k], L->w_bits);
+      wq[k] = sim_weight_code(wf[k], L->w_bits);
+    if (rc == WR_OK && !(L->wpack = sim_wpack_new(&L->geom, wq, L->a_bits,
+                                                  L->w_bits, SIM_KERNEL_AUTO,
+                                                  e)))
+      rc = WR_ENOMEM;
+    free(wq);
     double top_a = (double)((1 << L->a_bits) - 1);
     scale = L->w_bits == 1
                 ? alpha / top_a
@@ -293,7 +298,7 @@ void sim_model_free(sim_model *m) {
       free(L->codes);
       free(L->vals);
     }
-    free(L->wq);
+    sim_wpack_free(L->wpack);
     free(L->wf);
     free(L->m);
     free(L->b);
@@ -468,7 +473,7 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
   uint64_t dummy = 0;
   const uint16_t *q =
       codes_at(v, L->a_bits, m->qin, st ? &st->requantized : &dummy);
-  int rc = sim_conv_int(g, q, L->a_bits, L->wq, L->w_bits, m->acc, e);
+  int rc = sim_conv_packed(L->wpack, q, m->acc, e);
   if (rc)
     return rc;
   uint64_t ovf = 0;

@@ -22,14 +22,25 @@ static int oom(wr_err *e) {
   return wr_err_set(e, WR_ENOMEM, "out of memory in a conv kernel");
 }
 
+/* Number of bit planes a weight code needs: two's complement for 2..16
+ * bits, a single "is +1" plane for binary weights. */
+static int weight_planes(int w_bits) { return w_bits == 1 ? 1 : w_bits; }
+
+struct sim_wpack {
+  sim_conv_geom g;
+  sim_kernel kind;
+  int a_bits, w_bits, wp;
+  int64_t cg_in, cg_out, words, k_len;
+  int32_t *w;    /* direct: the weight codes */
+  uint64_t *w_p; /* bit planes: [group][out ch][r][s][w plane][word] */
+};
+
 /* ---- direct kernel ------------------------------------------------------ */
 
-int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,
-                    const int32_t *w, int w_bits, int64_t *out, wr_err *e) {
-  (void)a_bits;
-  (void)w_bits;
-  const int64_t cg_in = g->c_in / g->groups, cg_out = g->c_out / g->groups;
-  const int64_t k_len = cg_in * g->kh * g->kw;
+static int conv_direct(const sim_wpack *p, const uint16_t *in, int64_t *out,
+                       wr_err *e) {
+  const sim_conv_geom *g = &p->g;
+  const int64_t cg_in = p->cg_in, cg_out = p->cg_out, k_len = p->k_len;
   const int64_t plane = g->h_in * g->w_in, oplane = g->h_out * g->w_out;
   int32_t *col = malloc((size_t)k_len * sizeof *col);
   if (!col)
@@ -39,19 +50,19 @@ int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,
     for (int64_t oy = 0; oy < g->h_out; oy++)
       for (int64_t ox = 0; ox < g->w_out; ox++) {
         /* im2col of one output pixel, in (channel, row, column) order */
-        int32_t *p = col;
+        int32_t *q = col;
         for (int64_t c = 0; c < cg_in; c++)
           for (int r = 0; r < g->kh; r++) {
             int64_t iy = in_coord(oy, g->sh, r, g->dh, g->pad_t, g->h_in);
             for (int s = 0; s < g->kw; s++) {
               int64_t ix = in_coord(ox, g->sw, s, g->dw, g->pad_l, g->w_in);
-              *p++ =
+              *q++ =
                   (iy < 0 || ix < 0) ? 0 : gin[c * plane + iy * g->w_in + ix];
             }
           }
         for (int64_t o = 0; o < cg_out; o++) {
           int64_t oc = (int64_t)grp * cg_out + o;
-          const int32_t *wo = w + oc * k_len;
+          const int32_t *wo = p->w + oc * k_len;
           int64_t acc = 0;
           /* |a*w| < 2^31 for codes of at most 16 bits */
           for (int64_t k = 0; k < k_len; k++)
@@ -66,73 +77,63 @@ int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,
 
 /* ---- bit-plane kernel --------------------------------------------------- */
 
-/* Number of bit planes a weight code needs: two's complement for 2..16
- * bits, a single "is +1" plane for binary weights. */
-static int weight_planes(int w_bits) { return w_bits == 1 ? 1 : w_bits; }
-
-typedef struct bp_ctx {
-  const sim_conv_geom *g;
-  int a_bits, w_bits, wp;
-  int64_t words;    /* 64-bit words per plane of one group's channels */
-  uint64_t *in_p;   /* [pixel][a plane][word] */
-  uint64_t *w_p;    /* [out ch][r][s][w plane][word] */
-  int32_t *in_ones; /* binary weights: popcount of each input plane */
-} bp_ctx;
-
-static void pack_input(bp_ctx *b, const uint16_t *gin, int64_t cg_in) {
-  const sim_conv_geom *g = b->g;
-  const int64_t plane = g->h_in * g->w_in, stride = b->a_bits * b->words;
-  memset(b->in_p, 0, (size_t)(plane * stride) * sizeof *b->in_p);
-  for (int64_t c = 0; c < cg_in; c++) {
+/* Packs one group's input codes into bit planes: [pixel][a plane][word];
+ * for binary weights also counts the ones of each plane. */
+static void pack_input(const sim_wpack *p, const uint16_t *gin, uint64_t *in_p,
+                       int32_t *in_ones) {
+  const sim_conv_geom *g = &p->g;
+  const int64_t plane = g->h_in * g->w_in, stride = p->a_bits * p->words;
+  memset(in_p, 0, (size_t)(plane * stride) * sizeof *in_p);
+  for (int64_t c = 0; c < p->cg_in; c++) {
     uint64_t bit = UINT64_C(1) << (c & 63);
     int64_t word = c >> 6;
     for (int64_t px = 0; px < plane; px++) {
       uint32_t code = gin[c * plane + px];
-      uint64_t *dst = b->in_p + px * stride + word;
+      uint64_t *dst = in_p + px * stride + word;
       for (int i = 0; code; i++, code >>= 1)
         if (code & 1)
-          dst[i * b->words] |= bit;
+          dst[i * p->words] |= bit;
     }
   }
-  if (b->w_bits == 1)
+  if (p->w_bits == 1)
     for (int64_t px = 0; px < plane; px++)
-      for (int i = 0; i < b->a_bits; i++) {
+      for (int i = 0; i < p->a_bits; i++) {
         int32_t n = 0;
-        for (int64_t wd = 0; wd < b->words; wd++)
-          n += __builtin_popcountll(b->in_p[px * stride + i * b->words + wd]);
-        b->in_ones[px * b->a_bits + i] = n;
+        for (int64_t wd = 0; wd < p->words; wd++)
+          n += __builtin_popcountll(in_p[px * stride + i * p->words + wd]);
+        in_ones[px * p->a_bits + i] = n;
       }
 }
 
-static void pack_weights(bp_ctx *b, const int32_t *w, int64_t cg_in,
-                         int64_t cg_out, int64_t first_out) {
-  const sim_conv_geom *g = b->g;
-  const int64_t taps = (int64_t)g->kh * g->kw, per_tap = b->wp * b->words;
-  memset(b->w_p, 0, (size_t)(cg_out * taps * per_tap) * sizeof *b->w_p);
-  for (int64_t o = 0; o < cg_out; o++)
-    for (int64_t c = 0; c < cg_in; c++)
+static void pack_weights(sim_wpack *p, const int32_t *w) {
+  const sim_conv_geom *g = &p->g;
+  const int64_t taps = (int64_t)g->kh * g->kw, per_tap = p->wp * p->words;
+  for (int64_t oc = 0; oc < g->c_out; oc++)
+    for (int64_t c = 0; c < p->cg_in; c++)
       for (int64_t t = 0; t < taps; t++) {
-        int32_t v = w[((first_out + o) * cg_in + c) * taps + t];
-        uint32_t bits = b->w_bits == 1 ? (v > 0) : (uint32_t)v;
-        uint64_t *dst = b->w_p + (o * taps + t) * per_tap + (c >> 6);
-        for (int j = 0; j < b->wp; j++)
+        int32_t v = w[(oc * p->cg_in + c) * taps + t];
+        uint32_t bits = p->w_bits == 1 ? (v > 0) : (uint32_t)v;
+        uint64_t *dst = p->w_p + (oc * taps + t) * per_tap + (c >> 6);
+        for (int j = 0; j < p->wp; j++)
           if ((bits >> j) & 1)
-            dst[j * b->words] |= UINT64_C(1) << (c & 63);
+            dst[j * p->words] |= UINT64_C(1) << (c & 63);
       }
 }
 
 /* popcount of the AND of two plane rows of `n` words */
-static inline int64_t and_count(const uint64_t *x, const uint64_t *y,
-                                int64_t n) {
+static inline __attribute__((always_inline)) int64_t
+and_count(const uint64_t *x, const uint64_t *y, int64_t n) {
   int64_t s = 0;
   for (int64_t k = 0; k < n; k++)
     s += __builtin_popcountll(x[k] & y[k]);
   return s;
 }
 
-static int64_t bp_dot(const bp_ctx *b, int64_t oy, int64_t ox, int64_t o) {
-  const sim_conv_geom *g = b->g;
-  const int64_t in_stride = b->a_bits * b->words, per_tap = b->wp * b->words;
+static inline __attribute__((always_inline)) int64_t
+bp_dot(const sim_wpack *p, const uint64_t *in_p, const int32_t *in_ones,
+       int64_t oy, int64_t ox, int64_t oc) {
+  const sim_conv_geom *g = &p->g;
+  const int64_t in_stride = p->a_bits * p->words, per_tap = p->wp * p->words;
   int64_t acc = 0;
   for (int r = 0; r < g->kh; r++) {
     int64_t iy = in_coord(oy, g->sh, r, g->dh, g->pad_t, g->h_in);
@@ -143,20 +144,20 @@ static int64_t bp_dot(const bp_ctx *b, int64_t oy, int64_t ox, int64_t o) {
       if (ix < 0)
         continue;
       int64_t px = iy * g->w_in + ix;
-      const uint64_t *ip = b->in_p + px * in_stride;
+      const uint64_t *ip = in_p + px * in_stride;
       const uint64_t *wp =
-          b->w_p + (o * g->kh * g->kw + (int64_t)r * g->kw + s) * per_tap;
-      for (int i = 0; i < b->a_bits; i++) {
-        const uint64_t *ai = ip + i * b->words;
-        if (b->w_bits == 1) {
-          int64_t pos = and_count(ai, wp, b->words);
-          acc += (2 * pos - b->in_ones[px * b->a_bits + i]) * (INT64_C(1) << i);
+          p->w_p + (oc * g->kh * g->kw + (int64_t)r * g->kw + s) * per_tap;
+      for (int i = 0; i < p->a_bits; i++) {
+        const uint64_t *ai = ip + i * p->words;
+        if (p->w_bits == 1) {
+          int64_t pos = and_count(ai, wp, p->words);
+          acc += (2 * pos - in_ones[px * p->a_bits + i]) * (INT64_C(1) << i);
           continue;
         }
-        for (int j = 0; j < b->wp; j++) {
-          int64_t n = and_count(ai, wp + j * b->words, b->words);
+        for (int j = 0; j < p->wp; j++) {
+          int64_t n = and_count(ai, wp + j * p->words, p->words);
           int64_t term = n * (INT64_C(1) << (i + j));
-          acc += j == b->wp - 1 ? -term : term; /* sign plane */
+          acc += j == p->wp - 1 ? -term : term; /* sign plane */
         }
       }
     }
@@ -164,47 +165,117 @@ static int64_t bp_dot(const bp_ctx *b, int64_t oy, int64_t ox, int64_t o) {
   return acc;
 }
 
-int sim_conv_bitplane(const sim_conv_geom *g, const uint16_t *in, int a_bits,
-                      const int32_t *w, int w_bits, int64_t *out, wr_err *e) {
-  const int64_t cg_in = g->c_in / g->groups, cg_out = g->c_out / g->groups;
+/* Compiled for CPUs with and without the POPCNT instruction; the loader
+ * picks the clone the running CPU supports (GCC/Clang target_clones). */
+__attribute__((target_clones("popcnt", "default"))) static int
+conv_bitplane(const sim_wpack *p, const uint16_t *in, int64_t *out, wr_err *e) {
+  const sim_conv_geom *g = &p->g;
   const int64_t plane = g->h_in * g->w_in, oplane = g->h_out * g->w_out;
-  bp_ctx b = {.g = g, .a_bits = a_bits, .w_bits = w_bits};
-  b.wp = weight_planes(w_bits);
-  b.words = (cg_in + 63) / 64;
-  b.in_p = malloc((size_t)(plane * a_bits * b.words) * sizeof *b.in_p);
-  b.w_p =
-      malloc((size_t)(cg_out * g->kh * g->kw * b.wp * b.words) * sizeof *b.w_p);
-  b.in_ones = malloc((size_t)(plane * a_bits) * sizeof *b.in_ones);
-  if (!b.in_p || !b.w_p || !b.in_ones) {
-    free(b.in_p);
-    free(b.w_p);
-    free(b.in_ones);
+  uint64_t *in_p =
+      malloc((size_t)(plane * p->a_bits * p->words) * sizeof *in_p);
+  int32_t *in_ones = malloc((size_t)(plane * p->a_bits) * sizeof *in_ones);
+  if (!in_p || !in_ones) {
+    free(in_p);
+    free(in_ones);
     return oom(e);
   }
   for (int grp = 0; grp < g->groups; grp++) {
-    pack_input(&b, in + (int64_t)grp * cg_in * plane, cg_in);
-    pack_weights(&b, w, cg_in, cg_out, (int64_t)grp * cg_out);
-    for (int64_t o = 0; o < cg_out; o++) {
-      int64_t *dst = out + ((int64_t)grp * cg_out + o) * oplane;
+    pack_input(p, in + (int64_t)grp * p->cg_in * plane, in_p, in_ones);
+    for (int64_t o = 0; o < p->cg_out; o++) {
+      int64_t oc = (int64_t)grp * p->cg_out + o;
+      int64_t *dst = out + oc * oplane;
       for (int64_t oy = 0; oy < g->h_out; oy++)
         for (int64_t ox = 0; ox < g->w_out; ox++)
-          dst[oy * g->w_out + ox] = bp_dot(&b, oy, ox, o);
+          dst[oy * g->w_out + ox] = bp_dot(p, in_p, in_ones, oy, ox, oc);
     }
   }
-  free(b.in_p);
-  free(b.w_p);
-  free(b.in_ones);
+  free(in_p);
+  free(in_ones);
   return WR_OK;
+}
+
+/* ---- packed weights and the kernel choice ------------------------------- */
+
+sim_wpack *sim_wpack_new(const sim_conv_geom *g, const int32_t *w, int a_bits,
+                         int w_bits, sim_kernel kind, wr_err *e) {
+  sim_wpack *p = calloc(1, sizeof *p);
+  if (!p) {
+    oom(e);
+    return NULL;
+  }
+  p->g = *g;
+  p->a_bits = a_bits;
+  p->w_bits = w_bits;
+  p->wp = weight_planes(w_bits);
+  p->cg_in = g->c_in / g->groups;
+  p->cg_out = g->c_out / g->groups;
+  p->k_len = p->cg_in * g->kh * g->kw;
+  p->words = (p->cg_in + 63) / 64;
+  /* bit planes pay off while the plane pairs stay few and each word
+     holds many channels */
+  if (kind == SIM_KERNEL_AUTO)
+    kind = (a_bits * p->wp <= 16 && p->cg_in >= 16) ? SIM_KERNEL_BITPLANE
+                                                    : SIM_KERNEL_DIRECT;
+  p->kind = kind;
+  size_t n_w = (size_t)(g->c_out * p->k_len);
+  if (kind == SIM_KERNEL_DIRECT) {
+    p->w = malloc(n_w * sizeof *p->w);
+    if (p->w)
+      memcpy(p->w, w, n_w * sizeof *p->w);
+  } else {
+    size_t n = (size_t)(g->c_out * g->kh * g->kw * p->wp * p->words);
+    p->w_p = calloc(n, sizeof *p->w_p);
+    if (p->w_p)
+      pack_weights(p, w);
+  }
+  if (!p->w && !p->w_p) {
+    sim_wpack_free(p);
+    oom(e);
+    return NULL;
+  }
+  return p;
+}
+
+void sim_wpack_free(sim_wpack *p) {
+  if (!p)
+    return;
+  free(p->w);
+  free(p->w_p);
+  free(p);
+}
+
+sim_kernel sim_wpack_kind(const sim_wpack *p) { return p->kind; }
+
+int sim_conv_packed(const sim_wpack *p, const uint16_t *in, int64_t *out,
+                    wr_err *e) {
+  return p->kind == SIM_KERNEL_DIRECT ? conv_direct(p, in, out, e)
+                                      : conv_bitplane(p, in, out, e);
+}
+
+static int conv_once(const sim_conv_geom *g, const uint16_t *in, int a_bits,
+                     const int32_t *w, int w_bits, sim_kernel kind,
+                     int64_t *out, wr_err *e) {
+  sim_wpack *p = sim_wpack_new(g, w, a_bits, w_bits, kind, e);
+  if (!p)
+    return WR_ENOMEM;
+  int rc = sim_conv_packed(p, in, out, e);
+  sim_wpack_free(p);
+  return rc;
 }
 
 int sim_conv_int(const sim_conv_geom *g, const uint16_t *in, int a_bits,
                  const int32_t *w, int w_bits, int64_t *out, wr_err *e) {
-  /* bit planes pay off while the plane pairs stay few and each word holds
-     many channels */
-  int pairs = a_bits * weight_planes(w_bits);
-  if (pairs <= 16 && g->c_in / g->groups >= 16)
-    return sim_conv_bitplane(g, in, a_bits, w, w_bits, out, e);
-  return sim_conv_direct(g, in, a_bits, w, w_bits, out, e);
+  return conv_once(g, in, a_bits, w, w_bits, SIM_KERNEL_AUTO, out, e);
+}
+
+int sim_conv_bitplane(const sim_conv_geom *g, const uint16_t *in, int a_bits,
+                      const int32_t *w, int w_bits, int64_t *out, wr_err *e) {
+  return conv_once(g, in, a_bits, w, w_bits, SIM_KERNEL_BITPLANE, out, e);
+}
+
+int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,
+                    const int32_t *w, int w_bits, int64_t *out, wr_err *e) {
+  return conv_once(g, in, a_bits, w, w_bits, SIM_KERNEL_DIRECT, out, e);
 }
 
 /* ---- FP32 kernel -------------------------------------------------------- */

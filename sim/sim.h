@@ -70,6 +70,25 @@ typedef struct sim_conv_geom {
 int sim_conv_int(const sim_conv_geom *g, const uint16_t *in, int a_bits,
                  const int32_t *w, int w_bits, int64_t *out, wr_err *e);
 
+/* Kernels: bit planes (AND + popcount) or direct integer products. */
+typedef enum sim_kernel {
+  SIM_KERNEL_AUTO,
+  SIM_KERNEL_BITPLANE,
+  SIM_KERNEL_DIRECT
+} sim_kernel;
+
+/* Weights prepared once for repeated convs of geometry `g` (copied) at
+ * the given bits, for the kernel `kind` (AUTO: chosen by the bit widths).
+ * NULL with `e` set on allocation failure; free with sim_wpack_free. */
+typedef struct sim_wpack sim_wpack;
+sim_wpack *sim_wpack_new(const sim_conv_geom *g, const int32_t *w, int a_bits,
+                         int w_bits, sim_kernel kind, wr_err *e);
+void sim_wpack_free(sim_wpack *p);
+sim_kernel sim_wpack_kind(const sim_wpack *p);
+/* The conv of sim_conv_int with prepared weights. */
+int sim_conv_packed(const sim_wpack *p, const uint16_t *in, int64_t *out,
+                    wr_err *e);
+
 /* The kernels sim_conv_int chooses from, exported for tests and benches. */
 int sim_conv_bitplane(const sim_conv_geom *g, const uint16_t *in, int a_bits,
                       const int32_t *w, int w_bits, int64_t *out, wr_err *e);

@@ -265,6 +265,12 @@ int wr_npy_parse(const void *buf, size_t len, const char *what,
                  wr_array *out, wr_err *e);
 /* Reads a .npy file. */
 int wr_npy_read(const char *path, wr_array *out, wr_err *e);
+/* Writes the .npy format 1.0 header of an array of a's dtype and shape (its
+ * data is not looked at) into buf: magic, version, header length and the
+ * header dict padded with spaces and a newline to a multiple of 64 bytes.
+ * Returns the header's length, or 0 if it needs more than `cap` bytes.
+ * Lets a writer stream the data after it. */
+size_t wr_npy_header(const wr_array *a, char *buf, size_t cap);
 /* Writes a .npy file (format 1.0) atomically: to a temporary file in the
  * same folder, renamed over `path` only when complete. */
 int wr_npy_write(const char *path, const wr_array *a, wr_err *e);

@@ -1,0 +1,367 @@
+/* cmd_exec.c — `wrpnsim exec` (bit-accurate execution on real inputs:
+ * accuracy and per-layer statistics, optional dumps of every layer's
+ * output) and `wrpnsim weights` (seeded synthetic weights as .npz). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "sim.h"
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Progress on stderr: a rewritten line on a terminal, otherwise a plain
+ * line every 10 seconds. */
+typedef struct progress {
+  double start, last;
+  int tty;
+} progress;
+
+static void progress_show(progress *p, int64_t done, int64_t total, int final) {
+  double t = now_s();
+  if (!final && t - p->last < (p->tty ? 0.25 : 10.0))
+    return;
+  p->last = t;
+  double rate = done / (t - p->start > 1e-9 ? t - p->start : 1e-9);
+  double eta = rate > 0 ? (double)(total - done) / rate : 0;
+  fprintf(stderr,
+          "%sexec: %" PRId64 "/%" PRId64 " images, %.1f images/s, "
+          "%s %.0f s%s",
+          p->tty ? "\r" : "", done, total, rate, final ? "took" : "ETA",
+          final ? t - p->start : eta, p->tty && !final ? "" : "\n");
+  fflush(stderr);
+}
+
+/* ---- dumps: one .npy per layer, [N, C, H, W], written as it runs --------- */
+
+typedef struct dump_file {
+  FILE *f;
+  char *path, *tmp;
+} dump_file;
+
+typedef struct dump_ctx {
+  const wr_net *net;
+  const char *dir;
+  dump_file *files;
+  int64_t n_images;
+  int32_t *ibuf;
+  int64_t ibuf_len;
+} dump_ctx;
+
+static int dump_open(dump_ctx *d, const char *dir, wr_err *e) {
+  d->dir = dir;
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    return wr_err_set(e, WR_EINPUT, "--dump %s: cannot create: %s", dir,
+                      strerror(errno));
+  d->files = calloc((size_t)d->net->n_layers, sizeof *d->files);
+  if (!d->files)
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
+  return WR_OK;
+}
+
+/* Opens the layer's file on its first output, writing the .npy header. */
+static int dump_layer_file(dump_ctx *d, const sim_output *o, wr_err *e) {
+  const char *dir = d->dir;
+  dump_file *df = &d->files[o->layer];
+  if (df->f)
+    return WR_OK;
+  const wr_layer *l = &d->net->layers[o->layer];
+  size_t len = strlen(dir) + strlen(l->name) + 16;
+  df->path = malloc(len);
+  df->tmp = malloc(len + 8);
+  if (!df->path || !df->tmp)
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
+  snprintf(df->path, len, "%s/%s.npy", dir, l->name);
+  snprintf(df->tmp, len + 8, "%s.partial", df->path);
+  df->f = fopen(df->tmp, "wb");
+  if (!df->f)
+    return wr_err_set(e, WR_ERUNTIME, "%s: cannot create: %s", df->tmp,
+                      strerror(errno));
+  wr_array shape = {NULL, o->bits <= 16 ? WR_DT_I32 : WR_DT_F32,
+                    4,    {d->n_images, l->out.c, l->out.h, l->out.w},
+                    0,    NULL};
+  char hdr[256];
+  size_t n = wr_npy_header(&shape, hdr, sizeof hdr);
+  if (!n || fwrite(hdr, 1, n, df->f) != n)
+    return wr_err_set(e, WR_ERUNTIME, "%s: write error", df->tmp);
+  return WR_OK;
+}
+
+static int dump_cb(void *ctx, const sim_output *o, wr_err *e) {
+  dump_ctx *d = ctx;
+  int rc = dump_layer_file(d, o, e);
+  if (rc)
+    return rc;
+  dump_file *df = &d->files[o->layer];
+  size_t wrote;
+  if (o->bits <= 16) {
+    if (o->count > d->ibuf_len) {
+      int32_t *nb = realloc(d->ibuf, (size_t)o->count * sizeof *nb);
+      if (!nb)
+        return wr_err_set(e, WR_ENOMEM, "out of memory");
+      d->ibuf = nb;
+      d->ibuf_len = o->count;
+    }
+    for (int64_t k = 0; k < o->count; k++)
+      d->ibuf[k] = o->codes[k];
+    wrote = fwrite(d->ibuf, sizeof(int32_t), (size_t)o->count, df->f);
+  } else {
+    wrote = fwrite(o->values, sizeof(float), (size_t)o->count, df->f);
+  }
+  if (wrote != (size_t)o->count)
+    return wr_err_set(e, WR_ERUNTIME, "%s: write error: %s", df->tmp,
+                      strerror(errno));
+  return WR_OK;
+}
+
+/* Closes every dump; renames them into place when `ok`, else removes
+ * them. */
+static int dump_close(dump_ctx *d, int ok, wr_err *e) {
+  int rc = WR_OK;
+  for (int i = 0; d->files && i < d->net->n_layers; i++) {
+    dump_file *df = &d->files[i];
+    if (df->f) {
+      int bad = fflush(df->f) != 0 || fsync(fileno(df->f)) != 0;
+      bad |= fclose(df->f) != 0;
+      if (ok && rc == WR_OK && bad)
+        rc = wr_err_set(e, WR_ERUNTIME, "%s: write error", df->tmp);
+      if (ok && rc == WR_OK && rename(df->tmp, df->path) != 0)
+        rc = wr_err_set(e, WR_ERUNTIME, "%s: cannot rename: %s", df->tmp,
+                        strerror(errno));
+    }
+    if (df->tmp && (!ok || rc))
+      remove(df->tmp);
+    free(df->path);
+    free(df->tmp);
+  }
+  free(d->files);
+  free(d->ibuf);
+  return rc;
+}
+
+/* ---- exec --------------------------------------------------------------- */
+
+enum {
+  E_WEIGHTS = N_NET_OPTS,
+  E_SYNTH,
+  E_DATA,
+  E_TRAIN,
+  E_LIMIT,
+  E_ACC,
+  E_OVF,
+  E_DUMP,
+  N_EXEC_OPTS
+};
+
+static int load_data(const char *spec, int train, int64_t limit, wr_dataset *d,
+                     wr_err *e) {
+  if (strcmp(spec, "fashion-mnist") == 0)
+    return wr_dataset_fashion_mnist(WR_FASHION_MNIST_DIR, train, limit, d, e);
+  if (train)
+    return wr_err_set(e, WR_EINPUT,
+                      "--train applies to --data fashion-mnist only");
+  return wr_dataset_npy(spec, limit, d, e);
+}
+
+static void print_stats(const wr_net *net, const sim_layer_stats *st,
+                        int64_t images, int64_t correct, int labelled,
+                        cli_format fmt) {
+  static const char *const cols[] = {
+      "#index",     "name",         "kind",       "out",
+      "#values",    "#zero_frac",   "#mean_bits", "bit_lengths",
+      "#overflows", "#requantized", "#images",    "#top1"};
+  cli_table t;
+  if (cli_table_init(&t, 12, cols))
+    return;
+  char top1[32] = "";
+  if (labelled)
+    snprintf(top1, sizeof top1, "%.6f", (double)correct / (double)images);
+  for (int i = 0; i < net->n_layers; i++) {
+    const sim_layer_stats *s = &st[i];
+    char out[16], zf[32] = "", mb[32] = "", hist[256] = "";
+    if (s->out_bits <= 16) {
+      snprintf(out, sizeof out, "%d-bit", s->out_bits);
+      double sum = 0;
+      size_t used = 0;
+      for (int b = 0; b <= 16; b++) {
+        sum += (double)b * (double)s->bitlen[b];
+        if (s->bitlen[b] && used < sizeof hist)
+          used += (size_t)snprintf(hist + used, sizeof hist - used, "%s%d:%.3f",
+                                   used ? " " : "", b,
+                                   (double)s->bitlen[b] / (double)s->values);
+      }
+      snprintf(zf, sizeof zf, "%.4f",
+               (double)s->zero_codes / (double)s->values);
+      snprintf(mb, sizeof mb, "%.3f", sum / (double)s->values);
+    } else {
+      snprintf(out, sizeof out, "fp32");
+    }
+    cli_table_row(&t,
+                  "%d\t%s\t%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%" PRIu64
+                  "\t%" PRIu64 "\t%" PRId64 "\t%s",
+                  i, net->layers[i].name, wr_kind_name(net->layers[i].kind),
+                  out, s->values, zf, mb, hist, s->overflows, s->requantized,
+                  images, top1);
+  }
+  if (fmt == FMT_TABLE) {
+    if (labelled)
+      printf(
+          "%s: top-1 accuracy %.2f %% (%" PRId64 " of %" PRId64 " images)\n\n",
+          net->name, 100.0 * (double)correct / (double)images, correct, images);
+    else
+      printf("%s: %" PRId64 " images (no labels)\n\n", net->name, images);
+  }
+  cli_table_print(&t, fmt, stdout);
+  cli_table_free(&t);
+}
+
+int cmd_exec(int argc, char **argv) {
+  cli_opt o[] = {
+      NET_OPTS,
+      {"weights", "W.npz", "weights (PyTorch state_dict names)", 0, NULL, 0},
+      {"synthetic", "SEED", "use seeded synthetic weights instead", 0, NULL, 0},
+      {"data", "SRC", "fashion-mnist (test split) or an images .npy", 0, NULL,
+       0},
+      {"train", NULL, "fashion-mnist: the training split", 0, NULL, 0},
+      {"limit", "N", "run the first N images only", 0, NULL, 0},
+      {"acc-bits", "B", "accumulator bits, 2..64 (default 32)", 0, NULL, 0},
+      {"overflow", "RULE", "saturate (default), wrap or error", 0, NULL, 0},
+      {"dump", "DIR", "write every layer's outputs as DIR/<layer>.npy", 0, NULL,
+       0}};
+  cli_format fmt;
+  wr_err e;
+  wr_err_clear(&e);
+  int rc = cli_parse_net_cmd(
+      "exec",
+      "--net NAME|FILE (--weights W.npz | --synthetic SEED) --data SRC "
+      "[--limit N] [--dump DIR] [...]",
+      argc, argv, o, N_EXEC_OPTS, &fmt);
+  unsigned long long limit = 0, seed = 0, acc_bits = 32;
+  sim_config cfg = sim_config_default();
+  if (!rc && !cli_val(&o[E_DATA])) {
+    fprintf(stderr, "wrpnsim exec: --data is required (fashion-mnist or a "
+                    ".npy of images)\n");
+    rc = EXIT_INPUT;
+  }
+  if (!rc && !cli_val(&o[E_WEIGHTS]) == !cli_val(&o[E_SYNTH])) {
+    fprintf(stderr, "wrpnsim exec: give exactly one of --weights and "
+                    "--synthetic\n");
+    rc = EXIT_INPUT;
+  }
+  if (!rc && cli_val(&o[E_LIMIT]))
+    rc = cli_u64("limit", cli_val(&o[E_LIMIT]), 1, 1ULL << 40, &limit);
+  if (!rc && cli_val(&o[E_SYNTH]))
+    rc = cli_u64("synthetic", cli_val(&o[E_SYNTH]), 0, UINT32_MAX, &seed);
+  if (!rc && cli_val(&o[E_ACC]))
+    rc = cli_u64("acc-bits", cli_val(&o[E_ACC]), 2, 64, &acc_bits);
+  cfg.acc_bits = (int)acc_bits;
+  if (!rc && cli_val(&o[E_OVF]) &&
+      sim_overflow_parse(cli_val(&o[E_OVF]), &cfg.overflow, &e))
+    rc = cli_fail(&e);
+  wr_net *net = rc ? NULL : cli_load_net(o, &rc);
+  wr_npz w = {NULL, 0};
+  wr_dataset data;
+  memset(&data, 0, sizeof data);
+  sim_model *m = NULL;
+  sim_layer_stats *st = NULL;
+  dump_ctx dump = {0};
+  if (net) {
+    if (cli_val(&o[E_WEIGHTS]))
+      rc = wr_npz_read(cli_val(&o[E_WEIGHTS]), &w, &e);
+    else
+      rc = sim_synthetic_weights(net, (unsigned long)seed, &w, &e);
+    if (rc == WR_OK)
+      rc = load_data(cli_val(&o[E_DATA]), o[E_TRAIN].n > 0, (int64_t)limit,
+                     &data, &e);
+    if (rc == WR_OK && !(m = sim_model_new(net, &w, &cfg, &e)))
+      rc = e.status;
+    if (rc == WR_OK && !(st = calloc((size_t)net->n_layers, sizeof *st)))
+      rc = wr_err_set(&e, WR_ENOMEM, "out of memory");
+    dump.net = net;
+    dump.n_images = data.n;
+    const char *dump_dir = cli_val(&o[E_DUMP]);
+    if (rc == WR_OK && dump_dir)
+      rc = dump_open(&dump, dump_dir, &e);
+    int64_t correct = 0;
+    progress p = {now_s(), now_s(), isatty(2)};
+    for (int64_t i = 0; rc == WR_OK && i < data.n; i++) {
+      int top1;
+      rc = sim_run_image(m, &data, i, &top1, st, dump_dir ? dump_cb : NULL,
+                         &dump, &e);
+      if (rc == WR_OK && data.labels)
+        correct += top1 == data.labels[i];
+      progress_show(&p, i + 1, data.n, 0);
+    }
+    if (dump_dir) {
+      wr_err de;
+      int drc = dump_close(&dump, rc == WR_OK, &de);
+      if (rc == WR_OK && drc) {
+        rc = drc;
+        e = de;
+      }
+    }
+    if (rc == WR_OK) {
+      progress_show(&p, data.n, data.n, 1);
+      print_stats(net, st, data.n, correct, data.labels != NULL, fmt);
+    } else {
+      rc = cli_fail(&e);
+    }
+  }
+  free(st);
+  sim_model_free(m);
+  wr_dataset_free(&data);
+  wr_npz_free(&w);
+  wr_net_free(net);
+  cli_opts_free(o, N_EXEC_OPTS);
+  return rc < 0 ? EXIT_OK : rc;
+}
+
+/* ---- weights ------------------------------------------------------------ */
+
+int cmd_weights(int argc, char **argv) {
+  cli_opt o[] = {NET_OPTS,
+                 {"seed", "S", "random seed (default 1)", 0, NULL, 0},
+                 {"out", "W.npz", "the .npz to write (required)", 0, NULL, 0}};
+  const int n_opts = N_NET_OPTS + 2;
+  cli_format fmt;
+  unsigned long long seed = 1;
+  int rc = cli_parse_net_cmd("weights",
+                             "--net NAME|FILE [--width K] [--prec A/W] "
+                             "[--seed S] --out W.npz",
+                             argc, argv, o, n_opts, &fmt);
+  if (!rc && cli_val(&o[N_NET_OPTS]))
+    rc = cli_u64("seed", cli_val(&o[N_NET_OPTS]), 0, UINT32_MAX, &seed);
+  const char *out = cli_val(&o[N_NET_OPTS + 1]);
+  if (!rc && !out) {
+    fprintf(stderr, "wrpnsim weights: --out is required\n");
+    rc = EXIT_INPUT;
+  }
+  wr_net *net = rc ? NULL : cli_load_net(o, &rc);
+  if (net) {
+    wr_npz w;
+    wr_err e;
+    rc = sim_synthetic_weights(net, (unsigned long)seed, &w, &e);
+    size_t count = 0;
+    if (rc == WR_OK) {
+      count = w.n;
+      rc = wr_npz_write(out, w.arrays, w.n, &e);
+      wr_npz_free(&w);
+    }
+    if (rc == WR_OK)
+      fprintf(stderr, "wrote %s: %zu arrays for %s at width %g\n", out, count,
+              net->name, net->width);
+    else
+      rc = cli_fail(&e);
+    wr_net_free(net);
+  }
+  cli_opts_free(o, n_opts);
+  return rc < 0 ? EXIT_OK : rc;
+}
