@@ -281,7 +281,11 @@ int cmd_exec(int argc, char **argv) {
     if (rc == WR_OK)
       rc = load_data(cli_val(&o[E_DATA]), o[E_TRAIN].n > 0, (int64_t)limit,
                      &data, &e);
-    if (rc == WR_OK && !(m = sim_model_new(net, &w, &cfg, &e)))
+    if (rc == WR_OK &&
+        !(m = sim_model_new(net, &w,
+                            cli_val(&o[E_WEIGHTS]) ? cli_val(&o[E_WEIGHTS])
+                                                   : "synthetic weights",
+                            &cfg, &e)))
       rc = e.status;
     if (rc == WR_OK && !(st = calloc((size_t)net->n_layers, sizeof *st)))
       rc = wr_err_set(&e, WR_ENOMEM, "out of memory");

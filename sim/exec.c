@@ -26,14 +26,15 @@ typedef struct lay {
   int a_bits, w_bits;
   sim_conv_geom geom;
   sim_wpack *wpack; /* packed weight codes (MODE_INT) */
-  float *wf;    /* weight values (MODE_F32) */
-  float *m, *b; /* per output channel: y = fl32(fl32(acc * m) + b) */
+  float *wf;        /* weight values (MODE_F32) */
+  float *m, *b;     /* per output channel: y = fl32(fl32(acc * m) + b) */
   /* act */
   int relu; /* FP32 network: ReLU instead of clip to [0, 1] */
 } lay;
 
 struct sim_model {
   const wr_net *net;
+  const char *wsrc; /* names the weights in messages (borrowed) */
   sim_config cfg;
   lay *L;
   int *read_bits;
@@ -60,8 +61,8 @@ static int oom(wr_err *e) {
 
 /* Finds `key` in the archive as an array of `count` values with the given
  * shape (ndim entries); converts it to binary32 into `dst`. */
-static int take_array(const wr_npz *w, const char *key, int ndim,
-                      const int64_t *shape, float *dst, wr_err *e) {
+static int take_array(const wr_npz *w, const char *src, const char *key,
+                      int ndim, const int64_t *shape, float *dst, wr_err *e) {
   const wr_array *a = wr_npz_get(w, key);
   char want[128] = "", got[128] = "";
   size_t u = 0;
@@ -69,7 +70,7 @@ static int take_array(const wr_npz *w, const char *key, int ndim,
     u += (size_t)snprintf(want + u, sizeof want - u, "%s%lld", i ? ", " : "",
                           (long long)shape[i]);
   if (!a)
-    return wr_err_set(e, WR_EINPUT, "weights: missing array '%s' of shape [%s]",
+    return wr_err_set(e, WR_EINPUT, "%s: missing array '%s' of shape [%s]", src,
                       key, want);
   int same = a->ndim == ndim;
   for (int i = 0; i < ndim && same; i++)
@@ -80,9 +81,8 @@ static int take_array(const wr_npz *w, const char *key, int ndim,
                           (long long)a->shape[i]);
   if (!same)
     return wr_err_set(e, WR_EINPUT,
-                      "weights: array '%s' has shape [%s], the network needs "
-                      "[%s]",
-                      key, got, want);
+                      "%s: array '%s' has shape [%s], the network needs [%s]",
+                      src, key, got, want);
   if (a->dtype == WR_DT_F32) {
     memcpy(dst, a->data, (size_t)a->count * sizeof(float));
   } else if (a->dtype == WR_DT_F64) {
@@ -91,23 +91,23 @@ static int take_array(const wr_npz *w, const char *key, int ndim,
       dst[i] = (float)s[i];
   } else {
     return wr_err_set(e, WR_EINPUT,
-                      "weights: array '%s' is %s, expected float32 or float64",
+                      "%s: array '%s' is %s, expected float32 or float64", src,
                       key, wr_dtype_descr(a->dtype));
   }
   for (int64_t i = 0; i < a->count; i++)
     if (!isfinite(dst[i]))
       return wr_err_set(e, WR_EINPUT,
-                        "weights: array '%s' holds a non-finite value at "
-                        "index %lld",
-                        key, (long long)i);
+                        "%s: array '%s' holds a non-finite value at index %lld",
+                        src, key, (long long)i);
   return WR_OK;
 }
 
-static int take(const wr_npz *w, const char *layer, const char *what, int ndim,
-                const int64_t *shape, float *dst, wr_err *e) {
+static int take(const wr_npz *w, const char *src, const char *layer,
+                const char *what, int ndim, const int64_t *shape, float *dst,
+                wr_err *e) {
   char key[512];
   snprintf(key, sizeof key, "%s.%s", layer, what);
-  return take_array(w, key, ndim, shape, dst, e);
+  return take_array(w, src, key, ndim, shape, dst, e);
 }
 
 /* Batch norm of `c` channels as scale s and shift t (binary64). */
@@ -115,8 +115,8 @@ typedef struct bn_params {
   double *s, *t;
 } bn_params;
 
-static int read_bn(const wr_npz *w, const wr_layer *bn, int64_t c,
-                   bn_params *out, wr_err *e) {
+static int read_bn(const wr_npz *w, const char *src, const wr_layer *bn,
+                   int64_t c, bn_params *out, wr_err *e) {
   float *buf = malloc((size_t)(4 * c) * sizeof *buf);
   out->s = malloc((size_t)c * sizeof(double));
   out->t = malloc((size_t)c * sizeof(double));
@@ -124,12 +124,12 @@ static int read_bn(const wr_npz *w, const wr_layer *bn, int64_t c,
   static const char *const keys[4] = {"weight", "bias", "running_mean",
                                       "running_var"};
   for (int k = 0; k < 4 && rc == WR_OK; k++)
-    rc = take(w, bn->name, keys[k], 1, &c, buf + k * c, e);
+    rc = take(w, src, bn->name, keys[k], 1, &c, buf + k * c, e);
   for (int64_t i = 0; i < c && rc == WR_OK; i++) {
     double var = buf[3 * c + i];
     if (var < 0)
       rc = wr_err_set(e, WR_EINPUT,
-                      "weights: '%s.running_var' is negative at channel %lld",
+                      "%s: '%s.running_var' is negative at channel %lld", src,
                       bn->name, (long long)i);
     double s = (double)buf[i] / sqrt(var + bn->eps);
     out->s[i] = s;
@@ -208,10 +208,11 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
     free(bias);
     return oom(e);
   }
-  int rc = take(w, l->name, "weight", l->kind == WR_FC ? 2 : 4, shape, wf, e);
+  int rc = take(w, m->wsrc, l->name, "weight", l->kind == WR_FC ? 2 : 4, shape,
+                wf, e);
   if (rc == WR_OK && l->bias) {
     float *bf = malloc((size_t)c * sizeof *bf);
-    rc = bf ? take(w, l->name, "bias", 1, &c, bf, e) : oom(e);
+    rc = bf ? take(w, m->wsrc, l->name, "bias", 1, &c, bf, e) : oom(e);
     for (int64_t k = 0; k < c && rc == WR_OK; k++)
       bias[k] = bf[k];
     free(bf);
@@ -231,9 +232,9 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
       rc = oom(e);
     for (int64_t k = 0; rc == WR_OK && k < n_w; k++)
       wq[k] = sim_weight_code(wf[k], L->w_bits);
-    if (rc == WR_OK && !(L->wpack = sim_wpack_new(&L->geom, wq, L->a_bits,
-                                                  L->w_bits, SIM_KERNEL_AUTO,
-                                                  e)))
+    if (rc == WR_OK &&
+        !(L->wpack = sim_wpack_new(&L->geom, wq, L->a_bits, L->w_bits,
+                                   SIM_KERNEL_AUTO, e)))
       rc = WR_ENOMEM;
     free(wq);
     double top_a = (double)((1 << L->a_bits) - 1);
@@ -256,7 +257,7 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   free(wf);
   bn_params bp = {NULL, NULL};
   if (rc == WR_OK && bn >= 0)
-    rc = read_bn(w, &net->layers[bn], c, &bp, e);
+    rc = read_bn(w, m->wsrc, &net->layers[bn], c, &bp, e);
   for (int64_t k = 0; rc == WR_OK && k < c; k++) {
     double s = bp.s ? bp.s[k] : 1.0, t = bp.t ? bp.t[k] : 0.0;
     L->m[k] = (float)(scale * s);
@@ -277,7 +278,7 @@ static int prepare_bn(sim_model *m, const wr_npz *w, int i, wr_err *e) {
   L->b = malloc((size_t)c * sizeof *L->b);
   if (!L->m || !L->b)
     return oom(e);
-  int rc = read_bn(w, l, c, &bp, e);
+  int rc = read_bn(w, m->wsrc, l, c, &bp, e);
   for (int64_t k = 0; rc == WR_OK && k < c; k++) {
     L->m[k] = (float)bp.s[k];
     L->b[k] = (float)bp.t[k];
@@ -334,7 +335,7 @@ static int out_bits_of(const sim_model *m, int i) {
   }
 }
 
-sim_model *sim_model_new(const wr_net *net, const wr_npz *w,
+sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
                          const sim_config *cfg, wr_err *e) {
   if (cfg->acc_bits < 2 || cfg->acc_bits > 64) {
     wr_err_set(e, WR_EINPUT, "accumulator bits %d: expected 2..64",
@@ -350,6 +351,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w,
     return NULL;
   }
   m->net = net;
+  m->wsrc = wsrc ? wsrc : "weights";
   m->cfg = *cfg;
   m->L = calloc((size_t)net->n_layers, sizeof *m->L);
   m->read_bits = calloc((size_t)net->n_layers + 1, sizeof *m->read_bits);

@@ -128,9 +128,10 @@ typedef struct sim_model sim_model;
  * folds batch norm and biases into per-channel binary32 scales and shifts.
  * Arrays are looked up by layer name (PyTorch state_dict keys:
  * "conv1.weight", "bn1.running_var", ...); a missing or mis-shaped array
- * is WR_EINPUT naming the key, the expected and the found shape.  The
- * caller frees with sim_model_free. */
-sim_model *sim_model_new(const wr_net *net, const wr_npz *w,
+ * is WR_EINPUT naming `wsrc` (the weights file; NULL: "weights"), the key,
+ * the expected and the found shape.  `wsrc` is borrowed for the model's
+ * life.  The caller frees with sim_model_free. */
+sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
                          const sim_config *cfg, wr_err *e);
 void sim_model_free(sim_model *m);
 

@@ -98,7 +98,7 @@ static void chain_matches_reference(int a, int w) {
   wr_dataset d = one_image(5, 7, 6);
   wr_err e;
   sim_config cfg = sim_config_default();
-  sim_model *m = sim_model_new(n, &z, &cfg, &e);
+  sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
   if (!m)
     fail_msg("%s", e.msg);
   grab g = {wr_net_find(n, "act"), 0, 0, NULL};
@@ -181,7 +181,7 @@ static void exact_fake_quant(void **state) {
   wr_dataset d = one_image(3, 6, 6);
   wr_err e;
   sim_config cfg = sim_config_default();
-  sim_model *m = sim_model_new(n, &z, &cfg, &e);
+  sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
   assert_non_null(m);
   grab g = {2, 0, 0, NULL};
   assert_int_equal(sim_run_image(m, &d, 0, NULL, NULL, grab_cb, &g, &e), WR_OK);
@@ -234,7 +234,7 @@ static void overflow_rules(void **state) {
   sim_config cfg = {12, SIM_OVF_SATURATE}; /* 255 * 127 * 18 >> 2^11 */
   for (int rule = 0; rule < 3; rule++) {
     cfg.overflow = (sim_overflow)rule;
-    sim_model *m = sim_model_new(n, &z, &cfg, &e);
+    sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
     assert_non_null(m);
     memset(st, 0, sizeof st);
     int rc = sim_run_image(m, &d, 0, NULL, st, NULL, NULL, &e);
@@ -249,7 +249,7 @@ static void overflow_rules(void **state) {
     sim_model_free(m);
   }
   cfg.acc_bits = 32;
-  sim_model *m = sim_model_new(n, &z, &cfg, &e);
+  sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
   memset(st, 0, sizeof st);
   assert_int_equal(sim_run_image(m, &d, 0, NULL, st, NULL, NULL, &e), WR_OK);
   assert_int_equal(st[0].overflows, 0);
@@ -269,22 +269,22 @@ static void weight_errors(void **state) {
   int64_t ws[4] = {3, 2, 3, 3}, bad[4] = {3, 2, 1, 3}, c3 = 3;
   wr_err e;
   sim_config cfg = sim_config_default();
-  assert_null(sim_model_new(n, &z, &cfg, &e));
+  assert_null(sim_model_new(n, &z, NULL, &cfg, &e));
   assert_string_equal(
       e.msg, "weights: missing array 'conv.weight' of shape [3, 2, 3, 3]");
   put(&z, "conv.weight", 4, bad, 0, 1);
-  assert_null(sim_model_new(n, &z, &cfg, &e));
+  assert_null(sim_model_new(n, &z, NULL, &cfg, &e));
   assert_string_equal(e.msg, "weights: array 'conv.weight' has shape [3, 2, "
                              "1, 3], the network needs [3, 2, 3, 3]");
   wr_npz_free(&z);
   z.arrays = NULL;
   z.n = 0;
   put(&z, "conv.weight", 4, ws, 0, 1);
-  assert_null(sim_model_new(n, &z, &cfg, &e));
+  assert_null(sim_model_new(n, &z, NULL, &cfg, &e));
   assert_string_equal(e.msg, "weights: missing array 'conv.bias' of shape [3]");
   put(&z, "conv.bias", 1, &c3, 0, 0);
   ((float *)z.arrays[1].data)[1] = NAN;
-  assert_null(sim_model_new(n, &z, &cfg, &e));
+  assert_null(sim_model_new(n, &z, NULL, &cfg, &e));
   assert_non_null(strstr(e.msg, "'conv.bias' holds a non-finite value"));
   wr_npz_free(&z);
   wr_net_free(n);
@@ -307,7 +307,7 @@ static void synthetic_is_deterministic(void **state) {
     wr_npz z;
     assert_int_equal(sim_synthetic_weights(n, 7, &z, &e), WR_OK);
     sim_config cfg = sim_config_default();
-    sim_model *m = sim_model_new(n, &z, &cfg, &e);
+    sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
     assert_non_null(m);
     wr_dataset d = one_image(1, 28, 28);
     sim_layer_stats st[32];

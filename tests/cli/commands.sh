@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 check "help" bash -c "'$bin' --help | grep -q 'footprint'"
 check "no command exits 2" bash -c "'$bin' 2>/dev/null; [ \$? = 2 ]"
-for c in zoo net cost footprint; do
+for c in zoo net cost footprint exec weights; do
   check "$c --help" bash -c "'$bin' $c --help | grep -q '^usage: wrpnsim $c'"
 done
 check "version" bash -c "'$bin' --version | grep -q '^wrpnsim [0-9]'"
@@ -68,6 +68,48 @@ by = {(r['phase'], r['what'].split(' ')[0]): r['bytes'] for r in rows}
 assert by[('inference', 'total')] == by[('inference', 'weights')] + by[('inference', 'activations')]
 assert by[('training', 'total')] == by[('training', 'weights')] + by[('training', 'activations')] + by[('training', 'gradient')]
 PY
+
+# exec: weights written by `weights` give the same run as --synthetic
+"$bin" weights --net data/tiny-cnn.yaml --seed 3 --out "$tmp/w.npz" 2>/dev/null
+check "weights file" test -s "$tmp/w.npz"
+"$bin" exec --net data/tiny-cnn.yaml --weights "$tmp/w.npz" --data data/images-12.npy --format csv >"$tmp/e1.csv" 2>/dev/null
+"$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --format csv >"$tmp/e2.csv" 2>/dev/null
+check "exec from .npz = synthetic" cmp -s "$tmp/e1.csv" "$tmp/e2.csv"
+check "exec stats rows" test "$(wc -l <"$tmp/e1.csv")" = 10
+check "exec act1 4-bit codes" grep -q '^2,act1,act,4-bit,3456,' "$tmp/e1.csv"
+
+# exec --dump: one .npy per layer, codes as int32 [N, C, H, W]
+"$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --dump "$tmp/dump" >/dev/null 2>&1
+check "dump files" test "$(ls "$tmp/dump" | wc -l)" = 9
+check "dump contents" python3 - "$tmp/dump" <<'PY'
+import ast, struct, sys
+def load(path):
+    raw = open(path, 'rb').read()
+    assert raw[:8] == b'\x93NUMPY\x01\x00'
+    n = struct.unpack('<H', raw[8:10])[0]
+    h = ast.literal_eval(raw[10:10 + n].decode())
+    return h, raw[10 + n:]
+h, data = load(sys.argv[1] + '/act1.npy')
+assert h['descr'] == '<i4' and h['shape'] == (3, 8, 12, 12), h
+codes = struct.unpack('<%di' % (len(data) // 4), data)
+assert len(codes) == 3 * 8 * 144 and min(codes) >= 0 and max(codes) <= 15
+assert len(set(codes)) > 2
+h, data = load(sys.argv[1] + '/conv1.npy')
+assert h['descr'] == '<f4' and h['shape'] == (3, 8, 12, 12), h
+h, data = load(sys.argv[1] + '/pool1.npy')
+assert h['descr'] == '<i4' and h['shape'] == (3, 8, 6, 6), h
+PY
+check "no partial dump files" bash -c "! ls '$tmp/dump' | grep -q partial"
+
+# exec on Fashion-MNIST from the Debian package
+"$bin" exec --net fmnist-mlp --synthetic 1 --data fashion-mnist --limit 20 >"$tmp/fm.txt" 2>/dev/null
+check "fashion-mnist accuracy line" grep -q '^fmnist-mlp: top-1 accuracy .* (.* of 20 images)$' "$tmp/fm.txt"
+check "exec json" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[0]['images']==3" <("$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --format json 2>/dev/null)
+
+# an accumulator overflow under the 'error' rule stops the run (exit 1)
+"$bin" exec --net data/tiny-cnn.yaml --synthetic 1 --data data/images-12.npy --prec 4/4 --acc-bits 8 --overflow error >/dev/null 2>"$tmp/ovf.txt"
+check "overflow error exit 1" test $? = 1
+check "overflow error message" grep -q "^wrpnsim: conv 'conv2': accumulator overflow (8 bits) at output channel 0" "$tmp/ovf.txt"
 
 # a failing stdout is a runtime failure (exit 1), not a silent success
 if [ -w /dev/full ]; then
