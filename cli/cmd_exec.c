@@ -157,9 +157,46 @@ enum {
   E_LIMIT,
   E_ACC,
   E_OVF,
+  E_RQ,
+  E_RQ_SHIFT,
+  E_RQ_MULT,
+  E_RQ_ROUND,
   E_DUMP,
   N_EXEC_OPTS
 };
+
+/* --requant and its parameters into cfg; the exit code of a usage error. */
+static int parse_requant(cli_opt *o, sim_config *cfg) {
+  const char *kind = cli_val(&o[E_RQ]);
+  unsigned long long v;
+  wr_err e;
+  if (kind && strcmp(kind, "fixed") == 0) {
+    cfg->requant = SIM_RQ_FIXED;
+  } else if (kind && strcmp(kind, "float") != 0) {
+    fprintf(stderr, "wrpnsim: --requant: '%s' is not float or fixed\n", kind);
+    return EXIT_INPUT;
+  }
+  int fixed_opts = o[E_RQ_SHIFT].n + o[E_RQ_MULT].n + o[E_RQ_ROUND].n;
+  if (fixed_opts && cfg->requant != SIM_RQ_FIXED) {
+    fprintf(stderr, "wrpnsim exec: --rq-shift, --rq-mult-bits and "
+                    "--rq-round go with --requant fixed\n");
+    return EXIT_INPUT;
+  }
+  if (cli_val(&o[E_RQ_SHIFT])) {
+    if (cli_u64("rq-shift", cli_val(&o[E_RQ_SHIFT]), 1, 62, &v))
+      return EXIT_INPUT;
+    cfg->rq_shift = (int)v;
+  }
+  if (cli_val(&o[E_RQ_MULT])) {
+    if (cli_u64("rq-mult-bits", cli_val(&o[E_RQ_MULT]), 2, 63, &v))
+      return EXIT_INPUT;
+    cfg->rq_mult_bits = (int)v;
+  }
+  if (cli_val(&o[E_RQ_ROUND]) &&
+      sim_round_parse(cli_val(&o[E_RQ_ROUND]), &cfg->rq_round, &e))
+    return cli_fail(&e);
+  return 0;
+}
 
 static int load_data(const char *spec, int train, int64_t limit, wr_dataset *d,
                      wr_err *e) {
@@ -175,11 +212,12 @@ static void print_stats(const wr_net *net, const sim_layer_stats *st,
                         int64_t images, int64_t correct, int labelled,
                         cli_format fmt) {
   static const char *const cols[] = {
-      "#index",     "name",         "kind",       "out",
-      "#values",    "#zero_frac",   "#mean_bits", "bit_lengths",
-      "#overflows", "#requantized", "#images",    "#top1"};
+      "#index",     "name",         "kind",           "out",
+      "#values",    "#zero_frac",   "#mean_bits",     "bit_lengths",
+      "#overflows", "#requantized", "#rq_mismatches", "#images",
+      "#top1"};
   cli_table t;
-  if (cli_table_init(&t, 12, cols))
+  if (cli_table_init(&t, 13, cols))
     return;
   char top1[32] = "";
   if (labelled)
@@ -206,10 +244,10 @@ static void print_stats(const wr_net *net, const sim_layer_stats *st,
     }
     cli_table_row(&t,
                   "%d\t%s\t%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%" PRIu64
-                  "\t%" PRIu64 "\t%" PRId64 "\t%s",
+                  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRId64 "\t%s",
                   i, net->layers[i].name, wr_kind_name(net->layers[i].kind),
                   out, s->values, zf, mb, hist, s->overflows, s->requantized,
-                  images, top1);
+                  s->rq_mismatch, images, top1);
   }
   if (fmt == FMT_TABLE) {
     if (labelled)
@@ -234,6 +272,13 @@ int cmd_exec(int argc, char **argv) {
       {"limit", "N", "run the first N images only", 0, NULL, 0},
       {"acc-bits", "B", "accumulator bits, 2..64 (default 32)", 0, NULL, 0},
       {"overflow", "RULE", "saturate (default), wrap or error", 0, NULL, 0},
+      {"requant", "KIND", "float (default) or fixed (integer multiplier)", 0,
+       NULL, 0},
+      {"rq-shift", "N", "fixed: fraction bits, 1..62 (default 24)", 0, NULL, 0},
+      {"rq-mult-bits", "N", "fixed: multiplier bits, 2..63 (default 32)", 0,
+       NULL, 0},
+      {"rq-round", "MODE", "fixed: rne (default), half-up or floor", 0, NULL,
+       0},
       {"dump", "DIR", "write every layer's outputs as DIR/<layer>.npy", 0, NULL,
        0}};
   cli_format fmt;
@@ -266,6 +311,7 @@ int cmd_exec(int argc, char **argv) {
   if (!rc && cli_val(&o[E_OVF]) &&
       sim_overflow_parse(cli_val(&o[E_OVF]), &cfg.overflow, &e))
     rc = cli_fail(&e);
+  rc = rc ? rc : parse_requant(o, &cfg);
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   wr_npz w = {NULL, 0};
   wr_dataset data;

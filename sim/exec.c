@@ -28,6 +28,10 @@ typedef struct lay {
   sim_wpack *wpack; /* packed weight codes (MODE_INT) */
   float *wf;        /* weight values (MODE_F32) */
   float *m, *b;     /* per output channel: y = fl32(fl32(acc * m) + b) */
+  /* fixed-point requantizer (integer layers read by a quantizing act) */
+  int rq_act; /* that act, or -1 */
+  int64_t *rq_M, *rq_B;
+  uint16_t *rq_codes; /* the codes it gives, per output */
   /* act */
   int relu; /* FP32 network: ReLU instead of clip to [0, 1] */
 } lay;
@@ -45,7 +49,7 @@ struct sim_model {
 };
 
 sim_config sim_config_default(void) {
-  sim_config c = {32, SIM_OVF_SATURATE};
+  sim_config c = {32, SIM_OVF_SATURATE, SIM_RQ_FLOAT, 24, 32, SIM_ROUND_RNE};
   return c;
 }
 
@@ -300,6 +304,9 @@ void sim_model_free(sim_model *m) {
       free(L->vals);
     }
     sim_wpack_free(L->wpack);
+    free(L->rq_M);
+    free(L->rq_B);
+    free(L->rq_codes);
     free(L->wf);
     free(L->m);
     free(L->b);
@@ -311,6 +318,54 @@ void sim_model_free(sim_model *m) {
   free(m->fin);
   free(m->input);
   free(m);
+}
+
+/* The one layer reading layer i, or -1 (none or several). */
+static int sole_reader(const wr_net *n, const int *readers, int i) {
+  if (readers[i] != 1)
+    return -1;
+  for (int j = i + 1; j < n->n_layers; j++)
+    for (int k = 0; k < n->layers[j].n_inputs; k++)
+      if (n->layers[j].inputs[k] == i)
+        return j;
+  return -1;
+}
+
+/* Fixed-point requantizer constants of integer layer i, when an act that
+ * quantizes reads it (through a folded bn). */
+static int prepare_requant(sim_model *m, const int *readers, int i, wr_err *e) {
+  const wr_net *n = m->net;
+  lay *L = &m->L[i];
+  L->rq_act = -1;
+  int r = sole_reader(n, readers, i);
+  if (r >= 0 && m->L[r].borrowed)
+    r = sole_reader(n, readers, r);
+  if (r < 0 || n->layers[r].kind != WR_ACT || m->L[r].out_bits > 16)
+    return WR_OK;
+  const wr_layer *l = &n->layers[i];
+  int64_t c = l->out.c;
+  double scale = ldexp((double)((1 << m->L[r].out_bits) - 1), m->cfg.rq_shift);
+  double lim = ldexp(1.0, m->cfg.rq_mult_bits - 1);
+  L->rq_M = malloc((size_t)c * sizeof *L->rq_M);
+  L->rq_B = malloc((size_t)c * sizeof *L->rq_B);
+  L->rq_codes = malloc((size_t)L->out_count * sizeof *L->rq_codes);
+  if (!L->rq_M || !L->rq_B || !L->rq_codes)
+    return oom(e);
+  for (int64_t k = 0; k < c; k++) {
+    double M = nearbyint((double)L->m[k] * scale);
+    double B = nearbyint((double)L->b[k] * scale);
+    if (!(fabs(M) < lim) || !(fabs(B) < ldexp(1.0, 62)))
+      return wr_err_set(e, WR_EINPUT,
+                        "fixed-point requantizer: %s '%s' channel %lld needs "
+                        "a multiplier of %.0f, more than %d signed bits hold; "
+                        "use fewer fraction bits (--rq-shift)",
+                        wr_kind_name(l->kind), l->name, (long long)k, M,
+                        m->cfg.rq_mult_bits);
+    L->rq_M[k] = (int64_t)M;
+    L->rq_B[k] = (int64_t)B;
+  }
+  L->rq_act = r;
+  return WR_OK;
 }
 
 /* Representation of every layer's output (see docs/numerics.md). */
@@ -342,6 +397,15 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
                cfg->acc_bits);
     return NULL;
   }
+  if (cfg->requant == SIM_RQ_FIXED &&
+      (cfg->rq_shift < 1 || cfg->rq_shift > 62 || cfg->rq_mult_bits < 2 ||
+       cfg->rq_mult_bits > 63)) {
+    wr_err_set(e, WR_EINPUT,
+               "fixed-point requantizer: shift %d and multiplier bits %d "
+               "must be in 1..62 and 2..63",
+               cfg->rq_shift, cfg->rq_mult_bits);
+    return NULL;
+  }
   sim_model *m = calloc(1, sizeof *m);
   int *readers = count_readers(net);
   if (!m || !readers) {
@@ -367,6 +431,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
   for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
     lay *L = &m->L[i];
+    L->rq_act = -1;
     L->out_count = wr_shape_elems(l->out);
     if (is_compute(l)) {
       int bn = folded_bn(net, readers, i);
@@ -395,6 +460,10 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
       rc = L->vals ? WR_OK : oom(e);
     }
   }
+  for (int i = 0;
+       rc == WR_OK && cfg->requant == SIM_RQ_FIXED && i < net->n_layers; i++)
+    if (is_compute(&net->layers[i]) && m->L[i].mode == MODE_INT)
+      rc = prepare_requant(m, readers, i, e);
   if (rc == WR_OK) {
     m->acc = malloc((size_t)(max_acc ? max_acc : 1) * sizeof *m->acc);
     m->qin = malloc((size_t)(max_in ? max_in : 1) * sizeof *m->qin);
@@ -492,6 +561,10 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
                           (long long)m->acc[c * plane + k]);
       volatile float p = (float)a * L->m[c];
       L->vals[c * plane + k] = p + L->b[c];
+      if (L->rq_codes)
+        L->rq_codes[c * plane + k] = (uint16_t)sim_requant_fixed(
+            a, L->rq_M[c], L->rq_B[c], m->cfg.rq_shift, m->cfg.rq_round,
+            m->L[L->rq_act].out_bits);
     }
   if (st)
     st->overflows += ovf;
@@ -510,10 +583,26 @@ static void run_bn(sim_model *m, int i) {
     }
 }
 
-static void run_act(sim_model *m, int i) {
+static void run_act(sim_model *m, int i, sim_layer_stats *st) {
   const wr_layer *l = &m->net->layers[i];
   lay *L = &m->L[i];
   view v = input_of(m, l->inputs[0]);
+  int src = l->inputs[0];
+  if (src >= 0 && m->L[src].borrowed)
+    src = m->net->layers[src].inputs[0];
+  if (src >= 0 && m->L[src].rq_act == i) {
+    /* the architecture's fixed-point requantizer gives the codes; count
+       where the binary32 rule would differ */
+    uint64_t diff = 0;
+    for (int64_t k = 0; k < L->out_count; k++) {
+      uint16_t c = m->L[src].rq_codes[k];
+      diff += c != (uint16_t)sim_act_code(v.vals[k], L->out_bits);
+      L->codes[k] = c;
+    }
+    if (st)
+      st->rq_mismatch += diff;
+    return;
+  }
   for (int64_t k = 0; k < L->out_count; k++) {
     float x = value_at(v, k);
     if (L->out_bits <= 16)
@@ -702,7 +791,7 @@ int sim_run_image(sim_model *m, const wr_dataset *data, int64_t idx, int *top1,
         run_bn(m, i);
       break;
     case WR_ACT:
-      run_act(m, i);
+      run_act(m, i, st);
       break;
     case WR_MAXPOOL:
     case WR_AVGPOOL:

@@ -72,3 +72,33 @@ int64_t sim_acc_apply(int64_t acc, int acc_bits, sim_overflow rule,
     return (int64_t)(u | ~mask);
   return (int64_t)u;
 }
+
+int sim_round_parse(const char *s, sim_round *out, wr_err *e) {
+  static const char *const names[] = {"rne", "half-up", "floor"};
+  for (int i = 0; i < 3; i++)
+    if (strcmp(s, names[i]) == 0) {
+      *out = (sim_round)i;
+      return WR_OK;
+    }
+  return wr_err_set(e, WR_EINPUT,
+                    "rounding '%s': expected rne, half-up or floor", s);
+}
+
+/* floor(v / 2^s) and the remainder, for 128-bit v */
+static __int128 shift_round(__int128 v, int s, sim_round mode) {
+  __int128 q = v >> s; /* arithmetic: floor */
+  if (mode == SIM_ROUND_FLOOR)
+    return q;
+  __int128 rem = v - (q << s), half = (__int128)1 << (s - 1);
+  if (rem > half || (rem == half && (mode == SIM_ROUND_HALF_UP || (q & 1))))
+    q++;
+  return q;
+}
+
+int32_t sim_requant_fixed(int64_t acc, int64_t M, int64_t B, int shift,
+                          sim_round mode, int bits) {
+  __int128 v = (__int128)acc * M + B;
+  __int128 q = shift_round(v, shift, mode);
+  int32_t top = (1 << bits) - 1;
+  return q < 0 ? 0 : q > top ? top : (int32_t)q;
+}

@@ -103,13 +103,45 @@ void sim_conv_f32(const sim_conv_geom *g, const float *in, const float *w,
 
 /* ---- the executor ------------------------------------------------------- */
 
+/* How an integer layer's accumulator becomes the next activation code. */
+typedef enum sim_requant {
+  SIM_RQ_FLOAT, /* the binary32 rule of docs/numerics.md */
+  SIM_RQ_FIXED  /* integer multiplier, bias and shift (below) */
+} sim_requant;
+
+/* Rounding of the fixed-point requantizer's final right shift. */
+typedef enum sim_round {
+  SIM_ROUND_RNE,     /* half to even */
+  SIM_ROUND_HALF_UP, /* half towards +infinity: add 2^(s-1), shift */
+  SIM_ROUND_FLOOR    /* plain arithmetic shift */
+} sim_round;
+
+/* Parses "rne", "half-up" or "floor". */
+int sim_round_parse(const char *s, sim_round *out, wr_err *e);
+
 typedef struct sim_config {
   int acc_bits;          /* accumulator width, 2..64 (default 32) */
   sim_overflow overflow; /* default saturate */
+  sim_requant requant;   /* default SIM_RQ_FLOAT */
+  int rq_shift;          /* fixed: fraction bits of M and B, 1..62 (24) */
+  int rq_mult_bits;      /* fixed: signed width of M, 2..63 (32) */
+  sim_round rq_round;    /* fixed: rounding of the shift (rne) */
 } sim_config;
 
-/* Defaults: 32-bit saturating accumulators. */
+/* Defaults: 32-bit saturating accumulators, the binary32 requantization
+ * rule; for the fixed-point one a 32-bit multiplier with 24 fraction bits
+ * and round-half-to-even. */
 sim_config sim_config_default(void);
+
+/* The fixed-point requantizer: for an integer layer read by an act layer
+ * that quantizes to k bits, with the layer's folded binary32 scale m and
+ * shift b (docs/numerics.md):
+ *   M = round(m * (2^k - 1) * 2^shift), B = round(b * (2^k - 1) * 2^shift)
+ *   code = clip(round_shift(acc * M + B, shift), 0, 2^k - 1)
+ * M must fit `rq_mult_bits` signed bits (else sim_model_new fails naming
+ * the layer).  Exported for tests. */
+int32_t sim_requant_fixed(int64_t acc, int64_t M, int64_t B, int shift,
+                          sim_round mode, int bits);
 
 /* Per-layer statistics over the images run. */
 typedef struct sim_layer_stats {
@@ -118,6 +150,8 @@ typedef struct sim_layer_stats {
   uint64_t bitlen[17];  /* codes by effective bit length 0..16 */
   uint64_t overflows;   /* accumulator overflows (conv, fc) */
   uint64_t requantized; /* codes requantized to other bits on the way in */
+  uint64_t rq_mismatch; /* act: fixed-point codes that differ from the
+                           binary32 rule */
   int out_bits;         /* 1..16 codes, 32 binary32 values */
 } sim_layer_stats;
 

@@ -73,7 +73,9 @@ static int grab_cb(void *ctx, const sim_output *o, wr_err *e) {
 }
 
 /* conv (A/W) -> bn -> act (read at 8 bits by the fc) -> fc (8/8) */
-static void chain_matches_reference(int a, int w) {
+static uint64_t total_mismatches;
+
+static void chain_matches_reference(int a, int w, int fixed) {
   char yaml[1024];
   snprintf(yaml, sizeof yaml,
            "name: chain\ninput: {shape: [5, 7, 6]}\nlayers:\n"
@@ -98,13 +100,21 @@ static void chain_matches_reference(int a, int w) {
   wr_dataset d = one_image(5, 7, 6);
   wr_err e;
   sim_config cfg = sim_config_default();
+  if (fixed) {
+    cfg.requant = SIM_RQ_FIXED;
+    cfg.rq_shift = 8 + 2 * a; /* coarse to fine: some codes differ */
+    cfg.rq_mult_bits = 48;
+    cfg.rq_round = (sim_round)(a % 3);
+  }
   sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
   if (!m)
     fail_msg("%s", e.msg);
   grab g = {wr_net_find(n, "act"), 0, 0, NULL};
   int top1;
-  assert_int_equal(sim_run_image(m, &d, 0, &top1, NULL, grab_cb, &g, &e),
-                   WR_OK);
+  sim_layer_stats st[5];
+  memset(st, 0, sizeof st);
+  assert_int_equal(sim_run_image(m, &d, 0, &top1, st, grab_cb, &g, &e), WR_OK);
+  uint64_t mismatches = 0;
   assert_int_equal(g.bits, 8);
   /* the reference, from the contract */
   double alpha = 0;
@@ -128,6 +138,8 @@ static void chain_matches_reference(int a, int w) {
                   sim_weight_code(wt[((o * 5 + c) * 3 + r) * 3 + s], w);
               acc += (int64_t)qa * qw;
             }
+        uint64_t ovf = 0; /* the default 32-bit saturating accumulator */
+        acc = sim_acc_apply(acc, 32, SIM_OVF_SATURATE, &ovf);
         double sc = (double)gamma[o] / sqrt((double)var[o] + 0.001);
         float mm = (float)(S * sc);
         float bb = (float)((double)beta[o] - sc * (double)mean[o] +
@@ -135,11 +147,21 @@ static void chain_matches_reference(int a, int w) {
         volatile float p = (float)acc * mm;
         volatile float yv = p + bb;
         int32_t want = sim_act_code(yv, 8);
+        if (fixed) {
+          double sc8 = ldexp(255.0, cfg.rq_shift);
+          int32_t fx = sim_requant_fixed(acc, (int64_t)nearbyint(mm * sc8),
+                                         (int64_t)nearbyint(bb * sc8),
+                                         cfg.rq_shift, cfg.rq_round, 8);
+          mismatches += fx != want;
+          want = fx;
+        }
         int32_t got = g.codes[(o * 4 + y) * 3 + x];
         if (got != want)
           fail_msg("%d/%d: output (%lld,%lld,%lld): %d, reference %d", a, w,
                    (long long)o, (long long)y, (long long)x, got, want);
       }
+  assert_int_equal(st[2].rq_mismatch, mismatches);
+  total_mismatches += mismatches;
   free(g.codes);
   free(d.values);
   sim_model_free(m);
@@ -149,10 +171,41 @@ static void chain_matches_reference(int a, int w) {
 
 static void conv_bn_act_all_bit_pairs(void **state) {
   (void)state;
-  for (int a = 1; a <= 8; a++)
-    for (int w = 1; w <= 8; w++)
-      chain_matches_reference(a, w);
-  chain_matches_reference(16, 16);
+  for (int fixed = 0; fixed < 2; fixed++) {
+    for (int a = 1; a <= 8; a++)
+      for (int w = 1; w <= 8; w++)
+        chain_matches_reference(a, w, fixed);
+    chain_matches_reference(16, 16, fixed);
+  }
+  assert_true(total_mismatches > 0); /* the count was exercised */
+}
+
+static void fixed_point_rounding(void **state) {
+  (void)state;
+  /* shift 2: v / 4 for v = acc * M + B */
+  static const struct {
+    int64_t v;
+    int rne, up, floor_;
+  } cases[] = {{6, 2, 2, 1},  {2, 0, 1, 0}, {10, 2, 3, 2},   {7, 2, 2, 1},
+               {-2, 0, 0, 0}, {5, 1, 1, 1}, {64, 15, 15, 15}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    assert_int_equal(sim_requant_fixed(cases[i].v, 1, 0, 2, SIM_ROUND_RNE, 4),
+                     cases[i].rne);
+    assert_int_equal(
+        sim_requant_fixed(cases[i].v, 1, 0, 2, SIM_ROUND_HALF_UP, 4),
+        cases[i].up);
+    assert_int_equal(sim_requant_fixed(cases[i].v, 1, 0, 2, SIM_ROUND_FLOOR, 4),
+                     cases[i].floor_);
+  }
+  /* products beyond 64 bits are exact */
+  assert_int_equal(sim_requant_fixed(INT64_C(1) << 40, INT64_C(1) << 30, 0, 62,
+                                     SIM_ROUND_RNE, 16),
+                   256);
+  sim_round r;
+  wr_err e;
+  assert_int_equal(sim_round_parse("half-up", &r, &e), WR_OK);
+  assert_int_equal(r, SIM_ROUND_HALF_UP);
+  assert_int_equal(sim_round_parse("ceil", &r, &e), WR_EINPUT);
 }
 
 /* 1-bit activations and ternary weights make S = 1; batch norm with
@@ -231,7 +284,8 @@ static void overflow_rules(void **state) {
     d.values[i] = 1.0f;
   wr_err e;
   sim_layer_stats st[5];
-  sim_config cfg = {12, SIM_OVF_SATURATE}; /* 255 * 127 * 18 >> 2^11 */
+  sim_config cfg = sim_config_default();
+  cfg.acc_bits = 12; /* 255 * 127 * 18 >> 2^11 */
   for (int rule = 0; rule < 3; rule++) {
     cfg.overflow = (sim_overflow)rule;
     sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
@@ -248,7 +302,13 @@ static void overflow_rules(void **state) {
     }
     sim_model_free(m);
   }
-  cfg.acc_bits = 32;
+  cfg.requant = SIM_RQ_FIXED; /* a multiplier too wide for its bits */
+  cfg.rq_shift = 40;
+  cfg.rq_mult_bits = 8;
+  assert_null(sim_model_new(n, &z, NULL, &cfg, &e));
+  assert_non_null(strstr(e.msg, "fixed-point requantizer: conv 'conv' "
+                                "channel 0 needs a multiplier of"));
+  cfg = sim_config_default();
   sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
   memset(st, 0, sizeof st);
   assert_int_equal(sim_run_image(m, &d, 0, NULL, st, NULL, NULL, &e), WR_OK);
@@ -328,6 +388,7 @@ static void synthetic_is_deterministic(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(conv_bn_act_all_bit_pairs),
+      cmocka_unit_test(fixed_point_rounding),
       cmocka_unit_test(exact_fake_quant),
       cmocka_unit_test(overflow_rules),
       cmocka_unit_test(weight_errors),

@@ -106,6 +106,17 @@ check "no partial dump files" bash -c "! ls '$tmp/dump' | grep -q partial"
 check "fashion-mnist accuracy line" grep -q '^fmnist-mlp: top-1 accuracy .* (.* of 20 images)$' "$tmp/fm.txt"
 check "exec json" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[0]['images']==3" <("$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --format json 2>/dev/null)
 
+# the fixed-point requantizer: coarse constants make codes differ from the
+# binary32 rule, and the differences are counted on the act layers
+"$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --prec 4/4 --fp32 none \
+  --requant fixed --rq-shift 3 --format csv >"$tmp/rq.csv" 2>/dev/null
+check "requant mismatches counted" python3 - "$tmp/rq.csv" <<'PY'
+import csv, sys
+rows = {r['name']: r for r in csv.DictReader(open(sys.argv[1]))}
+assert int(rows['act1']['rq_mismatches']) > 0, rows['act1']
+assert int(rows['conv1']['rq_mismatches']) == 0
+PY
+
 # an accumulator overflow under the 'error' rule stops the run (exit 1)
 "$bin" exec --net data/tiny-cnn.yaml --synthetic 1 --data data/images-12.npy --prec 4/4 --acc-bits 8 --overflow error >/dev/null 2>"$tmp/ovf.txt"
 check "overflow error exit 1" test $? = 1
