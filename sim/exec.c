@@ -38,7 +38,9 @@ typedef struct lay {
 
 struct sim_model {
   const wr_net *net;
-  const char *wsrc; /* names the weights in messages (borrowed) */
+  int shared; /* a clone: weights belong to the model it came from */
+  int64_t max_acc, max_in; /* sizes of the scratch buffers below */
+  const char *wsrc;        /* names the weights in messages (borrowed) */
   sim_config cfg;
   lay *L;
   int *read_bits;
@@ -303,21 +305,86 @@ void sim_model_free(sim_model *m) {
       free(L->codes);
       free(L->vals);
     }
+    free(L->rq_codes);
+    if (m->shared)
+      continue;
     sim_wpack_free(L->wpack);
     free(L->rq_M);
     free(L->rq_B);
-    free(L->rq_codes);
     free(L->wf);
     free(L->m);
     free(L->b);
   }
   free(m->L);
-  free(m->read_bits);
+  if (!m->shared)
+    free(m->read_bits);
   free(m->acc);
   free(m->qin);
   free(m->fin);
   free(m->input);
   free(m);
+}
+
+/* Allocates the buffers one run needs: every layer's output (a folded bn
+ * shares its producer's), the requantizer's codes, and scratch. */
+static int alloc_buffers(sim_model *m, wr_err *e) {
+  const wr_net *net = m->net;
+  for (int i = 0; i < net->n_layers; i++) {
+    lay *L = &m->L[i];
+    size_t n = (size_t)L->out_count;
+    if (L->borrowed) {
+      L->codes = m->L[net->layers[i].inputs[0]].codes;
+      L->vals = m->L[net->layers[i].inputs[0]].vals;
+    } else if (L->out_bits <= 16) {
+      L->codes = malloc(n * sizeof *L->codes);
+    } else {
+      L->vals = malloc(n * sizeof *L->vals);
+    }
+    if (L->rq_M)
+      L->rq_codes = malloc(n * sizeof *L->rq_codes);
+    if ((!L->codes && !L->vals) || (L->rq_M && !L->rq_codes))
+      return oom(e);
+  }
+  m->acc = malloc((size_t)m->max_acc * sizeof *m->acc);
+  m->qin = malloc((size_t)m->max_in * sizeof *m->qin);
+  m->fin = malloc((size_t)m->max_in * sizeof *m->fin);
+  m->input = malloc((size_t)wr_shape_elems(net->input) * sizeof *m->input);
+  return (!m->acc || !m->qin || !m->fin || !m->input) ? oom(e) : WR_OK;
+}
+
+sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
+  sim_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    oom(e);
+    return NULL;
+  }
+  *m = *src;
+  m->shared = 1;
+  m->acc = NULL;
+  m->qin = NULL;
+  m->fin = NULL;
+  m->input = NULL;
+  m->L = calloc((size_t)src->net->n_layers, sizeof *m->L);
+  if (!m->L) {
+    free(m);
+    oom(e);
+    return NULL;
+  }
+  for (int i = 0; i < src->net->n_layers; i++) {
+    m->L[i] = src->L[i];
+    m->L[i].codes = NULL;
+    m->L[i].vals = NULL;
+    m->L[i].rq_codes = NULL;
+  }
+  if (alloc_buffers(m, e)) {
+    sim_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int sim_model_out_bits(const sim_model *m, int layer) {
+  return m->L[layer].out_bits;
 }
 
 /* The one layer reading layer i, or -1 (none or several). */
@@ -348,8 +415,7 @@ static int prepare_requant(sim_model *m, const int *readers, int i, wr_err *e) {
   double lim = ldexp(1.0, m->cfg.rq_mult_bits - 1);
   L->rq_M = malloc((size_t)c * sizeof *L->rq_M);
   L->rq_B = malloc((size_t)c * sizeof *L->rq_B);
-  L->rq_codes = malloc((size_t)L->out_count * sizeof *L->rq_codes);
-  if (!L->rq_M || !L->rq_B || !L->rq_codes)
+  if (!L->rq_M || !L->rq_B)
     return oom(e);
   for (int64_t k = 0; k < c; k++) {
     double M = nearbyint((double)L->m[k] * scale);
@@ -419,8 +485,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
   m->cfg = *cfg;
   m->L = calloc((size_t)net->n_layers, sizeof *m->L);
   m->read_bits = calloc((size_t)net->n_layers + 1, sizeof *m->read_bits);
-  m->input = malloc((size_t)wr_shape_elems(net->input) * sizeof *m->input);
-  int rc = (!m->L || !m->read_bits || !m->input) ? oom(e) : WR_OK;
+  int rc = (!m->L || !m->read_bits) ? oom(e) : WR_OK;
   if (rc == WR_OK)
     wr_net_read_bits(net, m->read_bits);
   int quantized = 0;
@@ -446,31 +511,16 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
       rc = prepare_bn(m, w, i, e);
     }
     L->relu = !quantized;
-    L->out_bits = out_bits_of(m, i);
-    if (L->borrowed) {
-      int p = l->inputs[0];
-      L->out_bits = m->L[p].out_bits;
-      L->codes = m->L[p].codes;
-      L->vals = m->L[p].vals;
-    } else if (rc == WR_OK && L->out_bits <= 16) {
-      L->codes = malloc((size_t)L->out_count * sizeof *L->codes);
-      rc = L->codes ? WR_OK : oom(e);
-    } else if (rc == WR_OK) {
-      L->vals = malloc((size_t)L->out_count * sizeof *L->vals);
-      rc = L->vals ? WR_OK : oom(e);
-    }
+    L->out_bits = L->borrowed ? m->L[l->inputs[0]].out_bits : out_bits_of(m, i);
   }
   for (int i = 0;
        rc == WR_OK && cfg->requant == SIM_RQ_FIXED && i < net->n_layers; i++)
     if (is_compute(&net->layers[i]) && m->L[i].mode == MODE_INT)
       rc = prepare_requant(m, readers, i, e);
-  if (rc == WR_OK) {
-    m->acc = malloc((size_t)(max_acc ? max_acc : 1) * sizeof *m->acc);
-    m->qin = malloc((size_t)(max_in ? max_in : 1) * sizeof *m->qin);
-    m->fin = malloc((size_t)(max_in ? max_in : 1) * sizeof *m->fin);
-    if (!m->acc || !m->qin || !m->fin)
-      rc = oom(e);
-  }
+  m->max_acc = max_acc ? max_acc : 1;
+  m->max_in = max_in ? max_in : 1;
+  if (rc == WR_OK)
+    rc = alloc_buffers(m, e);
   free(readers);
   if (rc) {
     sim_model_free(m);

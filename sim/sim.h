@@ -169,6 +169,15 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
                          const sim_config *cfg, wr_err *e);
 void sim_model_free(sim_model *m);
 
+/* A model for another thread: shares the prepared weights of `m` (which
+ * must outlive it and is only read while runs go on) and has buffers of
+ * its own.  NULL with `e` set on allocation failure; free with
+ * sim_model_free. */
+sim_model *sim_model_clone(const sim_model *m, wr_err *e);
+
+/* Representation of a layer's output: 1..16 (codes) or 32 (binary32). */
+int sim_model_out_bits(const sim_model *m, int layer);
+
 /* Synthetic weights for `net` as an .npz image (arrays named as
  * sim_model_new expects), from a GSL mt19937 generator seeded with `seed`:
  * conv/fc weights uniform in [-1, 1] for quantized layers and in
