@@ -2,7 +2,9 @@
  * accuracy and per-layer statistics, optional dumps of every layer's
  * output) and `wrpnsim weights` (seeded synthetic weights as .npz). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,40 +42,26 @@ static void progress_show(progress *p, int64_t done, int64_t total, int final) {
   fflush(stderr);
 }
 
-/* ---- dumps: one .npy per layer, [N, C, H, W], written as it runs --------- */
+/* ---- dumps: one .npy per layer, [N, C, H, W] --------------------------- */
 
+/* Every layer's file is created with its header up front; image i's output
+ * goes to its own offset (pwrite), so parallel workers can write in any
+ * order. */
 typedef struct dump_file {
-  FILE *f;
+  int fd;
   char *path, *tmp;
+  int64_t hdr_len, elem_size, per_image;
 } dump_file;
 
-typedef struct dump_ctx {
+typedef struct dump_set {
   const wr_net *net;
-  const char *dir;
   dump_file *files;
-  int64_t n_images;
-  int32_t *ibuf;
-  int64_t ibuf_len;
-} dump_ctx;
+} dump_set;
 
-static int dump_open(dump_ctx *d, const char *dir, wr_err *e) {
-  d->dir = dir;
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-    return wr_err_set(e, WR_EINPUT, "--dump %s: cannot create: %s", dir,
-                      strerror(errno));
-  d->files = calloc((size_t)d->net->n_layers, sizeof *d->files);
-  if (!d->files)
-    return wr_err_set(e, WR_ENOMEM, "out of memory");
-  return WR_OK;
-}
-
-/* Opens the layer's file on its first output, writing the .npy header. */
-static int dump_layer_file(dump_ctx *d, const sim_output *o, wr_err *e) {
-  const char *dir = d->dir;
-  dump_file *df = &d->files[o->layer];
-  if (df->f)
-    return WR_OK;
-  const wr_layer *l = &d->net->layers[o->layer];
+static int dump_open_layer(dump_set *d, const sim_model *m, int i,
+                           const char *dir, int64_t n_images, wr_err *e) {
+  const wr_layer *l = &d->net->layers[i];
+  dump_file *df = &d->files[i];
   size_t len = strlen(dir) + strlen(l->name) + 16;
   df->path = malloc(len);
   df->tmp = malloc(len + 8);
@@ -81,27 +69,52 @@ static int dump_layer_file(dump_ctx *d, const sim_output *o, wr_err *e) {
     return wr_err_set(e, WR_ENOMEM, "out of memory");
   snprintf(df->path, len, "%s/%s.npy", dir, l->name);
   snprintf(df->tmp, len + 8, "%s.partial", df->path);
-  df->f = fopen(df->tmp, "wb");
-  if (!df->f)
-    return wr_err_set(e, WR_ERUNTIME, "%s: cannot create: %s", df->tmp,
-                      strerror(errno));
-  wr_array shape = {NULL, o->bits <= 16 ? WR_DT_I32 : WR_DT_F32,
-                    4,    {d->n_images, l->out.c, l->out.h, l->out.w},
+  int codes = sim_model_out_bits(m, i) <= 16;
+  wr_array shape = {NULL, codes ? WR_DT_I32 : WR_DT_F32,
+                    4,    {n_images, l->out.c, l->out.h, l->out.w},
                     0,    NULL};
   char hdr[256];
   size_t n = wr_npy_header(&shape, hdr, sizeof hdr);
-  if (!n || fwrite(hdr, 1, n, df->f) != n)
+  df->fd = open(df->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (df->fd < 0)
+    return wr_err_set(e, WR_ERUNTIME, "%s: cannot create: %s", df->tmp,
+                      strerror(errno));
+  if (!n || write(df->fd, hdr, n) != (ssize_t)n)
     return wr_err_set(e, WR_ERUNTIME, "%s: write error", df->tmp);
+  df->hdr_len = (int64_t)n;
+  df->elem_size = 4;
+  df->per_image = wr_shape_elems(l->out);
   return WR_OK;
 }
 
+static int dump_open(dump_set *d, const sim_model *m, const char *dir,
+                     int64_t n_images, wr_err *e) {
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    return wr_err_set(e, WR_EINPUT, "--dump %s: cannot create: %s", dir,
+                      strerror(errno));
+  d->files = calloc((size_t)d->net->n_layers, sizeof *d->files);
+  if (!d->files)
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
+  for (int i = 0; i < d->net->n_layers; i++)
+    d->files[i].fd = -1;
+  for (int i = 0; i < d->net->n_layers; i++)
+    if (dump_open_layer(d, m, i, dir, n_images, e))
+      return e->status;
+  return WR_OK;
+}
+
+/* Per worker: the image being run and a conversion buffer. */
+typedef struct dump_ctx {
+  const dump_set *set;
+  int64_t image;
+  int32_t *ibuf;
+  int64_t ibuf_len;
+} dump_ctx;
+
 static int dump_cb(void *ctx, const sim_output *o, wr_err *e) {
   dump_ctx *d = ctx;
-  int rc = dump_layer_file(d, o, e);
-  if (rc)
-    return rc;
-  dump_file *df = &d->files[o->layer];
-  size_t wrote;
+  const dump_file *df = &d->set->files[o->layer];
+  const void *src = o->values;
   if (o->bits <= 16) {
     if (o->count > d->ibuf_len) {
       int32_t *nb = realloc(d->ibuf, (size_t)o->count * sizeof *nb);
@@ -112,11 +125,11 @@ static int dump_cb(void *ctx, const sim_output *o, wr_err *e) {
     }
     for (int64_t k = 0; k < o->count; k++)
       d->ibuf[k] = o->codes[k];
-    wrote = fwrite(d->ibuf, sizeof(int32_t), (size_t)o->count, df->f);
-  } else {
-    wrote = fwrite(o->values, sizeof(float), (size_t)o->count, df->f);
+    src = d->ibuf;
   }
-  if (wrote != (size_t)o->count)
+  size_t len = (size_t)(o->count * df->elem_size);
+  off_t at = (off_t)(df->hdr_len + d->image * df->per_image * df->elem_size);
+  if (pwrite(df->fd, src, len, at) != (ssize_t)len)
     return wr_err_set(e, WR_ERUNTIME, "%s: write error: %s", df->tmp,
                       strerror(errno));
   return WR_OK;
@@ -124,13 +137,13 @@ static int dump_cb(void *ctx, const sim_output *o, wr_err *e) {
 
 /* Closes every dump; renames them into place when `ok`, else removes
  * them. */
-static int dump_close(dump_ctx *d, int ok, wr_err *e) {
+static int dump_close(dump_set *d, int ok, wr_err *e) {
   int rc = WR_OK;
   for (int i = 0; d->files && i < d->net->n_layers; i++) {
     dump_file *df = &d->files[i];
-    if (df->f) {
-      int bad = fflush(df->f) != 0 || fsync(fileno(df->f)) != 0;
-      bad |= fclose(df->f) != 0;
+    if (df->fd >= 0) {
+      int bad = fsync(df->fd) != 0;
+      bad |= close(df->fd) != 0;
       if (ok && rc == WR_OK && bad)
         rc = wr_err_set(e, WR_ERUNTIME, "%s: write error", df->tmp);
       if (ok && rc == WR_OK && rename(df->tmp, df->path) != 0)
@@ -138,12 +151,137 @@ static int dump_close(dump_ctx *d, int ok, wr_err *e) {
                         strerror(errno));
     }
     if (df->tmp && (!ok || rc))
-      remove(df->tmp);
+      unlink(df->tmp);
     free(df->path);
     free(df->tmp);
   }
   free(d->files);
-  free(d->ibuf);
+  return rc;
+}
+
+/* ---- parallel runs ------------------------------------------------------ */
+
+/* State the workers share. */
+typedef struct run_shared {
+  const wr_dataset *data;
+  int jobs;
+  const dump_set *dump; /* NULL: no dumps */
+  pthread_mutex_t lock; /* guards done, failed and progress */
+  int64_t done;
+  int failed; /* a worker failed: the others stop */
+  progress prog;
+} run_shared;
+
+/* One worker runs images w, w + jobs, w + 2*jobs, ... */
+typedef struct worker {
+  run_shared *sh;
+  sim_model *m;
+  int index;
+  sim_layer_stats *st;
+  int64_t correct;
+  int rc;
+  int64_t failed_image;
+  wr_err e;
+} worker;
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  run_shared *sh = w->sh;
+  dump_ctx dc = {sh->dump, 0, NULL, 0};
+  for (int64_t i = w->index; i < sh->data->n; i += sh->jobs) {
+    pthread_mutex_lock(&sh->lock);
+    int stop = sh->failed;
+    pthread_mutex_unlock(&sh->lock);
+    if (stop)
+      break;
+    int top1;
+    dc.image = i;
+    w->rc = sim_run_image(w->m, sh->data, i, &top1, w->st,
+                          sh->dump ? dump_cb : NULL, &dc, &w->e);
+    pthread_mutex_lock(&sh->lock);
+    if (w->rc) {
+      sh->failed = 1;
+      w->failed_image = i;
+    } else {
+      w->correct += sh->data->labels && top1 == sh->data->labels[i];
+      sh->done++;
+      progress_show(&sh->prog, sh->done, sh->data->n, 0);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    if (w->rc)
+      break;
+  }
+  free(dc.ibuf);
+  return NULL;
+}
+
+/* Runs every image on `jobs` threads (clones of `m`), sums the statistics
+ * into `st` and the correct answers into *correct.  The error reported is
+ * that of the lowest failing image, so it does not depend on timing. */
+static int run_all(sim_model *m, const wr_net *net, const wr_dataset *data,
+                   int jobs, const dump_set *dump, sim_layer_stats *st,
+                   int64_t *correct, wr_err *e) {
+  run_shared sh = {data,
+                   jobs,
+                   dump,
+                   PTHREAD_MUTEX_INITIALIZER,
+                   0,
+                   0,
+                   {now_s(), now_s(), isatty(2)}};
+  worker *w = calloc((size_t)jobs, sizeof *w);
+  pthread_t *tid = calloc((size_t)jobs, sizeof *tid);
+  int rc = (!w || !tid) ? wr_err_set(e, WR_ENOMEM, "out of memory") : WR_OK;
+  int started = 0;
+  for (int j = 0; rc == WR_OK && j < jobs; j++) {
+    w[j].sh = &sh;
+    w[j].index = j;
+    w[j].m = j ? sim_model_clone(m, e) : m;
+    w[j].st = calloc((size_t)net->n_layers, sizeof *w[j].st);
+    if (!w[j].m || !w[j].st)
+      rc = wr_err_set(e, WR_ENOMEM, "out of memory");
+  }
+  for (int j = 0; rc == WR_OK && j < jobs; j++) {
+    if (pthread_create(&tid[j], NULL, worker_main, &w[j]) != 0) {
+      rc = wr_err_set(e, WR_ERUNTIME, "cannot start a thread");
+      pthread_mutex_lock(&sh.lock);
+      sh.failed = 1;
+      pthread_mutex_unlock(&sh.lock);
+      break;
+    }
+    started++;
+  }
+  for (int j = 0; j < started; j++)
+    pthread_join(tid[j], NULL);
+  int64_t first_bad = -1;
+  for (int j = 0; w && j < jobs; j++) {
+    if (rc == WR_OK && w[j].rc &&
+        (first_bad < 0 || w[j].failed_image < first_bad)) {
+      first_bad = w[j].failed_image;
+      *e = w[j].e;
+    }
+    *correct += w[j].correct;
+    for (int i = 0; w[j].st && i < net->n_layers; i++) {
+      const sim_layer_stats *s = &w[j].st[i];
+      st[i].out_bits = s->out_bits;
+      st[i].values += s->values;
+      st[i].zero_codes += s->zero_codes;
+      for (int b = 0; b <= 16; b++)
+        st[i].bitlen[b] += s->bitlen[b];
+      st[i].overflows += s->overflows;
+      st[i].requantized += s->requantized;
+      st[i].rq_mismatch += s->rq_mismatch;
+    }
+    free(w[j].st);
+    if (j)
+      sim_model_free(w[j].m);
+  }
+  if (rc == WR_OK && first_bad >= 0)
+    rc = e->status;
+  if (rc == WR_OK)
+    progress_show(&sh.prog, data->n, data->n, 1);
+  pthread_mutex_destroy(&sh.lock);
+  free(w);
+  free(tid);
   return rc;
 }
 
@@ -162,6 +300,7 @@ enum {
   E_RQ_MULT,
   E_RQ_ROUND,
   E_DUMP,
+  E_JOBS,
   N_EXEC_OPTS
 };
 
@@ -280,7 +419,9 @@ int cmd_exec(int argc, char **argv) {
       {"rq-round", "MODE", "fixed: rne (default), half-up or floor", 0, NULL,
        0},
       {"dump", "DIR", "write every layer's outputs as DIR/<layer>.npy", 0, NULL,
-       0}};
+       0},
+      {"jobs", "N", "images run in parallel, 1..256 (default: the cores)", 0,
+       NULL, 0}};
   cli_format fmt;
   wr_err e;
   wr_err_clear(&e);
@@ -312,13 +453,18 @@ int cmd_exec(int argc, char **argv) {
       sim_overflow_parse(cli_val(&o[E_OVF]), &cfg.overflow, &e))
     rc = cli_fail(&e);
   rc = rc ? rc : parse_requant(o, &cfg);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned long long jobs =
+      cores > 0 && cores < 256 ? (unsigned long long)cores : 1;
+  if (!rc && cli_val(&o[E_JOBS]))
+    rc = cli_u64("jobs", cli_val(&o[E_JOBS]), 1, 256, &jobs);
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   wr_npz w = {NULL, 0};
   wr_dataset data;
   memset(&data, 0, sizeof data);
   sim_model *m = NULL;
   sim_layer_stats *st = NULL;
-  dump_ctx dump = {0};
+  dump_set dump = {net, NULL};
   if (net) {
     if (cli_val(&o[E_WEIGHTS]))
       rc = wr_npz_read(cli_val(&o[E_WEIGHTS]), &w, &e);
@@ -335,21 +481,13 @@ int cmd_exec(int argc, char **argv) {
       rc = e.status;
     if (rc == WR_OK && !(st = calloc((size_t)net->n_layers, sizeof *st)))
       rc = wr_err_set(&e, WR_ENOMEM, "out of memory");
-    dump.net = net;
-    dump.n_images = data.n;
     const char *dump_dir = cli_val(&o[E_DUMP]);
     if (rc == WR_OK && dump_dir)
-      rc = dump_open(&dump, dump_dir, &e);
+      rc = dump_open(&dump, m, dump_dir, data.n, &e);
     int64_t correct = 0;
-    progress p = {now_s(), now_s(), isatty(2)};
-    for (int64_t i = 0; rc == WR_OK && i < data.n; i++) {
-      int top1;
-      rc = sim_run_image(m, &data, i, &top1, st, dump_dir ? dump_cb : NULL,
-                         &dump, &e);
-      if (rc == WR_OK && data.labels)
-        correct += top1 == data.labels[i];
-      progress_show(&p, i + 1, data.n, 0);
-    }
+    if (rc == WR_OK)
+      rc = run_all(m, net, &data, (int)jobs, dump_dir ? &dump : NULL, st,
+                   &correct, &e);
     if (dump_dir) {
       wr_err de;
       int drc = dump_close(&dump, rc == WR_OK, &de);
@@ -359,7 +497,6 @@ int cmd_exec(int argc, char **argv) {
       }
     }
     if (rc == WR_OK) {
-      progress_show(&p, data.n, data.n, 1);
       print_stats(net, st, data.n, correct, data.labels != NULL, fmt);
     } else {
       rc = cli_fail(&e);

@@ -79,7 +79,7 @@ check "exec stats rows" test "$(wc -l <"$tmp/e1.csv")" = 10
 check "exec act1 4-bit codes" grep -q '^2,act1,act,4-bit,3456,' "$tmp/e1.csv"
 
 # exec --dump: one .npy per layer, codes as int32 [N, C, H, W]
-"$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --dump "$tmp/dump" >/dev/null 2>&1
+"$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --jobs 1 --dump "$tmp/dump" >/dev/null 2>&1
 check "dump files" test "$(ls "$tmp/dump" | wc -l)" = 9
 check "dump contents" python3 - "$tmp/dump" <<'PY'
 import ast, struct, sys
@@ -100,6 +100,12 @@ h, data = load(sys.argv[1] + '/pool1.npy')
 assert h['descr'] == '<i4' and h['shape'] == (3, 8, 6, 6), h
 PY
 check "no partial dump files" bash -c "! ls '$tmp/dump' | grep -q partial"
+
+# parallel runs give the same statistics and dumps as one job
+"$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --jobs 3 \
+  --dump "$tmp/dump3" --format csv >"$tmp/e3.csv" 2>/dev/null
+check "jobs 3 = jobs 1 (stats)" cmp -s "$tmp/e2.csv" "$tmp/e3.csv"
+check "jobs 3 = jobs 1 (dumps)" diff -r "$tmp/dump" "$tmp/dump3"
 
 # exec on Fashion-MNIST from the Debian package
 "$bin" exec --net fmnist-mlp --synthetic 1 --data fashion-mnist --limit 20 >"$tmp/fm.txt" 2>/dev/null
