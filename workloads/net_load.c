@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "net_internal.h"
-#include "yaml_util.h"
+#include "workloads.h"
 
 enum { MAX_LAYERS = 100000, MAX_DEPTH = 16 };
 /* Size limits that keep every derived count far from overflow. */

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yaml.h>
+
 /* ---- errors ------------------------------------------------------------ */
 
 /* Status codes; the CLI maps them to exit codes (input -> 2, others -> 1). */
@@ -42,6 +44,67 @@ int wr_err_set(wr_err *e, int status, const char *fmt, ...)
  * 1-based; 0 leaves them out) and returns WR_EINPUT. */
 int wr_err_at(wr_err *e, const char *file, int line, int col, const char *fmt,
               ...) __attribute__((format(printf, 5, 6)));
+
+/* ---- YAML documents ---------------------------------------------------- */
+
+/* A loaded YAML document with the position of every node, and checked
+ * accessors that turn every type, range, unknown-key and duplicate-key
+ * problem into a "file:line:col:" error.  Every YAML reader of wrpnsim
+ * (workloads, architectures, technology tables, sweeps) uses them. */
+
+typedef struct ydoc {
+  yaml_document_t doc;
+  const char *file; /* borrowed: outlives the document */
+  int loaded;
+} ydoc;
+
+/* Parses `text` into `d`.  A YAML syntax error (bad indentation, unclosed
+ * brackets, tabs, ...) is WR_EINPUT with the parser's position.  An empty
+ * document is an error too.  On success the caller frees with ydoc_free. */
+int ydoc_load(ydoc *d, const char *text, size_t len, const char *file,
+              wr_err *e);
+void ydoc_free(ydoc *d);
+yaml_node_t *ydoc_root(ydoc *d);
+yaml_node_t *ydoc_node(ydoc *d, int index);
+
+/* Sets `e` to "file:line:col: <message>" at node `n`; returns WR_EINPUT. */
+int yerr(ydoc *d, const yaml_node_t *n, wr_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Short description of a node's type for messages ("a mapping", ...). */
+const char *ytype(const yaml_node_t *n);
+
+/* Scalar text of `n`, or NULL if it is not a scalar. */
+const char *yscalar(const yaml_node_t *n);
+
+/* Checks that `n` is a mapping whose keys are scalars, each in `allowed`
+ * (a NULL-terminated list; NULL allows any) and none repeated.  `what`
+ * names the mapping in messages ("conv", "input"). */
+int ymap_check(ydoc *d, yaml_node_t *n, const char *const *allowed,
+               const char *what, wr_err *e);
+
+/* Value of `key` in mapping `map`, or NULL. */
+yaml_node_t *ymap_get(ydoc *d, yaml_node_t *map, const char *key);
+
+/* Integer scalar in [lo, hi]. */
+int yint(ydoc *d, yaml_node_t *n, int64_t lo, int64_t hi, const char *field,
+         int64_t *out, wr_err *e);
+/* Finite real scalar in [lo, hi]. */
+int yreal(ydoc *d, yaml_node_t *n, double lo, double hi, const char *field,
+          double *out, wr_err *e);
+/* true/false (also yes/no, on/off). */
+int ybool(ydoc *d, yaml_node_t *n, const char *field, int *out, wr_err *e);
+/* Non-empty scalar string (borrowed from the document). */
+int ystr(ydoc *d, yaml_node_t *n, const char *field, const char **out,
+         wr_err *e);
+
+/* Number of items of a sequence node (0 for other nodes). */
+int yseq_len(const yaml_node_t *n);
+yaml_node_t *yseq_at(ydoc *d, yaml_node_t *n, int i);
+
+/* Reads a whole file into a NUL-terminated buffer (caller frees).
+ * WR_EINPUT naming the path if it can't be opened or read. */
+int wr_read_file(const char *path, char **text, size_t *len, wr_err *e);
 
 /* ---- precision --------------------------------------------------------- */
 
@@ -245,7 +308,7 @@ typedef enum wr_dtype {
 typedef struct wr_array {
   char *name; /* key in an .npz (without ".npy"), or NULL */
   wr_dtype dtype;
-  int ndim;   /* 0 (a scalar) .. WR_ARRAY_MAX_DIMS */
+  int ndim; /* 0 (a scalar) .. WR_ARRAY_MAX_DIMS */
   int64_t shape[WR_ARRAY_MAX_DIMS];
   int64_t count; /* product of shape */
   void *data;
@@ -261,8 +324,8 @@ const char *wr_dtype_descr(wr_dtype t);
  * Fortran order, unsupported dtypes, big-endian data, object arrays,
  * shapes that overflow, and data shorter or longer than the header says,
  * with WR_EINPUT.  The caller frees with wr_array_free. */
-int wr_npy_parse(const void *buf, size_t len, const char *what,
-                 wr_array *out, wr_err *e);
+int wr_npy_parse(const void *buf, size_t len, const char *what, wr_array *out,
+                 wr_err *e);
 /* Reads a .npy file. */
 int wr_npy_read(const char *path, wr_array *out, wr_err *e);
 /* Writes the .npy format 1.0 header of an array of a's dtype and shape (its
@@ -291,8 +354,7 @@ int wr_npz_read(const char *path, wr_npz *out, wr_err *e);
 const wr_array *wr_npz_get(const wr_npz *z, const char *key);
 /* Writes arrays[0..n) as an .npz (stored members; each array's name is its
  * key), atomically as wr_npy_write does.  numpy.load reads the result. */
-int wr_npz_write(const char *path, const wr_array *arrays, size_t n,
-                 wr_err *e);
+int wr_npz_write(const char *path, const wr_array *arrays, size_t n, wr_err *e);
 
 void wr_array_free(wr_array *a);
 void wr_npz_free(wr_npz *z);
@@ -325,14 +387,13 @@ int wr_dataset_fashion_mnist(const char *dir, int train, int64_t limit,
 /* Reads an IDX file (gzip-compressed or plain) of unsigned bytes: `ndim`
  * receives the number of dimensions (1..4) and dims[] their sizes. The
  * caller frees *data. */
-int wr_idx_read(const char *path, int *ndim, int64_t dims[4],
-                uint8_t **data, wr_err *e);
+int wr_idx_read(const char *path, int *ndim, int64_t dims[4], uint8_t **data,
+                wr_err *e);
 
 /* Reads input images from a .npy: shape [N, C, H, W], [N, H, W] (C = 1)
  * or [C, H, W] (N = 1); uint8 arrays become pixels, float32/float64
  * arrays values; no labels.  `limit` as above. */
-int wr_dataset_npy(const char *path, int64_t limit, wr_dataset *out,
-                   wr_err *e);
+int wr_dataset_npy(const char *path, int64_t limit, wr_dataset *out, wr_err *e);
 
 void wr_dataset_free(wr_dataset *d);
 

@@ -1,5 +1,6 @@
 /* yaml_util.c — loading YAML documents with positions, and checked
- * accessors that name file:line:col for every problem. */
+ * accessors that name file:line:col for every problem (declared in
+ * workloads.h, "YAML documents"). */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -8,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "yaml_util.h"
+#include "workloads.h"
 
 int ydoc_load(ydoc *d, const char *text, size_t len, const char *file,
               wr_err *e) {
