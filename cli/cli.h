@@ -98,5 +98,7 @@ int cmd_cost(int argc, char **argv);
 int cmd_footprint(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
+int cmd_presets(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -6,14 +6,14 @@
 
 #include "workloads.h"
 
-typedef struct zoo_entry {
+typedef struct embedded_file {
   const char *name;
   const char *text;
   size_t len;
-} zoo_entry;
+} embedded_file;
 
-/* generated: zoo_data.c */
-extern const zoo_entry wr_zoo_entries[];
+/* generated from the zoo YAML files by workloads/embed_files.cmake */
+extern const embedded_file wr_zoo_entries[];
 extern const size_t wr_zoo_n;
 
 size_t wr_zoo_count(void) { return wr_zoo_n; }

@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 check "help" bash -c "'$bin' --help | grep -q 'footprint'"
 check "no command exits 2" bash -c "'$bin' 2>/dev/null; [ \$? = 2 ]"
-for c in zoo net cost footprint exec weights; do
+for c in zoo net cost footprint exec weights presets run; do
   check "$c --help" bash -c "'$bin' $c --help | grep -q '^usage: wrpnsim $c'"
 done
 check "version" bash -c "'$bin' --version | grep -q '^wrpnsim [0-9]'"
@@ -127,6 +127,22 @@ PY
 "$bin" exec --net data/tiny-cnn.yaml --synthetic 1 --data data/images-12.npy --prec 4/4 --acc-bits 8 --overflow error >/dev/null 2>"$tmp/ovf.txt"
 check "overflow error exit 1" test $? = 1
 check "overflow error message" grep -q "^wrpnsim: conv 'conv2': accumulator overflow (8 bits) at output channel 0" "$tmp/ovf.txt"
+
+# architectures: the presets, SCALE-Sim's AlexNet conv1 figure from its own
+# input files, and bit-serial cycles falling with activation bits
+check "presets" test "$("$bin" presets --format csv | wc -l)" -ge 7
+check "scalesim 112283" bash -c "'$bin' run --scalesim-cfg data/scalesim/scale_32x32_ws.cfg --scalesim-topology data/scalesim/alexnet_conv1.csv --format csv | grep -q '^Conv1,3025,96,363,36,3119,112283,0.9453$'"
+"$bin" run --arch stripes-like --net resnet34 --fp32 none --prec 8/8 --format csv >"$tmp/s8.csv"
+"$bin" run --arch stripes-like --net resnet34 --fp32 none --prec 2/8 --format csv >"$tmp/s2.csv"
+check "stripes: fewer activation bits, fewer cycles" python3 - "$tmp/s8.csv" "$tmp/s2.csv" <<'PY'
+import csv, sys
+a = {r['layer']: int(r['compute_cycles']) for r in csv.DictReader(open(sys.argv[1]))}
+b = {r['layer']: int(r['compute_cycles']) for r in csv.DictReader(open(sys.argv[2]))}
+assert len(a) == 37 and all(b[k] < a[k] for k in a if k != 'fc') and b['fc'] <= a['fc']
+PY
+"$bin" run --arch int8-tpu-like --net resnet34 --fp32 none --prec 8/8 --format csv >"$tmp/t8.csv"
+"$bin" run --arch int8-tpu-like --net resnet34 --fp32 none --prec 4/4 --format csv | sed 's/,4\/4,8\/8,/,8\/8,8\/8,/' >"$tmp/t4.csv"
+check "int8 array: 4-bit layers gain nothing" cmp -s "$tmp/t8.csv" "$tmp/t4.csv"
 
 # a failing stdout is a runtime failure (exit 1), not a silent success
 if [ -w /dev/full ]; then
