@@ -84,12 +84,13 @@ int sim_round_parse(const char *s, sim_round *out, wr_err *e) {
                     "rounding '%s': expected rne, half-up or floor", s);
 }
 
-/* floor(v / 2^s) and the remainder, for 128-bit v */
+/* v / 2^s rounded by `mode`, for 128-bit v (|v| < 2^126) */
 static __int128 shift_round(__int128 v, int s, sim_round mode) {
   __int128 q = v >> s; /* arithmetic: floor */
   if (mode == SIM_ROUND_FLOOR)
     return q;
-  __int128 rem = v - (q << s), half = (__int128)1 << (s - 1);
+  __int128 one = (__int128)1 << s;
+  __int128 rem = v - q * one, half = one / 2; /* 0 <= rem < 2^s */
   if (rem > half || (rem == half && (mode == SIM_ROUND_HALF_UP || (q & 1))))
     q++;
   return q;
