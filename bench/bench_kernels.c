@@ -2,10 +2,15 @@
  * bench_kernels.c — throughput of the bit-accurate integer conv kernels
  * (GMAC/s) per (activation, weight) bit pair on ResNet-34 layer shapes,
  * against an optimized float32 reference of the same layer on the same
- * core: im2col + OpenBLAS sgemm, one thread each.  Prints figures; never
- * passes or fails.
+ * core: im2col + OpenBLAS sgemm, one thread each.  Each figure is marked
+ * with the kernel sim_wpack_new's automatic choice took (b bit planes,
+ * i int8, d direct); the last lines give each bit pair's slowest ratio to
+ * float32 over the layers.  Prints figures; never passes or fails.
  *
  * usage: bench_kernels [repeats]
+ * BENCH_ISA=portable times the portable C path instead, as a CPU without
+ * AVX-512 runs it: the fastest of the three kernels (not the automatic
+ * choice, which follows the CPU the bench runs on).
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -51,7 +56,7 @@ static void geom_of(const shape *s, sim_conv_geom *g) {
   g->dh = g->dw = 1;
   g->pad_t = g->pad_l = s->pad;
   g->groups = 1;
-  g->h_out = g->w_out = (s->h + 2 * s->pad - s->k) / s->stride + 1;
+  g->h_out = g->w_out = (s->h + 2 * (int64_t)s->pad - s->k) / s->stride + 1;
 }
 
 /* im2col + sgemm: out[K_out x P] = W[K_out x K] * col[K x P] */
@@ -101,7 +106,10 @@ static double time_sgemm(const sim_conv_geom *g, int reps) {
   return best;
 }
 
-static double time_int(const sim_conv_geom *g, int a, int wb, int reps) {
+/* Best time of `reps` convs with weights packed for kernel *kind (AUTO:
+ * receives the kernel chosen) on path `isa`. */
+static double time_int(const sim_conv_geom *g, int a, int wb, int reps,
+                       sim_isa isa, sim_kernel *kind) {
   int64_t n_in = g->c_in * g->h_in * g->w_in,
           n_w = g->c_out * g->c_in * g->kh * g->kw;
   uint16_t *in = malloc((size_t)n_in * sizeof *in);
@@ -116,7 +124,11 @@ static double time_int(const sim_conv_geom *g, int a, int wb, int reps) {
   double best = 1e30;
   wr_err e;
   /* weights are prepared once per model, as the executor does */
-  sim_wpack *p = sim_wpack_new(g, w, a, wb, SIM_KERNEL_AUTO, &e);
+  sim_wpack *p = sim_wpack_new(g, w, a, wb, *kind, &e);
+  if (p) {
+    sim_wpack_set_isa(p, isa, &e);
+    *kind = sim_wpack_kind(p);
+  }
   for (int r = 0; p && r < reps; r++) {
     double t0 = now_s();
     sim_conv_packed(p, in, out, &e);
@@ -148,27 +160,62 @@ int main(int argc, char **argv) {
     }
   }
   int reps = argc > 1 ? atoi(argv[1]) : 3;
+  const char *isa_env = getenv("BENCH_ISA");
+  sim_isa isa = isa_env && strcmp(isa_env, "portable") == 0 ? SIM_ISA_PORTABLE
+                                                            : SIM_ISA_AUTO;
   static const int pairs[][2] = {{1, 1}, {2, 2}, {4, 2},
                                  {4, 4}, {8, 8}, {16, 16}};
-  const int np = sizeof pairs / sizeof pairs[0];
+  enum { NP = sizeof pairs / sizeof pairs[0] };
+  double worst[NP];
+  for (int p = 0; p < NP; p++)
+    worst[p] = 1e30;
   openblas_set_num_threads(1);
   printf("conv throughput, GMAC/s, one thread, best of %d (float32 = im2col + "
-         "OpenBLAS sgemm, core %s)\n\n%-26s %9s",
-         reps, openblas_get_corename(), "layer", "float32");
-  for (int p = 0; p < np; p++)
-    printf("   %2d/%-2d", pairs[p][0], pairs[p][1]);
+         "OpenBLAS sgemm, core %s;\nintegers: %s; "
+         "b bit planes, i int8, d direct)\n\n%-26s %9s",
+         reps, openblas_get_corename(),
+         isa == SIM_ISA_PORTABLE
+             ? "portable C path, fastest kernel"
+             : "automatic kernel on the best path the CPU supports",
+         "layer", "float32");
+  for (int p = 0; p < NP; p++)
+    printf("    %2d/%-2d", pairs[p][0], pairs[p][1]);
   printf("\n");
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     sim_conv_geom g;
     geom_of(&shapes[s], &g);
     double macs =
         (double)(g.c_out * g.h_out * g.w_out) * (double)(g.c_in * g.kh * g.kw);
-    printf("%-26s %9.2f", shapes[s].name, macs / time_sgemm(&g, reps) / 1e9);
-    for (int p = 0; p < np; p++)
-      printf(" %7.2f",
-             macs / time_int(&g, pairs[p][0], pairs[p][1], reps) / 1e9);
+    double f32 = macs / time_sgemm(&g, reps) / 1e9;
+    printf("%-26s %9.2f", shapes[s].name, f32);
+    for (int p = 0; p < NP; p++) {
+      sim_kernel kind = SIM_KERNEL_AUTO;
+      double t = time_int(&g, pairs[p][0], pairs[p][1], reps, isa, &kind);
+      for (int k = SIM_KERNEL_BITPLANE;
+           isa == SIM_ISA_PORTABLE && k <= SIM_KERNEL_INT8; k++) {
+        sim_kernel other = (sim_kernel)k;
+        double t_other =
+            time_int(&g, pairs[p][0], pairs[p][1], reps, isa, &other);
+        if (t_other < t) {
+          t = t_other;
+          kind = other;
+        }
+      }
+      double gmac = macs / t / 1e9;
+      if (gmac / f32 < worst[p])
+        worst[p] = gmac / f32;
+      printf(" %8.2f%c", gmac,
+             kind == SIM_KERNEL_BITPLANE ? 'b'
+             : kind == SIM_KERNEL_INT8   ? 'i'
+             : kind == SIM_KERNEL_DIRECT ? 'd'
+                                         : '?');
+    }
     printf("\n");
     fflush(stdout);
   }
+  printf("%-26s %9s", "slowest / float32", "");
+  for (int p = 0; p < NP; p++)
+    printf(" %8.2fx", worst[p]);
+  printf("\n");
   return 0;
 }

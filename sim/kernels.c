@@ -1,14 +1,16 @@
 /*
- * kernels.c — exact convolution kernels.  Integer kernels compute
- * sum(a_code * w_code) exactly in int64: a bit-plane kernel (AND +
- * popcount over packed bit planes, for low bit widths) and a direct
- * kernel (int32 products, for wider codes).  The FP32 kernel sums exact
- * binary32 products in binary64 in a fixed order and rounds once.
+ * kernels.c — exact convolution kernels: the packed-weights object, the
+ * kernel choice, and the plain kernels.  Integer kernels compute
+ * sum(a_code * w_code) exactly in int64: the bit-plane kernel
+ * (kernels_bitplane.c), the int8 kernel (kernels_int8.c), both with an
+ * AVX-512 path (kernels_avx512.c) chosen at run time, and the direct
+ * kernel here.  The FP32 kernel sums exact binary32 products in binary64
+ * in a fixed order and rounds once.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim.h"
+#include "kernels_internal.h"
 
 /* Input pixel index of output coordinate o and kernel offset k, or -1
  * when it falls in the padding. */
@@ -18,56 +20,48 @@ static inline int64_t in_coord(int64_t o, int stride, int k, int dil, int pad,
   return (i >= 0 && i < size) ? i : -1;
 }
 
-static int oom(wr_err *e) {
+int sim_kernel_oom(wr_err *e) {
   return wr_err_set(e, WR_ENOMEM, "out of memory in a conv kernel");
 }
 
-/* Number of bit planes a weight code needs: two's complement for 2..16
- * bits, a single "is +1" plane for binary weights. */
-static int weight_planes(int w_bits) { return w_bits == 1 ? 1 : w_bits; }
-
-struct sim_wpack {
-  sim_conv_geom g;
-  sim_kernel kind;
-  int a_bits, w_bits, wp;
-  int64_t cg_in, cg_out, words, k_len;
-  int32_t *w;    /* direct: the weight codes */
-  uint64_t *w_p; /* bit planes: [group][out ch][r][s][w plane][word] */
-};
-
 /* ---- direct kernel ------------------------------------------------------ */
+
+/* im2col of output pixel (oy, ox) of one group, in (channel, row, column)
+ * order.  Can't fail. */
+static void direct_col(const sim_wpack *p, const uint16_t *gin, int64_t oy,
+                       int64_t ox, int32_t *col) {
+  const sim_conv_geom *g = &p->g;
+  const int64_t plane = g->h_in * g->w_in;
+  for (int64_t c = 0; c < p->cg_in; c++)
+    for (int r = 0; r < g->kh; r++) {
+      int64_t iy = in_coord(oy, g->sh, r, g->dh, g->pad_t, g->h_in);
+      for (int s = 0; s < g->kw; s++) {
+        int64_t ix = in_coord(ox, g->sw, s, g->dw, g->pad_l, g->w_in);
+        *col++ = (iy < 0 || ix < 0) ? 0 : gin[c * plane + iy * g->w_in + ix];
+      }
+    }
+}
 
 static int conv_direct(const sim_wpack *p, const uint16_t *in, int64_t *out,
                        wr_err *e) {
   const sim_conv_geom *g = &p->g;
-  const int64_t cg_in = p->cg_in, cg_out = p->cg_out, k_len = p->k_len;
-  const int64_t plane = g->h_in * g->w_in, oplane = g->h_out * g->w_out;
-  int32_t *col = malloc((size_t)k_len * sizeof *col);
+  const int64_t plane = g->h_in * g->w_in;
+  int32_t *col = sim_alloc64(p->k_len, sizeof *col);
   if (!col)
-    return oom(e);
+    return sim_kernel_oom(e);
   for (int grp = 0; grp < g->groups; grp++) {
-    const uint16_t *gin = in + (int64_t)grp * cg_in * plane;
+    const uint16_t *gin = in + (int64_t)grp * p->cg_in * plane;
     for (int64_t oy = 0; oy < g->h_out; oy++)
       for (int64_t ox = 0; ox < g->w_out; ox++) {
-        /* im2col of one output pixel, in (channel, row, column) order */
-        int32_t *q = col;
-        for (int64_t c = 0; c < cg_in; c++)
-          for (int r = 0; r < g->kh; r++) {
-            int64_t iy = in_coord(oy, g->sh, r, g->dh, g->pad_t, g->h_in);
-            for (int s = 0; s < g->kw; s++) {
-              int64_t ix = in_coord(ox, g->sw, s, g->dw, g->pad_l, g->w_in);
-              *q++ =
-                  (iy < 0 || ix < 0) ? 0 : gin[c * plane + iy * g->w_in + ix];
-            }
-          }
-        for (int64_t o = 0; o < cg_out; o++) {
-          int64_t oc = (int64_t)grp * cg_out + o;
-          const int32_t *wo = p->w + oc * k_len;
+        direct_col(p, gin, oy, ox, col);
+        for (int64_t o = 0; o < p->cg_out; o++) {
+          int64_t oc = (int64_t)grp * p->cg_out + o;
+          const int32_t *wo = p->w + oc * p->k_len;
           int64_t acc = 0;
           /* |a*w| < 2^31 for codes of at most 16 bits */
-          for (int64_t k = 0; k < k_len; k++)
+          for (int64_t k = 0; k < p->k_len; k++)
             acc += (int64_t)(col[k] * wo[k]);
-          out[oc * oplane + oy * g->w_out + ox] = acc;
+          out[oc * p->n_pix + oy * g->w_out + ox] = acc;
         }
       }
   }
@@ -75,164 +69,108 @@ static int conv_direct(const sim_wpack *p, const uint16_t *in, int64_t *out,
   return WR_OK;
 }
 
-/* ---- bit-plane kernel --------------------------------------------------- */
+/* ---- the kernel choice -------------------------------------------------- */
 
-/* Packs one group's input codes into bit planes: [pixel][a plane][word];
- * for binary weights also counts the ones of each plane. */
-static void pack_input(const sim_wpack *p, const uint16_t *gin, uint64_t *in_p,
-                       int32_t *in_ones) {
-  const sim_conv_geom *g = &p->g;
-  const int64_t plane = g->h_in * g->w_in, stride = p->a_bits * p->words;
-  memset(in_p, 0, (size_t)(plane * stride) * sizeof *in_p);
-  for (int64_t c = 0; c < p->cg_in; c++) {
-    uint64_t bit = UINT64_C(1) << (c & 63);
-    int64_t word = c >> 6;
-    for (int64_t px = 0; px < plane; px++) {
-      uint32_t code = gin[c * plane + px];
-      uint64_t *dst = in_p + px * stride + word;
-      for (int i = 0; code; i++, code >>= 1)
-        if (code & 1)
-          dst[i * p->words] |= bit;
-    }
+/* Pixels of a block that share each load of the weights: 1..8. */
+static double block_pixels(const sim_wpack *p) {
+  return (double)(p->n_pix < 1 ? 1 : p->n_pix > 8 ? 8 : p->n_pix);
+}
+
+/* Estimated cost of one output of the bit-plane kernel, in cycles of the
+ * machine this was tuned on (a Xeon with AVX-512 VPOPCNTDQ): per plane
+ * pair, tap and 64-channel word, an AND + VPOPCNTQ + add of 8 lanes (1.5
+ * cycles, ports 0 and 5) or the weights' 64 bytes from L2 (~32 bytes a
+ * cycle) shared by the block's pixels, whichever is slower, plus ~0.1 a
+ * tap for the loop; scalar code takes ~2.5 cycles a word. */
+static double cost_bitplane(const sim_wpack *p, int avx512) {
+  int64_t words = (p->cg_in + 63) / 64;
+  double pairs = (double)p->a_bits * (p->w_bits == 1 ? 1 : p->w_bits);
+  double steps = pairs * (double)p->taps * (double)words;
+  if (!avx512)
+    return steps * 2.5;
+  double compute = 1.5 / 8, load = 64.0 / 32 / 8 / block_pixels(p);
+  return steps * (compute > load ? compute : load) +
+         pairs * (double)p->taps * 0.1;
+}
+
+/* The same for the int8 kernel: per digit pair, tap and quad of
+ * channels, a VPDPBUSD of 16 lanes (0.5 cycles, two ports) or the
+ * weights' 64 bytes from L2, whichever is slower; scalar code takes ~7
+ * cycles a quad. */
+static double cost_int8(const sim_wpack *p, int avx512) {
+  int64_t quads = (p->cg_in + 3) / 4, a_digits = (p->a_bits + 7) / 8;
+  int64_t w_digits = p->w_bits <= 8 ? 1 : p->w_bits <= 15 ? 2 : 3;
+  double steps =
+      (double)(a_digits * w_digits) * (double)p->taps * (double)quads;
+  if (!avx512)
+    return steps * 7;
+  double compute = 0.5 / 16, load = 64.0 / 32 / 16 / block_pixels(p);
+  return steps * (compute > load ? compute : load);
+}
+
+/* The same for the direct kernel (plain C only): ~2.6 cycles a product,
+ * which beats portable int8 code once codes need several digits. */
+static double cost_direct(const sim_wpack *p) {
+  return (double)p->taps * (double)p->cg_in * 2.6;
+}
+
+/* The kernel AUTO stands for: the cheapest estimate on the running CPU. */
+static sim_kernel choose_kernel(const sim_wpack *p) {
+  double bp = cost_bitplane(p, sim_cpu_has_bp_avx512());
+  double i8 = cost_int8(p, sim_cpu_has_i8_avx512());
+  double direct = cost_direct(p);
+  if (direct < bp && direct < i8)
+    return SIM_KERNEL_DIRECT;
+  return bp <= i8 ? SIM_KERNEL_BITPLANE : SIM_KERNEL_INT8;
+}
+
+/* ---- packed weights ----------------------------------------------------- */
+
+/* Whether the running CPU supports the AVX-512 path of p's kernel. */
+static int has_avx512(const sim_wpack *p) {
+  switch (p->kind) {
+  case SIM_KERNEL_BITPLANE:
+    return sim_cpu_has_bp_avx512();
+  case SIM_KERNEL_INT8:
+    return sim_cpu_has_i8_avx512();
+  default:
+    return 0;
   }
-  if (p->w_bits == 1)
-    for (int64_t px = 0; px < plane; px++)
-      for (int i = 0; i < p->a_bits; i++) {
-        int32_t n = 0;
-        for (int64_t wd = 0; wd < p->words; wd++)
-          n += __builtin_popcountll(in_p[px * stride + i * p->words + wd]);
-        in_ones[px * p->a_bits + i] = n;
-      }
 }
-
-static void pack_weights(sim_wpack *p, const int32_t *w) {
-  const sim_conv_geom *g = &p->g;
-  const int64_t taps = (int64_t)g->kh * g->kw, per_tap = p->wp * p->words;
-  for (int64_t oc = 0; oc < g->c_out; oc++)
-    for (int64_t c = 0; c < p->cg_in; c++)
-      for (int64_t t = 0; t < taps; t++) {
-        int32_t v = w[(oc * p->cg_in + c) * taps + t];
-        uint32_t bits = p->w_bits == 1 ? (v > 0) : (uint32_t)v;
-        uint64_t *dst = p->w_p + (oc * taps + t) * per_tap + (c >> 6);
-        for (int j = 0; j < p->wp; j++)
-          if ((bits >> j) & 1)
-            dst[j * p->words] |= UINT64_C(1) << (c & 63);
-      }
-}
-
-/* popcount of the AND of two plane rows of `n` words */
-static inline __attribute__((always_inline)) int64_t
-and_count(const uint64_t *x, const uint64_t *y, int64_t n) {
-  int64_t s = 0;
-  for (int64_t k = 0; k < n; k++)
-    s += __builtin_popcountll(x[k] & y[k]);
-  return s;
-}
-
-static inline __attribute__((always_inline)) int64_t
-bp_dot(const sim_wpack *p, const uint64_t *in_p, const int32_t *in_ones,
-       int64_t oy, int64_t ox, int64_t oc) {
-  const sim_conv_geom *g = &p->g;
-  const int64_t in_stride = p->a_bits * p->words, per_tap = p->wp * p->words;
-  int64_t acc = 0;
-  for (int r = 0; r < g->kh; r++) {
-    int64_t iy = in_coord(oy, g->sh, r, g->dh, g->pad_t, g->h_in);
-    if (iy < 0)
-      continue;
-    for (int s = 0; s < g->kw; s++) {
-      int64_t ix = in_coord(ox, g->sw, s, g->dw, g->pad_l, g->w_in);
-      if (ix < 0)
-        continue;
-      int64_t px = iy * g->w_in + ix;
-      const uint64_t *ip = in_p + px * in_stride;
-      const uint64_t *wp =
-          p->w_p + (oc * g->kh * g->kw + (int64_t)r * g->kw + s) * per_tap;
-      for (int i = 0; i < p->a_bits; i++) {
-        const uint64_t *ai = ip + i * p->words;
-        if (p->w_bits == 1) {
-          int64_t pos = and_count(ai, wp, p->words);
-          acc += (2 * pos - in_ones[px * p->a_bits + i]) * (INT64_C(1) << i);
-          continue;
-        }
-        for (int j = 0; j < p->wp; j++) {
-          int64_t n = and_count(ai, wp + j * p->words, p->words);
-          int64_t term = n * (INT64_C(1) << (i + j));
-          acc += j == p->wp - 1 ? -term : term; /* sign plane */
-        }
-      }
-    }
-  }
-  return acc;
-}
-
-/* Compiled for CPUs with and without the POPCNT instruction; the loader
- * picks the clone the running CPU supports (GCC/Clang target_clones). */
-__attribute__((target_clones("popcnt", "default"))) static int
-conv_bitplane(const sim_wpack *p, const uint16_t *in, int64_t *out, wr_err *e) {
-  const sim_conv_geom *g = &p->g;
-  const int64_t plane = g->h_in * g->w_in, oplane = g->h_out * g->w_out;
-  uint64_t *in_p =
-      malloc((size_t)(plane * p->a_bits * p->words) * sizeof *in_p);
-  int32_t *in_ones = malloc((size_t)(plane * p->a_bits) * sizeof *in_ones);
-  if (!in_p || !in_ones) {
-    free(in_p);
-    free(in_ones);
-    return oom(e);
-  }
-  for (int grp = 0; grp < g->groups; grp++) {
-    pack_input(p, in + (int64_t)grp * p->cg_in * plane, in_p, in_ones);
-    for (int64_t o = 0; o < p->cg_out; o++) {
-      int64_t oc = (int64_t)grp * p->cg_out + o;
-      int64_t *dst = out + oc * oplane;
-      for (int64_t oy = 0; oy < g->h_out; oy++)
-        for (int64_t ox = 0; ox < g->w_out; ox++)
-          dst[oy * g->w_out + ox] = bp_dot(p, in_p, in_ones, oy, ox, oc);
-    }
-  }
-  free(in_p);
-  free(in_ones);
-  return WR_OK;
-}
-
-/* ---- packed weights and the kernel choice ------------------------------- */
 
 sim_wpack *sim_wpack_new(const sim_conv_geom *g, const int32_t *w, int a_bits,
                          int w_bits, sim_kernel kind, wr_err *e) {
   sim_wpack *p = calloc(1, sizeof *p);
   if (!p) {
-    oom(e);
+    sim_kernel_oom(e);
     return NULL;
   }
   p->g = *g;
   p->a_bits = a_bits;
   p->w_bits = w_bits;
-  p->wp = weight_planes(w_bits);
   p->cg_in = g->c_in / g->groups;
   p->cg_out = g->c_out / g->groups;
-  p->k_len = p->cg_in * g->kh * g->kw;
-  p->words = (p->cg_in + 63) / 64;
-  /* bit planes pay off while the plane pairs stay few and each word
-     holds many channels */
-  if (kind == SIM_KERNEL_AUTO)
-    kind = (a_bits * p->wp <= 16 && p->cg_in >= 16) ? SIM_KERNEL_BITPLANE
-                                                    : SIM_KERNEL_DIRECT;
-  p->kind = kind;
-  size_t n_w = (size_t)(g->c_out * p->k_len);
-  if (kind == SIM_KERNEL_DIRECT) {
-    p->w = malloc(n_w * sizeof *p->w);
-    if (p->w)
-      memcpy(p->w, w, n_w * sizeof *p->w);
+  p->taps = (int64_t)g->kh * g->kw;
+  p->k_len = p->cg_in * p->taps;
+  p->n_pix = g->h_out * g->w_out;
+  p->kind = kind == SIM_KERNEL_AUTO ? choose_kernel(p) : kind;
+  int rc = WR_OK;
+  if (p->kind == SIM_KERNEL_BITPLANE) {
+    rc = sim_bp_prepare(p, w, e);
+  } else if (p->kind == SIM_KERNEL_INT8) {
+    rc = sim_i8_prepare(p, w, e);
   } else {
-    size_t n = (size_t)(g->c_out * g->kh * g->kw * p->wp * p->words);
-    p->w_p = calloc(n, sizeof *p->w_p);
-    if (p->w_p)
-      pack_weights(p, w);
+    p->w = sim_alloc64(g->c_out * p->k_len, sizeof *p->w);
+    if (p->w)
+      memcpy(p->w, w, (size_t)(g->c_out * p->k_len) * sizeof *p->w);
+    else
+      rc = sim_kernel_oom(e);
   }
-  if (!p->w && !p->w_p) {
+  if (rc != WR_OK) {
     sim_wpack_free(p);
-    oom(e);
     return NULL;
   }
+  p->isa = has_avx512(p) ? SIM_ISA_AVX512 : SIM_ISA_PORTABLE;
   return p;
 }
 
@@ -241,15 +179,36 @@ void sim_wpack_free(sim_wpack *p) {
     return;
   free(p->w);
   free(p->w_p);
+  free(p->w_i8);
+  free(p->pix_off);
+  free(p->tap_off);
   free(p);
 }
 
 sim_kernel sim_wpack_kind(const sim_wpack *p) { return p->kind; }
 
+int sim_wpack_set_isa(sim_wpack *p, sim_isa isa, wr_err *e) {
+  if (isa == SIM_ISA_AVX512 && !has_avx512(p))
+    return wr_err_set(e, WR_EINPUT,
+                      "no AVX-512 path for this kernel on this CPU");
+  if (isa == SIM_ISA_AUTO)
+    isa = has_avx512(p) ? SIM_ISA_AVX512 : SIM_ISA_PORTABLE;
+  p->isa = isa;
+  return WR_OK;
+}
+
+sim_isa sim_wpack_isa(const sim_wpack *p) { return p->isa; }
+
 int sim_conv_packed(const sim_wpack *p, const uint16_t *in, int64_t *out,
                     wr_err *e) {
-  return p->kind == SIM_KERNEL_DIRECT ? conv_direct(p, in, out, e)
-                                      : conv_bitplane(p, in, out, e);
+  switch (p->kind) {
+  case SIM_KERNEL_BITPLANE:
+    return sim_bp_conv(p, in, out, e);
+  case SIM_KERNEL_INT8:
+    return sim_i8_conv(p, in, out, e);
+  default:
+    return conv_direct(p, in, out, e);
+  }
 }
 
 static int conv_once(const sim_conv_geom *g, const uint16_t *in, int a_bits,
@@ -271,6 +230,11 @@ int sim_conv_int(const sim_conv_geom *g, const uint16_t *in, int a_bits,
 int sim_conv_bitplane(const sim_conv_geom *g, const uint16_t *in, int a_bits,
                       const int32_t *w, int w_bits, int64_t *out, wr_err *e) {
   return conv_once(g, in, a_bits, w, w_bits, SIM_KERNEL_BITPLANE, out, e);
+}
+
+int sim_conv_int8(const sim_conv_geom *g, const uint16_t *in, int a_bits,
+                  const int32_t *w, int w_bits, int64_t *out, wr_err *e) {
+  return conv_once(g, in, a_bits, w, w_bits, SIM_KERNEL_INT8, out, e);
 }
 
 int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,

@@ -64,34 +64,64 @@ typedef struct sim_conv_geom {
  * kernel rows and columns of in * w (zero outside the input).  Input codes
  * are unsigned (CHW), weight codes signed (O x C/groups x KH x KW, in
  * [-(2^(w_bits-1)-1), 2^(w_bits-1)-1], or +-1 for w_bits = 1).  Sums are
- * exact (int64).  Chooses a bit-plane popcount kernel or a direct integer
- * kernel by the bit widths; every choice gives the same sums.  Returns
- * WR_ENOMEM on allocation failure. */
+ * exact (int64).  Chooses the kernel by the bit widths, the shape and the
+ * CPU (as SIM_KERNEL_AUTO below); every choice gives the same sums.
+ * Returns WR_ENOMEM on allocation failure. */
 int sim_conv_int(const sim_conv_geom *g, const uint16_t *in, int a_bits,
                  const int32_t *w, int w_bits, int64_t *out, wr_err *e);
 
-/* Kernels: bit planes (AND + popcount) or direct integer products. */
+/* Kernels, all exact for codes of 1..16 bits:
+ * - BITPLANE: AND + popcount over bit planes of 64 channels, one pass per
+ *   (activation plane, weight plane) pair; fastest at few plane pairs.
+ * - INT8: products of unsigned activation bytes and signed 7-bit weight
+ *   digits (one pass each for codes up to 8 bits, AVX-512 VNNI vpdpbusd),
+ *   32-bit partial sums over chunks short enough not to overflow.
+ * - DIRECT: int32 products summed in int64, plain C (chosen for wide
+ *   codes on CPUs without AVX-512 VNNI).
+ * AUTO picks the one expected to be fastest for the bits, the shape and
+ * the running CPU. */
 typedef enum sim_kernel {
   SIM_KERNEL_AUTO,
   SIM_KERNEL_BITPLANE,
-  SIM_KERNEL_DIRECT
+  SIM_KERNEL_DIRECT,
+  SIM_KERNEL_INT8
 } sim_kernel;
 
+/* Instruction-set paths of the bit-plane and int8 kernels: AUTO is the
+ * fastest the running CPU supports (checked at run time), PORTABLE plain
+ * C for any CPU, AVX512 the AVX-512 code (F, BW, VL and VPOPCNTDQ for
+ * bit planes; F, BW, VL and VNNI for int8).  Every path gives the same
+ * sums. */
+typedef enum sim_isa { SIM_ISA_AUTO, SIM_ISA_PORTABLE, SIM_ISA_AVX512 } sim_isa;
+
 /* Weights prepared once for repeated convs of geometry `g` (copied) at
- * the given bits, for the kernel `kind` (AUTO: chosen by the bit widths).
- * NULL with `e` set on allocation failure; free with sim_wpack_free. */
+ * the given bits, for the kernel `kind` (AUTO: chosen as above), re-laid
+ * out for that kernel, on the best path the CPU supports.  NULL with `e`
+ * set on allocation failure; free with sim_wpack_free. */
 typedef struct sim_wpack sim_wpack;
 sim_wpack *sim_wpack_new(const sim_conv_geom *g, const int32_t *w, int a_bits,
                          int w_bits, sim_kernel kind, wr_err *e);
 void sim_wpack_free(sim_wpack *p);
+/* The kernel chosen (never AUTO). */
 sim_kernel sim_wpack_kind(const sim_wpack *p);
-/* The conv of sim_conv_int with prepared weights. */
+/* Testing and benchmarking hook: selects the instruction-set path of
+ * `p`'s kernel.  AUTO: the best the CPU supports; PORTABLE: plain C;
+ * AVX512: WR_EINPUT, leaving `p` unaltered, when the CPU lacks the
+ * kernel's features or the kernel is DIRECT (which has only plain C). */
+int sim_wpack_set_isa(sim_wpack *p, sim_isa isa, wr_err *e);
+/* The path in use: PORTABLE or AVX512 (never AUTO). */
+sim_isa sim_wpack_isa(const sim_wpack *p);
+/* The conv of sim_conv_int with prepared weights.  WR_ENOMEM on
+ * allocation failure of its scratch buffers. */
 int sim_conv_packed(const sim_wpack *p, const uint16_t *in, int64_t *out,
                     wr_err *e);
 
-/* The kernels sim_conv_int chooses from, exported for tests and benches. */
+/* The kernels sim_conv_int chooses from, exported for tests and benches
+ * (each on the best path the CPU supports). */
 int sim_conv_bitplane(const sim_conv_geom *g, const uint16_t *in, int a_bits,
                       const int32_t *w, int w_bits, int64_t *out, wr_err *e);
+int sim_conv_int8(const sim_conv_geom *g, const uint16_t *in, int a_bits,
+                  const int32_t *w, int w_bits, int64_t *out, wr_err *e);
 int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,
                     const int32_t *w, int w_bits, int64_t *out, wr_err *e);
 

@@ -2,7 +2,12 @@
  * quantizers (ties, saturation), accumulators under each overflow rule,
  * and the optimized conv kernels against a golden model written straight
  * from the contract (naive loops, int64) on randomized shapes for every
- * (activation, weight) bit pair in 1..8 x 1..8 and 16/16. */
+ * (activation, weight) bit pair in 1..8 x 1..8, 16/16 and a few wider
+ * pairs: every kernel (bit planes, int8, direct, and the automatic
+ * choice) on every instruction-set path (AVX-512 where the CPU has it,
+ * and portable C), and sums past the range of the int8 kernel's 32-bit
+ * partial sums. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "sim.h"
@@ -111,8 +116,9 @@ static void golden_conv(const sim_conv_geom *g, const uint16_t *in,
 static void random_geom(sim_conv_geom *g) {
   memset(g, 0, sizeof *g);
   g->groups = 1 + (int)rnd(3);
-  g->c_in = g->groups * (1 + rnd(70)); /* crosses 64-bit word edges */
-  g->c_out = g->groups * (1 + rnd(5));
+  g->c_in = (int64_t)g->groups * (1 + rnd(70)); /* crosses 64-bit word edges */
+  g->c_out =
+      (int64_t)g->groups * (1 + rnd(40)); /* one and more blocks, tails */
   g->kh = 1 + (int)rnd(3);
   g->kw = 1 + (int)rnd(3);
   g->sh = 1 + (int)rnd(2);
@@ -124,8 +130,72 @@ static void random_geom(sim_conv_geom *g) {
   g->h_in = 1 + rnd(7) + (g->kh - 1) * g->dh;
   g->w_in = 1 + rnd(7) + (g->kw - 1) * g->dw;
   int pad_b = (int)rnd(2), pad_r = (int)rnd(2);
-  g->h_out = (g->h_in + g->pad_t + pad_b - g->dh * (g->kh - 1) - 1) / g->sh + 1;
-  g->w_out = (g->w_in + g->pad_l + pad_r - g->dw * (g->kw - 1) - 1) / g->sw + 1;
+  g->h_out =
+      (g->h_in + g->pad_t + pad_b - (int64_t)g->dh * (g->kh - 1) - 1) / g->sh +
+      1;
+  g->w_out =
+      (g->w_in + g->pad_l + pad_r - (int64_t)g->dw * (g->kw - 1) - 1) / g->sw +
+      1;
+}
+
+typedef int (*conv_fn)(const sim_conv_geom *, const uint16_t *, int,
+                       const int32_t *, int, int64_t *, wr_err *);
+
+/* Fails unless got[n_out] equals want; `what` names the kernel. */
+static void expect_sums(const char *what, const sim_conv_geom *g, int a_bits,
+                        int w_bits, const int64_t *got, const int64_t *want) {
+  int64_t n_out = g->c_out * g->h_out * g->w_out;
+  for (int64_t i = 0; i < n_out; i++)
+    if (got[i] != want[i])
+      fail_msg("%s, %d/%d bits, output %lld: %lld, golden %lld (c_in %lld "
+               "c_out %lld groups %d k %dx%d out %lldx%lld)",
+               what, a_bits, w_bits, (long long)i, (long long)got[i],
+               (long long)want[i], (long long)g->c_in, (long long)g->c_out,
+               g->groups, g->kh, g->kw, (long long)g->h_out,
+               (long long)g->w_out);
+}
+
+/* Runs every kernel on every instruction-set path and compares each with
+ * the golden sums `want`. */
+static void check_kernels(const sim_conv_geom *g, const uint16_t *in,
+                          int a_bits, const int32_t *w, int w_bits,
+                          const int64_t *want) {
+  int64_t n_out = g->c_out * g->h_out * g->w_out;
+  int64_t *got = malloc((size_t)n_out * sizeof *got);
+  if (!got) {
+    fail_msg("out of memory");
+    return;
+  }
+  wr_err e;
+  static const conv_fn fns[] = {sim_conv_int, sim_conv_bitplane, sim_conv_int8,
+                                sim_conv_direct};
+  static const char *const fn_names[] = {"sim_conv_int", "sim_conv_bitplane",
+                                         "sim_conv_int8", "sim_conv_direct"};
+  for (int k = 0; k < 4; k++) {
+    memset(got, 0x55, (size_t)n_out * sizeof *got);
+    assert_int_equal(fns[k](g, in, a_bits, w, w_bits, got, &e), WR_OK);
+    expect_sums(fn_names[k], g, a_bits, w_bits, got, want);
+  }
+  static const sim_kernel kinds[] = {SIM_KERNEL_AUTO, SIM_KERNEL_BITPLANE,
+                                     SIM_KERNEL_INT8, SIM_KERNEL_DIRECT};
+  static const char *const kind_names[] = {"auto", "bitplane", "int8",
+                                           "direct"};
+  static const char *const isa_names[] = {"auto", "portable", "avx512"};
+  for (int k = 0; k < 4; k++)
+    for (int isa = SIM_ISA_AUTO; isa <= SIM_ISA_PORTABLE; isa++) {
+      sim_wpack *p = sim_wpack_new(g, w, a_bits, w_bits, kinds[k], &e);
+      assert_non_null(p);
+      assert_true(sim_wpack_kind(p) != SIM_KERNEL_AUTO);
+      assert_int_equal(sim_wpack_set_isa(p, (sim_isa)isa, &e), WR_OK);
+      char what[64];
+      snprintf(what, sizeof what, "kernel %s, path %s (%s)", kind_names[k],
+               isa_names[isa], isa_names[sim_wpack_isa(p)]);
+      memset(got, 0x55, (size_t)n_out * sizeof *got);
+      assert_int_equal(sim_conv_packed(p, in, got, &e), WR_OK);
+      expect_sums(what, g, a_bits, w_bits, got, want);
+      sim_wpack_free(p);
+    }
+  free(got);
 }
 
 /* fill: 0 random, 1 all zero, 2 all at their extremes */
@@ -135,11 +205,10 @@ static void check_pair(int a_bits, int w_bits, int fill) {
   int64_t n_in = g.c_in * g.h_in * g.w_in;
   int64_t n_w = g.c_out * (g.c_in / g.groups) * g.kh * g.kw;
   int64_t n_out = g.c_out * g.h_out * g.w_out;
-  uint16_t *in = malloc((size_t)n_in * sizeof *in);
-  int32_t *w = malloc((size_t)n_w * sizeof *w);
-  int64_t *want = malloc((size_t)n_out * sizeof *want);
-  int64_t *got = malloc((size_t)n_out * sizeof *got);
-  assert_true(in && w && want && got);
+  uint16_t *in = calloc((size_t)n_in, sizeof *in);
+  int32_t *w = calloc((size_t)n_w, sizeof *w);
+  int64_t *want = calloc((size_t)n_out, sizeof *want);
+  assert_true(in && w && want);
   uint32_t amax = (1u << a_bits) - 1;
   int32_t wmax = w_bits == 1 ? 1 : (1 << (w_bits - 1)) - 1;
   for (int64_t k = 0; k < n_in; k++)
@@ -155,24 +224,10 @@ static void check_pair(int a_bits, int w_bits, int fill) {
     w[k] = v;
   }
   golden_conv(&g, in, w, want);
-  wr_err e;
-  int (*kern[3])(const sim_conv_geom *, const uint16_t *, int, const int32_t *,
-                 int, int64_t *,
-                 wr_err *) = {sim_conv_int, sim_conv_bitplane, sim_conv_direct};
-  for (int k = 0; k < 3; k++) {
-    memset(got, 0x55, (size_t)n_out * sizeof *got);
-    assert_int_equal(kern[k](&g, in, a_bits, w, w_bits, got, &e), WR_OK);
-    for (int64_t i = 0; i < n_out; i++)
-      if (got[i] != want[i])
-        fail_msg("kernel %d, %d/%d bits, fill %d, output %lld: %lld, golden "
-                 "%lld (c_in %lld groups %d k %dx%d)",
-                 k, a_bits, w_bits, fill, (long long)i, (long long)got[i],
-                 (long long)want[i], (long long)g.c_in, g.groups, g.kh, g.kw);
-  }
+  check_kernels(&g, in, a_bits, w, w_bits, want);
   free(in);
   free(w);
   free(want);
-  free(got);
 }
 
 static void kernels_match_golden(void **state) {
@@ -183,6 +238,11 @@ static void kernels_match_golden(void **state) {
         check_pair(a, w, rep == 0 ? 2 : 0);
   for (int rep = 0; rep < 6; rep++)
     check_pair(16, 16, rep == 0 ? 2 : 0);
+  /* wider codes: two activation bytes, two or three weight digits */
+  static const int wide[][2] = {{9, 9}, {12, 15}, {16, 8}, {8, 16}, {15, 14}};
+  for (int k = 0; k < 5; k++)
+    for (int rep = 0; rep < 3; rep++)
+      check_pair(wide[k][0], wide[k][1], rep == 0 ? 2 : 0);
 }
 
 static void kernels_all_zero_inputs(void **state) {
@@ -190,6 +250,100 @@ static void kernels_all_zero_inputs(void **state) {
   for (int a = 1; a <= 8; a += 3)
     for (int w = 1; w <= 8; w += 3)
       check_pair(a, w, 1);
+}
+
+/* Sums beyond 32 bits: the int8 kernel's 32-bit partial sums must be
+ * split into chunks (by channels for a 1x1 kernel over 70000 channels, by
+ * taps for 3x3 over 8000), for one-digit (8/8) and multi-digit (16/16)
+ * codes.  Output channel 0 has every weight at +max, channel 1 at -max,
+ * channel 2 random signs; every input is at its maximum. */
+static void check_large(int64_t c_in, int k, int bits) {
+  sim_conv_geom g = {.c_in = c_in,
+                     .h_in = k,
+                     .w_in = k,
+                     .c_out = 3,
+                     .h_out = 1,
+                     .w_out = 1,
+                     .kh = k,
+                     .kw = k,
+                     .sh = 1,
+                     .sw = 1,
+                     .dh = 1,
+                     .dw = 1,
+                     .groups = 1};
+  int64_t n_in = c_in * k * k;
+  uint16_t *in = malloc((size_t)n_in * sizeof *in);
+  int32_t *w = malloc((size_t)(3 * n_in) * sizeof *w);
+  assert_true(in && w);
+  int32_t wmax = (1 << (bits - 1)) - 1;
+  for (int64_t i = 0; i < n_in; i++) {
+    in[i] = (uint16_t)((1u << bits) - 1);
+    w[i] = wmax;
+    w[n_in + i] = -wmax;
+    w[2 * n_in + i] = rnd(2) ? wmax : -wmax;
+  }
+  int64_t want[3];
+  golden_conv(&g, in, w, want);
+  assert_true(want[0] > INT32_MAX && want[1] < INT32_MIN);
+  check_kernels(&g, in, bits, w, bits, want);
+  free(in);
+  free(w);
+}
+
+static void kernels_sums_beyond_32_bits(void **state) {
+  (void)state;
+  check_large(70000, 1, 8);
+  check_large(8000, 3, 8);
+  check_large(70000, 1, 16);
+}
+
+/* The automatic path is the AVX-512 one exactly when the CPU has the
+ * kernel's features (so the golden checks above ran both paths here);
+ * the direct kernel has only plain C. */
+static void isa_paths_follow_cpu(void **state) {
+  (void)state;
+  sim_conv_geom g = {.c_in = 64,
+                     .h_in = 3,
+                     .w_in = 3,
+                     .c_out = 8,
+                     .h_out = 1,
+                     .w_out = 1,
+                     .kh = 3,
+                     .kw = 3,
+                     .sh = 1,
+                     .sw = 1,
+                     .dh = 1,
+                     .dw = 1,
+                     .groups = 1};
+  int32_t w[8 * 64 * 9];
+  for (int i = 0; i < 8 * 64 * 9; i++)
+    w[i] = i % 2 ? 1 : -1;
+  int cpu_avx512 = 0, cpu_bp = 0, cpu_i8 = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  cpu_avx512 = __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+  cpu_bp = cpu_avx512 && __builtin_cpu_supports("avx512vpopcntdq");
+  cpu_i8 = cpu_avx512 && __builtin_cpu_supports("avx512vnni");
+#endif
+  static const sim_kernel kinds[] = {SIM_KERNEL_BITPLANE, SIM_KERNEL_INT8,
+                                     SIM_KERNEL_DIRECT};
+  const int has[] = {cpu_bp, cpu_i8, 0};
+  wr_err e;
+  for (int k = 0; k < 3; k++) {
+    sim_wpack *p = sim_wpack_new(&g, w, 1, 1, kinds[k], &e);
+    assert_non_null(p);
+    assert_int_equal(sim_wpack_isa(p),
+                     has[k] ? SIM_ISA_AVX512 : SIM_ISA_PORTABLE);
+    assert_int_equal(sim_wpack_set_isa(p, SIM_ISA_PORTABLE, &e), WR_OK);
+    assert_int_equal(sim_wpack_isa(p), SIM_ISA_PORTABLE);
+    assert_int_equal(sim_wpack_set_isa(p, SIM_ISA_AVX512, &e),
+                     has[k] ? WR_OK : WR_EINPUT);
+    assert_int_equal(sim_wpack_isa(p),
+                     has[k] ? SIM_ISA_AVX512 : SIM_ISA_PORTABLE);
+    sim_wpack_free(p);
+  }
 }
 
 /* The FP32 kernel sums exact products in binary64 in (channel, row,
@@ -223,6 +377,8 @@ int main(void) {
       cmocka_unit_test(accumulators),
       cmocka_unit_test(kernels_match_golden),
       cmocka_unit_test(kernels_all_zero_inputs),
+      cmocka_unit_test(kernels_sums_beyond_32_bits),
+      cmocka_unit_test(isa_paths_follow_cpu),
       cmocka_unit_test(fp32_sums_in_binary64),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
