@@ -35,9 +35,9 @@ int cmd_presets(int argc, char **argv) {
     return rc;
   }
   cli_opts_free(o, 1);
-  static const char *const cols[] = {
-      "name",     "array",       "dataflow", "mac", "modes", "#clock_mhz",
-      "#buffer_kib", "#dram_gbps", "source"};
+  static const char *const cols[] = {"name",        "array",      "dataflow",
+                                     "mac",         "modes",      "#clock_mhz",
+                                     "#buffer_kib", "#dram_gbps", "source"};
   cli_table t;
   if (cli_table_init(&t, 9, cols))
     return EXIT_RUNTIME;
@@ -70,22 +70,17 @@ int cmd_presets(int argc, char **argv) {
 
 /* ---- run ---------------------------------------------------------------- */
 
-enum {
-  R_ARCH = N_NET_OPTS,
-  R_BATCH,
-  R_SS_CFG,
-  R_SS_TOPO,
-  N_RUN_OPTS
-};
+enum { R_ARCH = N_NET_OPTS, R_BATCH, R_SS_CFG, R_SS_TOPO, N_RUN_OPTS };
 
 static int run_scalesim(const char *cfg, const char *topo, cli_format fmt) {
   scalesim_run r;
   wr_err e;
   if (scalesim_load(cfg, topo, &r, &e))
     return cli_fail(&e);
-  static const char *const cols[] = {
-      "layer",  "#m",     "#n",          "#k",     "#folds", "#cycles_per_fold",
-      "#cycles", "#mapping_efficiency"};
+  static const char *const cols[] = {"layer",   "#m",
+                                     "#n",      "#k",
+                                     "#folds",  "#cycles_per_fold",
+                                     "#cycles", "#mapping_efficiency"};
   cli_table t;
   if (cli_table_init(&t, 8, cols)) {
     scalesim_free(&r);
@@ -124,9 +119,9 @@ static int run_scalesim(const char *cfg, const char *topo, cli_format fmt) {
 static int run_net(const arch *a, const wr_net *net, uint64_t batch,
                    cli_format fmt) {
   static const char *const cols[] = {
-      "layer",   "prec",    "mode",  "#macs",      "#m",
-      "#n",      "#k",      "#folds", "#compute_cycles",
-      "#mapping_efficiency", "#utilization"};
+      "layer",       "prec", "mode",   "#macs",           "#m",
+      "#n",          "#k",   "#folds", "#compute_cycles", "#mapping_efficiency",
+      "#utilization"};
   cli_table t;
   if (cli_table_init(&t, 11, cols))
     return EXIT_RUNTIME;
@@ -185,11 +180,11 @@ int cmd_run(int argc, char **argv) {
       NET_OPTS,
       {"arch", "PRESET|FILE", "architecture preset or YAML file", 0, NULL, 0},
       {"batch", "N", "images per batch (default 1)", 0, NULL, 0},
-      {"scalesim-cfg", "FILE.cfg", "a SCALE-Sim v2 config (with --scalesim-"
-                                   "topology)",
+      {"scalesim-cfg", "FILE.cfg",
+       "a SCALE-Sim v2 config (with --scalesim-"
+       "topology)",
        0, NULL, 0},
-      {"scalesim-topology", "FILE.csv", "a SCALE-Sim v2 topology", 0, NULL,
-       0}};
+      {"scalesim-topology", "FILE.csv", "a SCALE-Sim v2 topology", 0, NULL, 0}};
   cli_format fmt;
   int rc = cli_parse_net_cmd(
       "run",

@@ -20,8 +20,8 @@ static arch *preset(const char *name) {
 static void presets_load(void **state) {
   (void)state;
   assert_true(arch_preset_count() >= 6);
-  static const char *const want[] = {"fp32-baseline", "int8-tpu-like",
-                                     "eyeriss-like",  "stripes-like",
+  static const char *const want[] = {"fp32-baseline",  "int8-tpu-like",
+                                     "eyeriss-like",   "stripes-like",
                                      "bitfusion-like", "scalesim-32x32"};
   for (size_t i = 0; i < 6; i++)
     arch_free(preset(want[i]));
@@ -47,9 +47,8 @@ static void scalesim_alexnet_conv1(void **state) {
   assert_int_equal(g.m, 3025);
   assert_int_equal(g.k, 363);
   arch_compute c;
-  assert_int_equal(arch_compute_cycles(r.rows, r.cols, r.dataflow, &g, 1.0, &c,
-                                       &e),
-                   WR_OK);
+  assert_int_equal(
+      arch_compute_cycles(r.rows, r.cols, r.dataflow, &g, 1.0, &c, &e), WR_OK);
   assert_int_equal(c.folds, 36);
   assert_int_equal(c.cycles_per_fold, 3119);
   assert_int_equal(c.cycles, 112283); /* SCALE-Sim v2's own figure */
@@ -85,9 +84,9 @@ static void dataflows_match_scalesim(void **state) {
     int df = (int)rnd(3);
     arch_compute c;
     wr_err e;
-    assert_int_equal(arch_compute_cycles((int)R, (int)C, (arch_dataflow)df, &g,
-                                         1.0, &c, &e),
-                     WR_OK);
+    assert_int_equal(
+        arch_compute_cycles((int)R, (int)C, (arch_dataflow)df, &g, 1.0, &c, &e),
+        WR_OK);
     uint64_t want = scalesim_cycles(R, C, df, g.m, g.n, g.k);
     if (c.cycles != want)
       fail_msg("%s %llux%llu M %llu N %llu K %llu: %llu, SCALE-Sim %llu",
@@ -193,8 +192,8 @@ static void arch_errors(void **state) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     wr_err e;
-    arch *a = arch_load_string(cases[i].yaml, strlen(cases[i].yaml), "t.yaml",
-                               &e);
+    arch *a =
+        arch_load_string(cases[i].yaml, strlen(cases[i].yaml), "t.yaml", &e);
     assert_null(a);
     if (!strstr(e.msg, cases[i].want))
       fail_msg("got '%s', want '%s'", e.msg, cases[i].want);
