@@ -91,6 +91,11 @@ wr_net *cli_load_net(cli_opt *o, int *rc);
 int cli_parse_net_cmd(const char *cmd, const char *usage, int argc, char **argv,
                       cli_opt *o, int n, cli_format *fmt);
 
+/* Parses a command whose only option is --format: 0 to go on, -1 when
+ * --help was printed, or the exit code of a usage error (printed). */
+int cli_parse_format_cmd(const char *cmd, int argc, char **argv,
+                         cli_format *fmt);
+
 /* ---- commands ---- */
 int cmd_zoo(int argc, char **argv);
 int cmd_net(int argc, char **argv);

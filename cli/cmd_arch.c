@@ -24,17 +24,10 @@ static void modes_text(const arch *a, char *buf, size_t n) {
 }
 
 int cmd_presets(int argc, char **argv) {
-  cli_opt o[] = {
-      {"format", "FMT", "table, csv or json (default table)", 0, NULL, 0}};
   cli_format fmt;
-  int rc = cli_parse("presets", "[--format table|csv|json]", argc, argv, o, 1);
-  if (rc == 1)
-    return EXIT_OK;
-  if (rc || (rc = cli_format_parse(cli_val(&o[0]), &fmt))) {
-    cli_opts_free(o, 1);
-    return rc;
-  }
-  cli_opts_free(o, 1);
+  int rc = cli_parse_format_cmd("presets", argc, argv, &fmt);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
   static const char *const cols[] = {"name",        "array",      "dataflow",
                                      "mac",         "modes",      "#clock_mhz",
                                      "#buffer_kib", "#dram_gbps", "source"};

@@ -13,17 +13,10 @@ static const char *fmt_shape(wr_shape s, char *buf, size_t n) {
 /* ---- zoo ---------------------------------------------------------------- */
 
 int cmd_zoo(int argc, char **argv) {
-  cli_opt o[] = {
-      {"format", "FMT", "table, csv or json (default table)", 0, NULL, 0}};
   cli_format fmt;
-  int rc = cli_parse("zoo", "[--format table|csv|json]", argc, argv, o, 1);
-  if (rc == 1)
-    return EXIT_OK;
-  if (rc || (rc = cli_format_parse(cli_val(&o[0]), &fmt))) {
-    cli_opts_free(o, 1);
-    return rc;
-  }
-  cli_opts_free(o, 1);
+  int rc = cli_parse_format_cmd("zoo", argc, argv, &fmt);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
   static const char *const cols[] = {"name",    "input", "#conv_fc_layers",
                                      "#params", "#macs", "#params_m",
                                      "#gmacs",  "source"};

@@ -82,3 +82,16 @@ int cli_parse_net_cmd(const char *cmd, const char *usage, int argc, char **argv,
     return rc;
   return cli_format_parse(cli_val(&o[O_FORMAT]), fmt);
 }
+
+int cli_parse_format_cmd(const char *cmd, int argc, char **argv,
+                         cli_format *fmt) {
+  cli_opt o[] = {
+      {"format", "FMT", "table, csv or json (default table)", 0, NULL, 0}};
+  int rc = cli_parse(cmd, "[--format table|csv|json]", argc, argv, o, 1);
+  if (rc == 1)
+    rc = -1;
+  else if (rc == 0)
+    rc = cli_format_parse(cli_val(&o[0]), fmt);
+  cli_opts_free(o, 1);
+  return rc;
+}

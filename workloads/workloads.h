@@ -281,6 +281,20 @@ wr_net_totals wr_net_sum(const wr_net *n);
  * Uses the applied precisions.  Can't fail. */
 void wr_net_read_bits(const wr_net *n, int *bits);
 
+/* ---- files compiled into the library ----------------------------------- */
+
+/* A YAML file embedded at build time (workloads/embed_files.cmake). */
+typedef struct wr_embedded {
+  const char *name; /* file name without ".yaml" */
+  const char *text;
+  size_t len;
+} wr_embedded;
+
+/* The text of the entry named `name` among files[0..n), or NULL; *len (may
+ * be NULL) receives its length. */
+const char *wr_embedded_text(const wr_embedded *files, size_t n,
+                             const char *name, size_t *len);
+
 /* ---- zoo --------------------------------------------------------------- */
 
 /* The networks compiled into the library from workloads/zoo/. */

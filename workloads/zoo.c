@@ -6,14 +6,8 @@
 
 #include "workloads.h"
 
-typedef struct embedded_file {
-  const char *name;
-  const char *text;
-  size_t len;
-} embedded_file;
-
 /* generated from the zoo YAML files by workloads/embed_files.cmake */
-extern const embedded_file wr_zoo_entries[];
+extern const wr_embedded wr_zoo_entries[];
 extern const size_t wr_zoo_n;
 
 size_t wr_zoo_count(void) { return wr_zoo_n; }
@@ -22,14 +16,19 @@ const char *wr_zoo_name(size_t i) {
   return i < wr_zoo_n ? wr_zoo_entries[i].name : NULL;
 }
 
-const char *wr_zoo_text(const char *name, size_t *len) {
-  for (size_t i = 0; i < wr_zoo_n; i++)
-    if (strcmp(wr_zoo_entries[i].name, name) == 0) {
+const char *wr_embedded_text(const wr_embedded *files, size_t n,
+                             const char *name, size_t *len) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(files[i].name, name) == 0) {
       if (len)
-        *len = wr_zoo_entries[i].len;
-      return wr_zoo_entries[i].text;
+        *len = files[i].len;
+      return files[i].text;
     }
   return NULL;
+}
+
+const char *wr_zoo_text(const char *name, size_t *len) {
+  return wr_embedded_text(wr_zoo_entries, wr_zoo_n, name, len);
 }
 
 wr_net *wr_net_open(const char *name_or_path, wr_err *e) {
