@@ -41,6 +41,8 @@ typedef enum arch_unsupported {
   ARCH_UNSUP_REFUSE /* an error */
 } arch_unsupported;
 
+typedef struct arch_tech arch_tech;
+
 #define ARCH_MAX_PRECISIONS 32
 #define ARCH_MAX_BUFFERS 8
 
@@ -73,6 +75,8 @@ typedef struct arch {
   char *tech;              /* technology table name (arch/tech/NAME.yaml) */
   int rows, cols;
   arch_dataflow dataflow;
+  int rf_bytes;            /* per-PE register file (0: pipeline registers
+                              only, counted in the PE's energy) */
   arch_mac_family family;
   int native_bits;         /* parallel/simd/bit-serial lane width */
   wr_prec precisions[ARCH_MAX_PRECISIONS]; /* supported A/W modes */
@@ -84,6 +88,7 @@ typedef struct arch {
   int n_buffers;
   arch_dram dram;
   double static_mw;
+  struct arch_tech *techp; /* the loaded table (owned) */
 } arch;
 
 /* Parses an architecture from YAML text; `file` names it in messages.
@@ -144,6 +149,164 @@ int arch_compute_cycles(int rows, int cols, arch_dataflow df,
 /* The GEMM of a conv or fc layer of `net` for `batch` images. */
 arch_gemm arch_layer_gemm(const wr_layer *l, uint64_t batch);
 
+/* ---- technology tables (arch/tech/*.yaml, docs/arch.md) ---------------- */
+
+/* A technology table: energies and areas with their sources.  Loaded with
+ * the architecture that names it; curves are interpolated linearly in
+ * log-log space (GSL) between their points and extended beyond them along
+ * the end segments' slopes. */
+
+/* The table named `name` (compiled in from arch/tech/).  NULL with `e` set
+ * (file:line:col of the table) on failure.  Free with arch_tech_free. */
+arch_tech *arch_tech_open(const char *name, wr_err *e);
+void arch_tech_free(arch_tech *t);
+const char *arch_tech_name(const arch_tech *t);
+size_t arch_tech_count(void);
+const char *arch_tech_entry(size_t i);
+
+/* ---- evaluation: mapper, tile timeline, energy, area --------------------- */
+
+typedef enum arch_objective {
+  ARCH_OBJ_ENERGY, /* minimum energy (ties: cycles, then DRAM bytes) */
+  ARCH_OBJ_CYCLES, /* minimum cycles (ties: energy, then DRAM bytes) */
+  ARCH_OBJ_EDP,    /* minimum energy x cycles */
+  ARCH_OBJ_DRAM    /* minimum DRAM bytes (ties: cycles, then energy) */
+} arch_objective;
+
+const char *arch_objective_name(arch_objective o);
+/* "energy", "cycles", "edp" or "dram"; WR_EINPUT naming `what` else. */
+int arch_objective_parse(const char *s, const char *what, arch_objective *o,
+                         wr_err *e);
+
+typedef struct arch_eval_opts {
+  uint64_t batch;           /* images per batch, >= 1 */
+  arch_objective objective; /* what the mapper minimizes */
+  int ideal_memory;         /* unbounded buffers and DRAM bandwidth, no
+                               latency: compute cycles only (SCALE-Sim) */
+} arch_eval_opts;
+
+/* Dimensions the mapper tiles: K filters, C input channels (per group), Y
+ * output rows over the batch (a tile of Y rows inside one image, or of
+ * whole images). */
+enum { ARCH_DIM_K, ARCH_DIM_C, ARCH_DIM_Y, ARCH_N_DIMS };
+
+/* One layer's mapping: tile sizes, trip counts and loop order (outer to
+ * inner, ARCH_DIM_* values); groups are an outermost loop. */
+typedef struct arch_mapping {
+  uint64_t tile[ARCH_N_DIMS];
+  uint64_t trips[ARCH_N_DIMS];
+  int order[ARCH_N_DIMS];
+} arch_mapping;
+
+/* Writes "K64 C32 Y7 | K>C>Y" (tiles, then loop order outer>inner). */
+const char *arch_mapping_str(const arch_mapping *m, char *buf, size_t n);
+
+/* Tensors, for per-tensor traffic. */
+enum { ARCH_TT_INPUT, ARCH_TT_WEIGHT, ARCH_TT_OUTPUT, ARCH_N_TT };
+
+/* Energy components (pJ). */
+typedef struct arch_energy {
+  double mac;                      /* PE datapath (MACs) */
+  double rf;                       /* per-PE register files */
+  double buf[ARCH_MAX_BUFFERS];    /* each on-chip buffer, as arch->buffers */
+  double dram;                     /* DRAM transfers */
+  double stat;                     /* static power x time */
+  double total;
+} arch_energy;
+
+typedef struct arch_layer_result {
+  int layer;           /* index in the network */
+  int kind;            /* wr_kind */
+  wr_prec prec, mode;  /* the layer's precision and the mode it runs in */
+  int in_bits, out_bits;  /* bits of the input and output tensors */
+  uint64_t macs;
+  uint64_t compute_cycles; /* array folds, fill and drain (SCALE-Sim) */
+  uint64_t dram_stall;     /* waiting for DRAM (latency, bandwidth) */
+  uint64_t buffer_stall;   /* waiting for buffer ports */
+  uint64_t cycles;         /* compute + stalls */
+  double utilization;      /* MACs / (cycles x peak MACs per cycle) */
+  uint64_t dram_read[ARCH_N_TT];  /* bytes read: input, weight, partial sums */
+  uint64_t dram_write;            /* bytes written: outputs and partial sums */
+  double buf_bytes[ARCH_MAX_BUFFERS]; /* bytes read + written per buffer */
+  arch_energy energy;
+  arch_mapping map;
+  uint64_t candidates;     /* mappings the mapper compared */
+  double intensity;        /* ops (2 per MAC) per DRAM byte */
+  double roof_ops_per_s;   /* min(compute roof, bandwidth roof x intensity) */
+  int memory_bound;        /* intensity below the ridge point */
+} arch_layer_result;
+
+typedef struct arch_area {
+  double pe_um2;        /* one PE */
+  double array_mm2;     /* rows x cols PEs */
+  double rf_mm2;        /* register files of all PEs */
+  double buf_mm2[ARCH_MAX_BUFFERS];
+  double total_mm2;
+  const char *pe_source;   /* where the PE figure comes from */
+  const char *sram_source; /* where the buffer figures come from */
+} arch_area;
+
+typedef struct arch_net_result {
+  arch_layer_result *layers; /* one per evaluated layer (conv, fc, pooling,
+                                add); bn, act, softmax fold into their
+                                producer, concat is free */
+  int n_layers;
+  uint64_t batch;
+  uint64_t macs, compute_cycles, stall_cycles, cycles;
+  uint64_t dram_read, dram_write;
+  arch_energy energy;
+  arch_area area;
+  double seconds;            /* cycles / clock */
+  double inferences_per_s;
+  double tops;               /* 2 ops per MAC */
+  double tops_per_w;
+  double peak_ops_per_s, dram_bytes_per_s;
+} arch_net_result;
+
+/* Evaluates every layer of `net` (widened and with precisions applied) on
+ * `a`: for conv and fc layers the mapper searches the candidate tilings
+ * and loop orders (docs/arch.md) that fit the buffers, keeps the best by
+ * the objective, and plays its tiles.  WR_EINPUT naming the architecture
+ * file and layer when a layer can't run (unsupported precision, no tile
+ * fits).  On success the caller frees with arch_net_result_free. */
+int arch_eval_net(const arch *a, const wr_net *net, const arch_eval_opts *o,
+                  arch_net_result *out, wr_err *e);
+void arch_net_result_free(arch_net_result *r);
+
+/* One conv or fc layer whose output is stored at `out_bits` (the next
+ * layer's activation bits; 32 for FP32), mapped by the mapper, or with the
+ * given mapping when `fixed` is not NULL (its tiles must fit; tiles and
+ * order are taken from it, trips recomputed). */
+int arch_eval_layer(const arch *a, const wr_layer *l, int out_bits,
+                    const arch_eval_opts *o, const arch_mapping *fixed,
+                    arch_layer_result *out, wr_err *e);
+
+/* Energy of one MAC in `mode` (pJ), the PE's area (um^2) and their
+ * sources (docs/arch.md, arch/tech/). */
+double arch_mac_pj(const arch *a, wr_prec mode);
+int arch_area_of(const arch *a, arch_area *out, wr_err *e);
+/* Energy per bit of an access to an on-chip SRAM of `kib` KiB (pJ). */
+double arch_sram_pj_per_bit(const arch *a, double kib);
+
+/* ---- editing (sweeps) ---------------------------------------------------- */
+
+/* A deep copy. */
+arch *arch_clone(const arch *a, wr_err *e);
+
+/* Sets one parameter addressed by path, as the YAML names it: clock_mhz,
+ * static_mw, array.rows, array.cols, array.dataflow, array.rf_bytes,
+ * mac.bits, mac.acc_bits, dram.gbps, dram.pj_per_bit, dram.burst_bytes,
+ * dram.latency_ns, dram.row_efficiency, buffers.NAME.kib,
+ * buffers.NAME.bytes_per_cycle.  `value` is the text of a scalar; the same
+ * range checks as the loader.  WR_EINPUT "<path>: ..." on an unknown path
+ * or a bad value, leaving `a` unchanged. */
+int arch_set_param(arch *a, const char *path, const char *value, wr_err *e);
+
+/* A canonical text of every field (one "path: value" per line, fixed
+ * order and number format), for hashing and storing resolved
+ * configurations.  The caller frees. */
+char *arch_canonical(const arch *a, wr_err *e);
+
 /* ---- SCALE-Sim import -------------------------------------------------- */
 
 /* One SCALE-Sim topology row, with the output size by its rule
@@ -157,6 +320,8 @@ typedef struct scalesim_layer {
 typedef struct scalesim_run {
   int rows, cols;
   arch_dataflow dataflow;
+  int rf_bytes;            /* per-PE register file (0: pipeline registers
+                              only, counted in the PE's energy) */
   double ifmap_kb, filter_kb, ofmap_kb;
   scalesim_layer *layers;
   int n_layers;
