@@ -133,13 +133,16 @@ typedef struct arch_gemm {
  * REFERENCE section 3): spatial and temporal dimensions by dataflow,
  * folds = ceil(Sr/R) * ceil(Sc/C), cycles per fold T' + R + C - 2 (os) or
  * 2R + C + T' - 2 (ws, is), total = groups * folds * cycles per fold - 1,
- * where T' = ceil(T / t) for t MACs per PE per cycle (t = 1: SCALE-Sim's
- * figure exactly). */
+ * with t MACs per PE per cycle: on ws and is (K on the rows) t > 1 lanes
+ * per PE reduce along K, so a fold holds R x t rows of K; otherwise the
+ * temporal pass is T' = ceil(T / t) (t = 1: SCALE-Sim's figure exactly). */
 typedef struct arch_compute {
   uint64_t folds;
   uint64_t cycles_per_fold;
   uint64_t cycles;
-  double mapping_efficiency; /* Sr*Sc / (folds * R * C) */
+  double mapping_efficiency; /* Sr*Sc / (folds * R' * C) */
+  double row_capacity;       /* R' = rows of the spatial dimension a fold
+                                holds: R, or R x t on ws/is with t > 1 */
 } arch_compute;
 
 int arch_compute_cycles(int rows, int cols, arch_dataflow df,
@@ -149,7 +152,7 @@ int arch_compute_cycles(int rows, int cols, arch_dataflow df,
 /* The GEMM of a conv or fc layer of `net` for `batch` images. */
 arch_gemm arch_layer_gemm(const wr_layer *l, uint64_t batch);
 
-/* ---- technology tables (arch/tech/*.yaml, docs/arch.md) ---------------- */
+/* ---- technology tables (arch/tech/NAME.yaml, docs/arch.md) ---------------- */
 
 /* A technology table: energies and areas with their sources.  Loaded with
  * the architecture that names it; curves are interpolated linearly in

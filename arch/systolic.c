@@ -36,16 +36,24 @@ int arch_compute_cycles(int rows, int cols, arch_dataflow df,
     sr = g->k, sc = g->m, tt = g->n;
     break;
   }
-  /* t MACs per PE per cycle shorten (t > 1) or stretch (t < 1) the
-     temporal dimension */
-  double teff = ceil((double)tt / t);
+  /* t MACs per PE per cycle: on ws and is a PE's t lanes reduce along K,
+     the spatial rows, so the array holds R x t rows of K; on os (K
+     temporal) and for t < 1 (a MAC takes 1/t cycles) the temporal pass
+     shortens or stretches to ceil(T / t) */
+  double rcap = rows, teff = (double)tt;
+  if (df != ARCH_DF_OS && t > 1)
+    rcap = rows * t;
+  else
+    teff = ceil((double)tt / t);
   if (!(teff < 9e18))
     return wr_err_set(e, WR_EINPUT, "compute cycles overflow 64 bits");
   uint64_t tp = (uint64_t)teff, folds, per_fold, cycles;
   uint64_t fill = df == ARCH_DF_OS ? (uint64_t)rows + (uint64_t)cols - 2
                                    : 2 * (uint64_t)rows + (uint64_t)cols - 2;
-  if (!mul_ok(ceil_div(sr, (uint64_t)rows), ceil_div(sc, (uint64_t)cols),
-              &folds) ||
+  uint64_t row_folds = (uint64_t)ceil((double)sr / rcap - 1e-12);
+  if (row_folds < 1)
+    row_folds = 1;
+  if (!mul_ok(row_folds, ceil_div(sc, (uint64_t)cols), &folds) ||
       __builtin_add_overflow(tp, fill, &per_fold) ||
       !mul_ok(folds, per_fold, &cycles) ||
       !mul_ok(cycles, g->groups, &cycles))
@@ -54,7 +62,8 @@ int arch_compute_cycles(int rows, int cols, arch_dataflow df,
   out->cycles_per_fold = per_fold;
   out->cycles = cycles - 1;
   out->mapping_efficiency = (double)sr * (double)sc /
-                            ((double)folds * (double)rows * (double)cols);
+                            ((double)folds * rcap * (double)cols);
+  out->row_capacity = rcap;
   return WR_OK;
 }
 

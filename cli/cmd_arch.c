@@ -2,6 +2,7 @@
  * run (one network, or SCALE-Sim inputs, on one architecture: compute
  * cycles per layer with ideal memory). */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,15 @@ int cmd_presets(int argc, char **argv) {
 
 /* ---- run ---------------------------------------------------------------- */
 
-enum { R_ARCH = N_NET_OPTS, R_BATCH, R_SS_CFG, R_SS_TOPO, N_RUN_OPTS };
+enum {
+  R_ARCH = N_NET_OPTS,
+  R_BATCH,
+  R_OBJECTIVE,
+  R_IDEAL,
+  R_SS_CFG,
+  R_SS_TOPO,
+  N_RUN_OPTS
+};
 
 static int run_scalesim(const char *cfg, const char *topo, cli_format fmt) {
   scalesim_run r;
@@ -109,63 +118,184 @@ static int run_scalesim(const char *cfg, const char *topo, cli_format fmt) {
   return rc;
 }
 
-static int run_net(const arch *a, const wr_net *net, uint64_t batch,
-                   cli_format fmt) {
-  static const char *const cols[] = {
-      "layer",       "prec", "mode",   "#macs",           "#m",
-      "#n",          "#k",   "#folds", "#compute_cycles", "#mapping_efficiency",
-      "#utilization"};
-  cli_table t;
-  if (cli_table_init(&t, 11, cols))
-    return EXIT_RUNTIME;
-  uint64_t total = 0, macs = 0;
-  int rc = EXIT_OK;
-  for (int i = 0; i < net->n_layers && rc == EXIT_OK; i++) {
-    const wr_layer *l = &net->layers[i];
-    if (l->kind != WR_CONV && l->kind != WR_FC)
-      continue;
-    wr_err e;
-    wr_prec mode;
-    arch_compute c;
-    arch_gemm g = arch_layer_gemm(l, batch);
-    if (arch_mode(a, l->prec, l->name, &mode, &e) ||
-        arch_compute_cycles(a->rows, a->cols, a->dataflow, &g,
-                            arch_macs_per_pe_cycle(a, mode), &c, &e)) {
-      rc = cli_fail(&e);
-      break;
+/* A growing tab-separated row. */
+typedef struct rowbuf {
+  char s[4096];
+  size_t n;
+} rowbuf;
+
+static void put(rowbuf *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void put(rowbuf *r, const char *fmt, ...) {
+  if (r->n >= sizeof r->s)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  if (r->n)
+    r->s[r->n++] = '\t';
+  int k = vsnprintf(r->s + r->n, sizeof r->s - r->n, fmt, ap);
+  va_end(ap);
+  if (k > 0)
+    r->n += (size_t)k;
+  if (r->n > sizeof r->s - 1)
+    r->n = sizeof r->s - 1;
+}
+
+/* One row: a layer, or the totals (l == NULL). */
+static void layer_row(cli_table *t, const arch *a, const wr_net *net,
+                      const arch_layer_result *l, const arch_net_result *tot) {
+  rowbuf r = {.n = 0};
+  char p1[16], p2[16], map[96];
+  const arch_energy *en = l ? &l->energy : &tot->energy;
+  if (l) {
+    int conv = l->kind == WR_CONV || l->kind == WR_FC;
+    put(&r, "%s", net->layers[l->layer].name);
+    put(&r, "%s", wr_kind_name((wr_kind)l->kind));
+    put(&r, "%s", conv ? wr_prec_str(l->prec, p1, sizeof p1) : "-");
+    put(&r, "%s", conv ? wr_prec_str(l->mode, p2, sizeof p2) : "-");
+    put(&r, "%" PRIu64, l->macs);
+    put(&r, "%" PRIu64, l->compute_cycles);
+    put(&r, "%" PRIu64, l->dram_stall + l->buffer_stall);
+    put(&r, "%" PRIu64, l->cycles);
+    put(&r, "%.4f", l->utilization);
+    for (int k = 0; k < ARCH_N_TT; k++)
+      put(&r, "%" PRIu64, l->dram_read[k]);
+    put(&r, "%" PRIu64, l->dram_write);
+    for (int b = 0; b < a->n_buffers; b++)
+      put(&r, "%.0f", l->buf_bytes[b]);
+  } else {
+    put(&r, "total");
+    put(&r, "-");
+    put(&r, "-");
+    put(&r, "-");
+    put(&r, "%" PRIu64, tot->macs);
+    put(&r, "%" PRIu64, tot->compute_cycles);
+    put(&r, "%" PRIu64, tot->stall_cycles);
+    put(&r, "%" PRIu64, tot->cycles);
+    put(&r, "%.4f", tot->peak_ops_per_s > 0 ? 2.0 * (double)tot->macs /
+                                                  tot->seconds /
+                                                  tot->peak_ops_per_s
+                                            : 0.0);
+    uint64_t rd[ARCH_N_TT] = {0};
+    double bb[ARCH_MAX_BUFFERS] = {0};
+    for (int i = 0; i < tot->n_layers; i++) {
+      for (int k = 0; k < ARCH_N_TT; k++)
+        rd[k] += tot->layers[i].dram_read[k];
+      for (int b = 0; b < a->n_buffers; b++)
+        bb[b] += tot->layers[i].buf_bytes[b];
     }
-    uint64_t lm = l->macs * batch;
-    double peak = (double)a->rows * a->cols * arch_macs_per_pe_cycle(a, mode);
-    char p1[16], p2[16];
-    cli_table_row(&t,
-                  "%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-                  "\t%" PRIu64 "\t%" PRIu64 "\t%.4f\t%.4f",
-                  l->name, wr_prec_str(l->prec, p1, sizeof p1),
-                  wr_prec_str(mode, p2, sizeof p2), lm, g.m, g.n, g.k, c.folds,
-                  c.cycles, c.mapping_efficiency,
-                  (double)lm / ((double)(c.cycles + 1) * peak));
-    total += c.cycles;
-    macs += lm;
+    for (int k = 0; k < ARCH_N_TT; k++)
+      put(&r, "%" PRIu64, rd[k]);
+    put(&r, "%" PRIu64, tot->dram_write);
+    for (int b = 0; b < a->n_buffers; b++)
+      put(&r, "%.0f", bb[b]);
   }
-  if (rc == EXIT_OK) {
-    double secs = (double)total / (a->clock_mhz * 1e6);
-    if (fmt == FMT_TABLE)
-      printf("%s at width %g on %s (%dx%d %s, %s MACs, %g MHz), batch %" PRIu64
-             ": compute cycles with ideal memory (DRAM traffic, stalls and "
-             "energy are not modelled yet)\n\n",
-             net->name, net->width, a->name, a->rows, a->cols,
-             arch_dataflow_name(a->dataflow), arch_mac_family_name(a->family),
-             a->clock_mhz, batch);
-    cli_table_print(&t, fmt, stdout);
-    if (fmt == FMT_TABLE)
-      printf("\ntotal: %" PRIu64 " MACs, %" PRIu64
-             " compute cycles, %.4f ms, %.1f inferences/s, %.3f TOPS "
-             "(2 ops per MAC)\n",
-             macs, total, secs * 1e3, (double)batch / secs,
-             2.0 * (double)macs / secs / 1e12);
+  /* energies in uJ */
+  put(&r, "%.4f", en->mac * 1e-6);
+  put(&r, "%.4f", en->rf * 1e-6);
+  for (int b = 0; b < a->n_buffers; b++)
+    put(&r, "%.4f", en->buf[b] * 1e-6);
+  put(&r, "%.4f", en->dram * 1e-6);
+  put(&r, "%.4f", en->stat * 1e-6);
+  put(&r, "%.4f", en->total * 1e-6);
+  if (l && (l->kind == WR_CONV || l->kind == WR_FC)) {
+    put(&r, "%.2f", l->intensity);
+    put(&r, "%s", l->memory_bound ? "memory" : "compute");
+    put(&r, "%s", arch_mapping_str(&l->map, map, sizeof map));
+  } else {
+    put(&r, "%s", "");
+    put(&r, "%s", l ? "memory" : "");
+    put(&r, "%s", "");
+  }
+  cli_table_row(t, "%s", r.s);
+}
+
+static int run_net(const arch *a, const wr_net *net,
+                   const arch_eval_opts *opt, cli_format fmt) {
+  arch_net_result res;
+  wr_err e;
+  if (arch_eval_net(a, net, opt, &res, &e))
+    return cli_fail(&e);
+  /* columns: fixed, then per buffer */
+  static const char *const head[] = {
+      "layer",          "kind",        "prec",        "mode",
+      "#macs",          "#compute_cycles", "#stall_cycles", "#cycles",
+      "#utilization",   "#dram_rd_input_bytes", "#dram_rd_weight_bytes",
+      "#dram_rd_psum_bytes", "#dram_wr_bytes"};
+  enum { NHEAD = 13 };
+  const char *cols[NHEAD + 2 * ARCH_MAX_BUFFERS + 11];
+  char names[2 * ARCH_MAX_BUFFERS][96];
+  int nc = 0;
+  for (int i = 0; i < NHEAD; i++)
+    cols[nc++] = head[i];
+  for (int b = 0; b < a->n_buffers; b++) {
+    snprintf(names[b], sizeof names[b], "#%s_bytes", a->buffers[b].name);
+    cols[nc++] = names[b];
+  }
+  cols[nc++] = "#e_mac_uj";
+  cols[nc++] = "#e_rf_uj";
+  for (int b = 0; b < a->n_buffers; b++) {
+    snprintf(names[ARCH_MAX_BUFFERS + b], sizeof names[0], "#e_%s_uj",
+             a->buffers[b].name);
+    cols[nc++] = names[ARCH_MAX_BUFFERS + b];
+  }
+  cols[nc++] = "#e_dram_uj";
+  cols[nc++] = "#e_static_uj";
+  cols[nc++] = "#e_total_uj";
+  cols[nc++] = "#ops_per_byte";
+  cols[nc++] = "bound";
+  cols[nc++] = "mapping";
+  cli_table t;
+  if (cli_table_init(&t, nc, cols)) {
+    arch_net_result_free(&res);
+    return EXIT_RUNTIME;
+  }
+  for (int i = 0; i < res.n_layers; i++)
+    layer_row(&t, a, net, &res.layers[i], &res);
+  layer_row(&t, a, net, NULL, &res);
+  if (fmt == FMT_TABLE)
+    printf("%s at width %g on %s (%dx%d %s, %s MACs, %g MHz, tech %s), "
+           "batch %" PRIu64 ", objective %s%s\n\n",
+           net->name, net->width, a->name, a->rows, a->cols,
+           arch_dataflow_name(a->dataflow), arch_mac_family_name(a->family),
+           a->clock_mhz, a->tech, opt->batch,
+           arch_objective_name(opt->objective),
+           opt->ideal_memory ? ", ideal memory (compute cycles only)" : "");
+  cli_table_print(&t, fmt, stdout);
+  if (fmt == FMT_TABLE) {
+    const arch_area *ar = &res.area;
+    printf("\nlatency %.4f ms (%" PRIu64 " cycles: %" PRIu64
+           " compute, %" PRIu64 " stall), %.1f inferences/s, %.3f TOPS "
+           "(2 ops per MAC)\n",
+           res.seconds * 1e3, res.cycles, res.compute_cycles,
+           res.stall_cycles, res.inferences_per_s, res.tops);
+    printf("energy %.4f mJ per batch (%.4f mJ per inference), %.3f TOPS/W; "
+           "DRAM %.3f MB read, %.3f MB written\n",
+           res.energy.total * 1e-9,
+           res.energy.total * 1e-9 / (double)opt->batch, res.tops_per_w,
+           (double)res.dram_read / 1e6, (double)res.dram_write / 1e6);
+    printf("energy breakdown: MAC %.1f%%, RF %.1f%%", 100 * res.energy.mac /
+           res.energy.total, 100 * res.energy.rf / res.energy.total);
+    for (int b = 0; b < a->n_buffers; b++)
+      printf(", %s %.1f%%", a->buffers[b].name,
+             100 * res.energy.buf[b] / res.energy.total);
+    printf(", DRAM %.1f%%, static %.1f%%\n",
+           100 * res.energy.dram / res.energy.total,
+           100 * res.energy.stat / res.energy.total);
+    printf("roofs: compute %.3f TOPS, DRAM %.2f GB/s (ridge %.1f ops/byte)\n",
+           res.peak_ops_per_s / 1e12, res.dram_bytes_per_s / 1e9,
+           res.peak_ops_per_s / res.dram_bytes_per_s);
+    printf("area %.3f mm^2: PE array %.3f (%.1f um^2 per PE: %s)",
+           ar->total_mm2, ar->array_mm2, ar->pe_um2, ar->pe_source);
+    if (ar->rf_mm2 > 0)
+      printf(", register files %.3f", ar->rf_mm2);
+    for (int b = 0; b < a->n_buffers; b++)
+      printf(", %s %.3f", a->buffers[b].name, ar->buf_mm2[b]);
+    printf(" (buffers: %s)\n", ar->sram_source);
   }
   cli_table_free(&t);
-  return rc;
+  arch_net_result_free(&res);
+  return EXIT_OK;
 }
 
 int cmd_run(int argc, char **argv) {
@@ -173,6 +303,12 @@ int cmd_run(int argc, char **argv) {
       NET_OPTS,
       {"arch", "PRESET|FILE", "architecture preset or YAML file", 0, NULL, 0},
       {"batch", "N", "images per batch (default 1)", 0, NULL, 0},
+      {"objective", "OBJ",
+       "what the mapper minimizes: energy (default), cycles, edp, dram", 0,
+       NULL, 0},
+      {"ideal-memory", NULL,
+       "unbounded buffers and bandwidth: compute cycles only (SCALE-Sim)", 0,
+       NULL, 0},
       {"scalesim-cfg", "FILE.cfg",
        "a SCALE-Sim v2 config (with --scalesim-"
        "topology)",
@@ -182,7 +318,7 @@ int cmd_run(int argc, char **argv) {
   int rc = cli_parse_net_cmd(
       "run",
       "--arch PRESET|FILE --net NAME|FILE [--width K] [--prec A/W] [--batch "
-      "N]\n       wrpnsim run --scalesim-cfg FILE.cfg --scalesim-topology "
+      "N] [--objective energy|cycles|edp|dram] [--ideal-memory]\n       wrpnsim run --scalesim-cfg FILE.cfg --scalesim-topology "
       "FILE.csv",
       argc, argv, o, N_RUN_OPTS, &fmt);
   const char *cfg = cli_val(&o[R_SS_CFG]), *topo = cli_val(&o[R_SS_TOPO]);
@@ -205,11 +341,18 @@ int cmd_run(int argc, char **argv) {
   }
   if (!rc && cli_val(&o[R_BATCH]))
     rc = cli_u64("batch", cli_val(&o[R_BATCH]), 1, 1ULL << 32, &batch);
+  arch_eval_opts opt = {batch, ARCH_OBJ_ENERGY, o[R_IDEAL].n > 0};
+  if (!rc && cli_val(&o[R_OBJECTIVE])) {
+    wr_err e;
+    if (arch_objective_parse(cli_val(&o[R_OBJECTIVE]), "--objective",
+                             &opt.objective, &e))
+      rc = cli_fail(&e);
+  }
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   if (net) {
     wr_err e;
     arch *a = arch_open(cli_val(&o[R_ARCH]), &e);
-    rc = a ? run_net(a, net, batch, fmt) : cli_fail(&e);
+    rc = a ? run_net(a, net, &opt, fmt) : cli_fail(&e);
     arch_free(a);
     wr_net_free(net);
   }

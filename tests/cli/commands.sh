@@ -132,13 +132,16 @@ check "overflow error message" grep -q "^wrpnsim: conv 'conv2': accumulator over
 # input files, and bit-serial cycles falling with activation bits
 check "presets" test "$("$bin" presets --format csv | wc -l)" -ge 7
 check "scalesim 112283" bash -c "'$bin' run --scalesim-cfg data/scalesim/scale_32x32_ws.cfg --scalesim-topology data/scalesim/alexnet_conv1.csv --format csv | grep -q '^Conv1,3025,96,363,36,3119,112283,0.9453$'"
-"$bin" run --arch stripes-like --net resnet34 --fp32 none --prec 8/8 --format csv >"$tmp/s8.csv"
-"$bin" run --arch stripes-like --net resnet34 --fp32 none --prec 2/8 --format csv >"$tmp/s2.csv"
+"$bin" run --arch stripes-like --net resnet34 --fp32 none --prec 8/8 --ideal-memory --format csv >"$tmp/s8.csv"
+"$bin" run --arch stripes-like --net resnet34 --fp32 none --prec 2/8 --ideal-memory --format csv >"$tmp/s2.csv"
 check "stripes: fewer activation bits, fewer cycles" python3 - "$tmp/s8.csv" "$tmp/s2.csv" <<'PY'
 import csv, sys
-a = {r['layer']: int(r['compute_cycles']) for r in csv.DictReader(open(sys.argv[1]))}
-b = {r['layer']: int(r['compute_cycles']) for r in csv.DictReader(open(sys.argv[2]))}
-assert len(a) == 37 and all(b[k] < a[k] for k in a if k != 'fc') and b['fc'] <= a['fc']
+a = {r['layer']: int(r['compute_cycles']) for r in csv.DictReader(open(sys.argv[1])) if r['kind'] in ('conv', 'fc')}
+b = {r['layer']: int(r['compute_cycles']) for r in csv.DictReader(open(sys.argv[2])) if r['kind'] in ('conv', 'fc')}
+# lanes reduce along K: layers with K = C*R*S beyond one fold run faster,
+# none slower
+assert len(a) == 37 and all(b[k] <= a[k] for k in a)
+assert sum(b[k] < a[k] for k in a) >= 33 and sum(b.values()) * 3 < sum(a.values())
 PY
 "$bin" run --arch int8-tpu-like --net resnet34 --fp32 none --prec 8/8 --format csv >"$tmp/t8.csv"
 "$bin" run --arch int8-tpu-like --net resnet34 --fp32 none --prec 4/4 --format csv | sed 's/,4\/4,8\/8,/,8\/8,8\/8,/' >"$tmp/t4.csv"
