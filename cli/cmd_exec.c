@@ -497,6 +497,12 @@ int cmd_exec(int argc, char **argv) {
       }
     }
     if (rc == WR_OK) {
+      sim_act_bytes ab = sim_model_act_bytes(m);
+      fprintf(
+          stderr,
+          "exec: activations held per job: %" PRId64 " bytes (codes %" PRId64
+          ", binary32 %" PRId64 ", scratch %" PRId64 ")\n",
+          ab.codes + ab.values + ab.scratch, ab.codes, ab.values, ab.scratch);
       print_stats(net, st, data.n, correct, data.labels != NULL, fmt);
     } else {
       rc = cli_fail(&e);

@@ -387,6 +387,23 @@ int sim_model_out_bits(const sim_model *m, int layer) {
   return m->L[layer].out_bits;
 }
 
+sim_act_bytes sim_model_act_bytes(const sim_model *m) {
+  sim_act_bytes b = {0, 0, 0};
+  for (int i = 0; i < m->net->n_layers; i++) {
+    const lay *L = &m->L[i];
+    if (!L->borrowed)
+      b.codes += L->codes ? L->out_count * (int64_t)sizeof *L->codes : 0;
+    if (!L->borrowed)
+      b.values += L->vals ? L->out_count * (int64_t)sizeof *L->vals : 0;
+    if (L->rq_codes)
+      b.codes += L->out_count * (int64_t)sizeof *L->rq_codes;
+  }
+  b.values += wr_shape_elems(m->net->input) * (int64_t)sizeof *m->input;
+  b.scratch = m->max_acc * (int64_t)sizeof *m->acc +
+              m->max_in * (int64_t)(sizeof *m->qin + sizeof *m->fin);
+  return b;
+}
+
 /* The one layer reading layer i, or -1 (none or several). */
 static int sole_reader(const wr_net *n, const int *readers, int i) {
   if (readers[i] != 1)

@@ -208,6 +208,15 @@ sim_model *sim_model_clone(const sim_model *m, wr_err *e);
 /* Representation of a layer's output: 1..16 (codes) or 32 (binary32). */
 int sim_model_out_bits(const sim_model *m, int layer);
 
+/* Bytes a model (or each clone) holds for activations while it runs. */
+typedef struct sim_act_bytes {
+  int64_t codes;   /* layer outputs held as codes (and codes handed from
+                      a conv/fc to the act that reads it) */
+  int64_t values;  /* layer outputs held as binary32, the network input */
+  int64_t scratch; /* accumulators and a conv's converted input */
+} sim_act_bytes;
+sim_act_bytes sim_model_act_bytes(const sim_model *m);
+
 /* Synthetic weights for `net` as an .npz image (arrays named as
  * sim_model_new expects), from a GSL mt19937 generator seeded with `seed`:
  * conv/fc weights uniform in [-1, 1] for quantized layers and in
