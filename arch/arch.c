@@ -322,6 +322,10 @@ static int load_buffers(aload *L, yaml_node_t *n) {
       held |= 1 << v;
       B->holds |= 1 << v;
     }
+    if ((x = ymap_get(L->d, b, "kib"))) {
+      B->line = (int)x->start_mark.line + 1;
+      B->col = (int)x->start_mark.column + 1;
+    }
     if (real_field(L, b, "kib", what, 1.0 / 1024, 1 << 30, 1, &B->kib) ||
         real_field(L, b, "bytes_per_cycle", what, 1e-3, 1 << 20, 1,
                    &B->bytes_per_cycle))

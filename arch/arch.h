@@ -57,6 +57,7 @@ typedef struct arch_buffer {
   int holds;               /* arch_tensor bits */
   double kib;              /* capacity, KiB */
   double bytes_per_cycle;  /* read/write bandwidth */
+  int line, col;           /* where its capacity is written (0: unknown) */
 } arch_buffer;
 
 typedef struct arch_dram {

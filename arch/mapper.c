@@ -565,13 +565,12 @@ static int eval_compute(const arch *a, const wr_layer *l, int out_bits,
   }
   if (!found) {
     const arch_buffer *b = &a->buffers[tight < 0 ? 0 : tight];
-    return wr_err_set(e, WR_EINPUT,
-                      "%s: layer '%s': %s fits buffer '%s' (%g KiB)", a->file,
-                      l->name,
-                      fixed ? "the given mapping no longer"
-                            : "no tiling (not even 1 filter x 1 channel x 1 "
-                              "row, double-buffered)",
-                      b->name, b->kib);
+    return wr_err_at(e, a->file, b->line, b->col,
+                     "buffer '%s' (%g KiB) is too small for layer '%s': %s",
+                     b->name, b->kib, l->name,
+                     fixed ? "the given mapping does not fit"
+                           : "no tiling fits, not even 1 filter x 1 channel "
+                             "x 1 output row (double-buffered)");
   }
   fill_result(a, &g, l, mode, out_bits, &best_t, best_ord, &best_o, cands, r);
   return WR_OK;

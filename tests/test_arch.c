@@ -9,13 +9,6 @@
 #include "arch.h"
 #include "testutil.h"
 
-static arch *preset(const char *name) {
-  wr_err e;
-  arch *a = arch_open(name, &e);
-  if (!a)
-    fail_msg("%s: %s", name, e.msg);
-  return a;
-}
 
 static void presets_load(void **state) {
   (void)state;

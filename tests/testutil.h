@@ -41,4 +41,20 @@ static TEST_UNUSED const wr_layer *layer(const wr_net *n, const char *name) {
   return &n->layers[i];
 }
 
+/* Architectures (tests that include arch.h first): a preset, or one
+ * parsed from a string, failing the test with the loader's message. */
+#ifdef WRPNSIM_ARCH_H
+static TEST_UNUSED arch *arch_from(const char *yaml, const char *file) {
+  wr_err e;
+  arch *a = yaml ? arch_load_string(yaml, strlen(yaml), file, &e)
+                 : arch_open(file, &e);
+  if (!a)
+    fail_msg("%s: %s", file, e.msg);
+  return a;
+}
+static TEST_UNUSED arch *preset(const char *name) {
+  return arch_from(NULL, name);
+}
+#endif
+
 #endif
