@@ -30,6 +30,60 @@ int32_t sim_weight_code(float w, int bits);
 /* The value an activation code stands for: fl32(code / (2^k - 1)). */
 float sim_act_value(int32_t code, int bits);
 
+/* ---- packed codes ------------------------------------------------------- */
+
+/* A tensor of `count` unsigned codes of `bits` (1..16) bits each, packed
+ * back to back at `bits` bits a code: code i is bits [i * bits, (i + 1) *
+ * bits) of the bit stream in `words`, whose bit j is bit j % 64 of
+ * words[j / 64] (so a code may straddle two words).  The stream is
+ * followed by one spare word, which lets get and set read and write two
+ * whole words without a branch.  The executor keeps every layer output
+ * that is codes this way (docs/exec.md).
+ *
+ * Start from a zeroed struct, shape it with sim_packed_reset, free with
+ * sim_packed_free. */
+typedef struct sim_packed {
+  int bits;        /* 1..16 */
+  int64_t count;   /* codes */
+  uint64_t *words; /* sim_packed_words(count, bits) of them in use */
+  int64_t cap;     /* words allocated */
+} sim_packed;
+
+/* Words that `count` codes of `bits` take, the spare word included. */
+int64_t sim_packed_words(int64_t count, int bits);
+
+/* Gives `t` `count` codes of `bits` (1..16), all 0, reusing its storage
+ * when it is large enough.  WR_EINPUT for bits or count out of range,
+ * WR_ENOMEM (t unaltered) on allocation failure. */
+int sim_packed_reset(sim_packed *t, int64_t count, int bits, wr_err *e);
+void sim_packed_free(sim_packed *t);
+
+/* Code i (0 <= i < count). */
+static inline uint32_t sim_packed_get(const sim_packed *t, int64_t i) {
+  uint64_t bit = (uint64_t)i * (uint64_t)t->bits;
+  const uint64_t *w = t->words + (bit >> 6);
+  unsigned off = (unsigned)(bit & 63);
+  /* (x << 1) << (63 - off) is x << (64 - off), and 0 for off = 0 */
+  uint64_t v = (w[0] >> off) | ((w[1] << 1) << (63 - off));
+  return (uint32_t)(v & ((UINT64_C(1) << t->bits) - 1));
+}
+
+/* Sets code i to the low `bits` bits of `code`. */
+static inline void sim_packed_set(sim_packed *t, int64_t i, uint32_t code) {
+  uint64_t bit = (uint64_t)i * (uint64_t)t->bits;
+  uint64_t *w = t->words + (bit >> 6);
+  unsigned off = (unsigned)(bit & 63);
+  uint64_t mask = (UINT64_C(1) << t->bits) - 1, v = code & mask;
+  w[0] = (w[0] & ~(mask << off)) | (v << off);
+  w[1] = (w[1] & ~((mask >> 1) >> (63 - off))) | ((v >> 1) >> (63 - off));
+}
+
+/* Codes [i0, i0 + n) from / into one code per uint16 (pack keeps the low
+ * `bits` bits of each). */
+void sim_packed_pack(sim_packed *t, int64_t i0, int64_t n, const uint16_t *src);
+void sim_packed_unpack(const sim_packed *t, int64_t i0, int64_t n,
+                       uint16_t *dst);
+
 /* ---- accumulators ------------------------------------------------------ */
 
 typedef enum sim_overflow {
