@@ -28,32 +28,34 @@ int sim_kernel_oom(wr_err *e) {
 
 /* im2col of output pixel (oy, ox) of one group, in (channel, row, column)
  * order.  Can't fail. */
-static void direct_col(const sim_wpack *p, const uint16_t *gin, int64_t oy,
-                       int64_t ox, int32_t *col) {
+static void direct_col(const sim_wpack *p, const sim_src *in, int grp,
+                       int64_t oy, int64_t ox, int32_t *col) {
   const sim_conv_geom *g = &p->g;
   const int64_t plane = g->h_in * g->w_in;
+  const int64_t base = (int64_t)grp * p->cg_in * plane;
   for (int64_t c = 0; c < p->cg_in; c++)
     for (int r = 0; r < g->kh; r++) {
       int64_t iy = in_coord(oy, g->sh, r, g->dh, g->pad_t, g->h_in);
       for (int s = 0; s < g->kw; s++) {
         int64_t ix = in_coord(ox, g->sw, s, g->dw, g->pad_l, g->w_in);
-        *col++ = (iy < 0 || ix < 0) ? 0 : gin[c * plane + iy * g->w_in + ix];
+        *col++ = (iy < 0 || ix < 0)
+                     ? 0
+                     : (int32_t)sim_src_get(in, base + c * plane +
+                                                    iy * g->w_in + ix);
       }
     }
 }
 
-static int conv_direct(const sim_wpack *p, const uint16_t *in, int64_t *out,
+static int conv_direct(const sim_wpack *p, const sim_src *in, int64_t *out,
                        wr_err *e) {
   const sim_conv_geom *g = &p->g;
-  const int64_t plane = g->h_in * g->w_in;
   int32_t *col = sim_alloc64(p->k_len, sizeof *col);
   if (!col)
     return sim_kernel_oom(e);
   for (int grp = 0; grp < g->groups; grp++) {
-    const uint16_t *gin = in + (int64_t)grp * p->cg_in * plane;
     for (int64_t oy = 0; oy < g->h_out; oy++)
       for (int64_t ox = 0; ox < g->w_out; ox++) {
-        direct_col(p, gin, oy, ox, col);
+        direct_col(p, in, grp, oy, ox, col);
         for (int64_t o = 0; o < p->cg_out; o++) {
           int64_t oc = (int64_t)grp * p->cg_out + o;
           const int32_t *wo = p->w + oc * p->k_len;
@@ -199,7 +201,7 @@ int sim_wpack_set_isa(sim_wpack *p, sim_isa isa, wr_err *e) {
 
 sim_isa sim_wpack_isa(const sim_wpack *p) { return p->isa; }
 
-int sim_conv_packed(const sim_wpack *p, const uint16_t *in, int64_t *out,
+static int conv_src(const sim_wpack *p, const sim_src *in, int64_t *out,
                     wr_err *e) {
   switch (p->kind) {
   case SIM_KERNEL_BITPLANE:
@@ -209,6 +211,25 @@ int sim_conv_packed(const sim_wpack *p, const uint16_t *in, int64_t *out,
   default:
     return conv_direct(p, in, out, e);
   }
+}
+
+int sim_conv_packed(const sim_wpack *p, const uint16_t *in, int64_t *out,
+                    wr_err *e) {
+  sim_src src = {in, NULL};
+  return conv_src(p, &src, out, e);
+}
+
+int sim_conv_packed_in(const sim_wpack *p, const sim_packed *in, int64_t *out,
+                       wr_err *e) {
+  const sim_conv_geom *g = &p->g;
+  if (in->bits > p->a_bits || in->count != g->c_in * g->h_in * g->w_in)
+    return wr_err_set(e, WR_EINPUT,
+                      "conv input: %lld codes of %d bits, the layer takes "
+                      "%lld codes of at most %d bits",
+                      (long long)in->count, in->bits,
+                      (long long)(g->c_in * g->h_in * g->w_in), p->a_bits);
+  sim_src src = {NULL, in};
+  return conv_src(p, &src, out, e);
 }
 
 static int conv_once(const sim_conv_geom *g, const uint16_t *in, int a_bits,

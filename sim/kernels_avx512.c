@@ -313,15 +313,16 @@ PACK_TARGET void sim_planes_avx512(const sim_wpack *p, const uint8_t *bytes,
 }
 
 /* Byte digit `d` of the 4 channels from `c` (zero past cg_in) of the
- * pixels in mask `m` (at most 16) from `row` (channel 0 of the group), as
- * 16 quads with channel c in the low byte. */
+ * pixels in mask `m` (at most 16) from `row` (channel 0 of the group;
+ * channels `cstride` codes apart), as 16 quads with channel c in the low
+ * byte. */
 INLINE PACK_TARGET __m512i pack_quads(const sim_wpack *p, const uint16_t *row,
-                                      int64_t plane, int64_t c, int64_t d,
+                                      int64_t cstride, int64_t c, int64_t d,
                                       __mmask16 m) {
   __m512i q = _mm512_setzero_si512();
   const __m128i sh = _mm_cvtsi64_si128(8 * d);
   for (int j = 0; j < 4 && c + j < p->cg_in; j++) {
-    __m256i v = _mm256_maskz_loadu_epi16(m, row + (c + j) * plane);
+    __m256i v = _mm256_maskz_loadu_epi16(m, row + (c + j) * cstride);
     __m512i b = _mm512_and_si512(_mm512_srl_epi32(_mm512_cvtepu16_epi32(v), sh),
                                  _mm512_set1_epi32(255));
     q = _mm512_or_si512(q, _mm512_slli_epi32(b, 8 * j));
@@ -331,10 +332,16 @@ INLINE PACK_TARGET __m512i pack_quads(const sim_wpack *p, const uint16_t *row,
 
 /* One padded row of the input: interior pixels by 16, channel quads
  * scattered to their pixels (zeros past cg_in); border pixels zeroed. */
-INLINE PACK_TARGET void pack_row(const sim_wpack *p, const uint16_t *gin,
-                                 int64_t iy, uint8_t *drow) {
+PACK_TARGET void sim_pack_row_avx512(const sim_wpack *p, const uint16_t *row0,
+                                     int64_t cstride, uint8_t *drow) {
   const sim_conv_geom *g = &p->g;
-  const int64_t px_bytes = p->digits * p->cp, plane = g->h_in * g->w_in;
+  const int64_t px_bytes = p->digits * p->cp;
+  /* 32-bit scatter offsets; negative padding (never from the workloads)
+     goes the portable way */
+  if (g->pad_l < 0 || g->pad_l > p->wp || 16 * px_bytes > INT32_MAX) {
+    sim_pack_row_portable(p, row0, cstride, drow);
+    return;
+  }
   int64_t x_end = g->w_in < p->wp - g->pad_l ? g->w_in : p->wp - g->pad_l;
   if (x_end < 0)
     x_end = 0;
@@ -347,32 +354,12 @@ INLINE PACK_TARGET void pack_row(const sim_wpack *p, const uint16_t *gin,
   for (int64_t x = 0; x < x_end; x += 16) {
     int n = x_end - x < 16 ? (int)(x_end - x) : 16;
     __mmask16 m = (__mmask16)((1u << n) - 1);
-    const uint16_t *row = gin + iy * g->w_in + x;
+    const uint16_t *row = row0 + x;
     uint8_t *dst = drow + (g->pad_l + x) * px_bytes;
     for (int64_t d = 0; d < p->digits; d++)
       for (int64_t c = 0; c < p->cp; c += 4)
         _mm512_mask_i32scatter_epi32(dst + d * p->cp + c, m, idx,
-                                     pack_quads(p, row, plane, c, d, m), 1);
-  }
-}
-
-PACK_TARGET void sim_pack_hwc_avx512(const sim_wpack *p, const uint16_t *gin,
-                                     uint8_t *dst) {
-  const sim_conv_geom *g = &p->g;
-  const int64_t row_bytes = p->wp * p->digits * p->cp;
-  /* 32-bit scatter offsets; negative padding (never from the workloads)
-     goes the portable way */
-  if (g->pad_t < 0 || g->pad_l < 0 || g->pad_l > p->wp ||
-      16 * p->digits * p->cp > INT32_MAX) {
-    sim_pack_hwc_portable(p, gin, dst);
-    return;
-  }
-  for (int64_t py = 0; py < p->hp; py++) {
-    int64_t iy = py - g->pad_t;
-    if (iy < 0 || iy >= g->h_in)
-      memset(dst + py * row_bytes, 0, (size_t)row_bytes);
-    else
-      pack_row(p, gin, iy, dst + py * row_bytes);
+                                     pack_quads(p, row, cstride, c, d, m), 1);
   }
 }
 
@@ -393,9 +380,9 @@ void sim_i8_block_avx512(const sim_wpack *p, const uint32_t *in,
   sim_i8_block_portable(p, in, pix, n_pix, w, tile);
 }
 
-void sim_pack_hwc_avx512(const sim_wpack *p, const uint16_t *gin,
-                         uint8_t *dst) {
-  sim_pack_hwc_portable(p, gin, dst);
+void sim_pack_row_avx512(const sim_wpack *p, const uint16_t *row,
+                         int64_t cstride, uint8_t *drow) {
+  sim_pack_row_portable(p, row, cstride, drow);
 }
 
 void sim_planes_avx512(const sim_wpack *p, const uint8_t *bytes,

@@ -137,11 +137,11 @@ sim_bp_block_portable(const sim_wpack *p, const uint64_t *in,
     }
 }
 
-int sim_bp_conv(const sim_wpack *p, const uint16_t *in, int64_t *out,
+int sim_bp_conv(const sim_wpack *p, const sim_src *in, int64_t *out,
                 wr_err *e) {
   const sim_conv_geom *g = &p->g;
   const int avx = p->isa == SIM_ISA_AVX512;
-  sim_pack_fn pack = avx ? sim_pack_hwc_avx512 : sim_pack_hwc_portable;
+  sim_pack_row_fn pack = avx ? sim_pack_row_avx512 : sim_pack_row_portable;
   sim_planes_fn to_planes = avx ? sim_planes_avx512 : sim_planes_portable;
   sim_bp_block_fn block = avx ? sim_bp_block_avx512 : sim_bp_block_portable;
   sim_store_fn store = avx ? sim_tile_store_avx512 : sim_tile_store;
@@ -150,12 +150,14 @@ int sim_bp_conv(const sim_wpack *p, const uint16_t *in, int64_t *out,
   uint64_t *planes = sim_alloc64(n_px * p->pix_len, sizeof *planes);
   int64_t *px_ones = binary ? sim_alloc64(n_px, sizeof *px_ones) : NULL;
   int64_t *ones = binary ? sim_alloc64(p->n_pix, sizeof *ones) : NULL;
+  int row_ok;
+  uint16_t *row = sim_row_scratch(p, in, &row_ok);
   int64_t tile[SIM_BLOCK_PIX * SIM_BLOCK_VECS * SIM_BP_LANES];
   int rc = WR_OK;
-  if (!bytes || !planes || (binary && (!px_ones || !ones)))
+  if (!bytes || !planes || !row_ok || (binary && (!px_ones || !ones)))
     rc = sim_kernel_oom(e);
   for (int grp = 0; rc == WR_OK && grp < g->groups; grp++) {
-    pack(p, in + grp * p->cg_in * g->h_in * g->w_in, bytes);
+    sim_pack_hwc(p, in, grp, pack, row, bytes);
     to_planes(p, bytes, planes);
     if (binary)
       window_ones(p, planes, px_ones, ones);
@@ -170,6 +172,7 @@ int sim_bp_conv(const sim_wpack *p, const uint16_t *in, int64_t *out,
     }
   }
   free(bytes);
+  free(row);
   free(planes);
   free(px_ones);
   free(ones);

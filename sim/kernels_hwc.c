@@ -48,26 +48,52 @@ int sim_layout_init(sim_wpack *p, int64_t cp, int64_t pix_len, wr_err *e) {
   return WR_OK;
 }
 
-void sim_pack_hwc_portable(const sim_wpack *p, const uint16_t *gin,
-                           uint8_t *dst) {
+void sim_pack_row_portable(const sim_wpack *p, const uint16_t *row,
+                           int64_t cstride, uint8_t *drow) {
   const sim_conv_geom *g = &p->g;
-  const int64_t plane = g->h_in * g->w_in, px_bytes = p->digits * p->cp;
-  memset(dst, 0, (size_t)(p->hp * p->wp * px_bytes));
+  const int64_t px_bytes = p->digits * p->cp;
+  memset(drow, 0, (size_t)(p->wp * px_bytes));
   for (int64_t c = 0; c < p->cg_in; c++)
-    for (int64_t iy = 0; iy < g->h_in; iy++) {
-      int64_t py = iy + g->pad_t;
-      if (py < 0 || py >= p->hp)
+    for (int64_t ix = 0; ix < g->w_in; ix++) {
+      int64_t px = ix + g->pad_l;
+      if (px < 0 || px >= p->wp)
         continue;
-      for (int64_t ix = 0; ix < g->w_in; ix++) {
-        int64_t px = ix + g->pad_l;
-        if (px < 0 || px >= p->wp)
-          continue;
-        uint32_t v = gin[c * plane + iy * g->w_in + ix];
-        uint8_t *d = dst + (py * p->wp + px) * px_bytes + c;
-        for (int64_t k = 0; k < p->digits; k++)
-          d[k * p->cp] = (uint8_t)(v >> (8 * k));
-      }
+      uint32_t v = row[c * cstride + ix];
+      uint8_t *d = drow + px * px_bytes + c;
+      for (int64_t k = 0; k < p->digits; k++)
+        d[k * p->cp] = (uint8_t)(v >> (8 * k));
     }
+}
+
+uint16_t *sim_row_scratch(const sim_wpack *p, const sim_src *in, int *ok) {
+  if (in->codes) {
+    *ok = 1;
+    return NULL;
+  }
+  uint16_t *row = sim_alloc64(p->cg_in * p->g.w_in, sizeof *row);
+  *ok = row != NULL;
+  return row;
+}
+
+void sim_pack_hwc(const sim_wpack *p, const sim_src *in, int grp,
+                  sim_pack_row_fn row_fn, uint16_t *row, uint8_t *dst) {
+  const sim_conv_geom *g = &p->g;
+  const int64_t row_bytes = p->wp * p->digits * p->cp;
+  const int64_t plane = g->h_in * g->w_in, c0 = (int64_t)grp * p->cg_in;
+  for (int64_t py = 0; py < p->hp; py++) {
+    int64_t iy = py - g->pad_t;
+    uint8_t *drow = dst + py * row_bytes;
+    if (iy < 0 || iy >= g->h_in) {
+      memset(drow, 0, (size_t)row_bytes);
+    } else if (in->codes) {
+      row_fn(p, in->codes + c0 * plane + iy * g->w_in, plane, drow);
+    } else {
+      for (int64_t c = 0; c < p->cg_in; c++)
+        sim_packed_unpack(in->packed, (c0 + c) * plane + iy * g->w_in, g->w_in,
+                          row + c * g->w_in);
+      row_fn(p, row, g->w_in, drow);
+    }
+  }
 }
 
 void sim_tile_store(const sim_wpack *p, const int64_t *tile, int grp,

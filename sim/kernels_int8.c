@@ -143,19 +143,24 @@ void sim_i8_block_portable(const sim_wpack *p, const uint32_t *in,
     }
 }
 
-int sim_i8_conv(const sim_wpack *p, const uint16_t *in, int64_t *out,
+int sim_i8_conv(const sim_wpack *p, const sim_src *in, int64_t *out,
                 wr_err *e) {
   const sim_conv_geom *g = &p->g;
   const int avx = p->isa == SIM_ISA_AVX512;
-  sim_pack_fn pack = avx ? sim_pack_hwc_avx512 : sim_pack_hwc_portable;
+  sim_pack_row_fn pack = avx ? sim_pack_row_avx512 : sim_pack_row_portable;
   sim_i8_block_fn block = avx ? sim_i8_block_avx512 : sim_i8_block_portable;
   sim_store_fn store = avx ? sim_tile_store_avx512 : sim_tile_store;
   uint32_t *quads = sim_alloc64(p->hp * p->wp * p->digits, p->cp);
-  if (!quads)
+  int row_ok;
+  uint16_t *row = sim_row_scratch(p, in, &row_ok);
+  if (!quads || !row_ok) {
+    free(quads);
+    free(row);
     return sim_kernel_oom(e);
+  }
   int64_t tile[SIM_BLOCK_PIX * SIM_BLOCK_VECS * SIM_I8_LANES];
   for (int grp = 0; grp < g->groups; grp++) {
-    pack(p, in + grp * p->cg_in * g->h_in * g->w_in, (uint8_t *)quads);
+    sim_pack_hwc(p, in, grp, pack, row, (uint8_t *)quads);
     for (int64_t b = 0; b < p->n_blk; b++) {
       const int8_t *wb = p->w_i8 + (grp * p->n_blk + b) * p->blk_len;
       for (int64_t q = 0; q < p->n_pix; q += SIM_BLOCK_PIX) {
@@ -167,5 +172,6 @@ int sim_i8_conv(const sim_wpack *p, const uint16_t *in, int64_t *out,
     }
   }
   free(quads);
+  free(row);
   return WR_OK;
 }

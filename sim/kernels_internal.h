@@ -74,11 +74,24 @@ typedef void (*sim_i8_block_fn)(const sim_wpack *p, const uint32_t *in,
                                 const int64_t *pix, int n_pix, const int8_t *w,
                                 int64_t *tile);
 
-/* Packs one group's codes (CHW, starting at the group's first channel)
- * into the padded channels-last bytes [hp][wp][digit][cp] (zeros in the
- * padding and in channels past cg_in).  Can't fail. */
-typedef void (*sim_pack_fn)(const sim_wpack *p, const uint16_t *gin,
-                            uint8_t *dst);
+/* A conv's input codes (CHW): one a uint16 (`codes`), or packed at
+ * their bit width (`packed`, when codes is NULL). */
+typedef struct sim_src {
+  const uint16_t *codes;
+  const sim_packed *packed;
+} sim_src;
+
+/* Input code i of `s`. */
+static inline uint32_t sim_src_get(const sim_src *s, int64_t i) {
+  return s->codes ? s->codes[i] : sim_packed_get(s->packed, i);
+}
+
+/* Packs one input row of one group into a padded row of the channels-last
+ * bytes [wp][digit][cp] (zeros in the padding columns and in channels
+ * past cg_in): row[c * cstride + x] is channel c (of the group), column
+ * x.  Can't fail. */
+typedef void (*sim_pack_row_fn)(const sim_wpack *p, const uint16_t *row,
+                                int64_t cstride, uint8_t *drow);
 
 /* Bit planes [pixel][a plane][word] of packed bytes.  Can't fail. */
 typedef void (*sim_planes_fn)(const sim_wpack *p, const uint8_t *bytes,
@@ -91,8 +104,8 @@ void sim_bp_block_portable(const sim_wpack *p, const uint64_t *in,
 void sim_i8_block_portable(const sim_wpack *p, const uint32_t *in,
                            const int64_t *pix, int n_pix, const int8_t *w,
                            int64_t *tile);
-void sim_pack_hwc_portable(const sim_wpack *p, const uint16_t *gin,
-                           uint8_t *dst);
+void sim_pack_row_portable(const sim_wpack *p, const uint16_t *row,
+                           int64_t cstride, uint8_t *drow);
 void sim_planes_portable(const sim_wpack *p, const uint8_t *bytes,
                          uint64_t *planes);
 
@@ -104,7 +117,8 @@ void sim_bp_block_avx512(const sim_wpack *p, const uint64_t *in,
 void sim_i8_block_avx512(const sim_wpack *p, const uint32_t *in,
                          const int64_t *pix, int n_pix, const int8_t *w,
                          int64_t *tile);
-void sim_pack_hwc_avx512(const sim_wpack *p, const uint16_t *gin, uint8_t *dst);
+void sim_pack_row_avx512(const sim_wpack *p, const uint16_t *row,
+                         int64_t cstride, uint8_t *drow);
 void sim_planes_avx512(const sim_wpack *p, const uint8_t *bytes,
                        uint64_t *planes);
 
@@ -130,6 +144,17 @@ void *sim_alloc64(int64_t n, int64_t size);
  * caller frees p). */
 int sim_layout_init(sim_wpack *p, int64_t cp, int64_t pix_len, wr_err *e);
 
+/* Packs group `grp` of the input into the padded channels-last bytes
+ * [hp][wp][digit][cp], a row at a time with `row_fn`; packed codes are
+ * unpacked a row (cg_in x w_in codes) at a time into `row`, which may be
+ * NULL for uint16 codes (see sim_row_scratch).  Can't fail. */
+void sim_pack_hwc(const sim_wpack *p, const sim_src *in, int grp,
+                  sim_pack_row_fn row_fn, uint16_t *row, uint8_t *dst);
+
+/* The row scratch sim_pack_hwc needs for `in`: NULL for uint16 codes
+ * (*ok = 1), else cg_in * w_in codes (*ok = 0 on allocation failure). */
+uint16_t *sim_row_scratch(const sim_wpack *p, const sim_src *in, int *ok);
+
 /* Writes tile[pixel][lane] (n_pix x blk_oc) of block `blk` of group `grp`
  * at pixels [p0, p0 + n_pix) into out, less ones[pixel] if ones is not
  * NULL.  Can't fail. */
@@ -143,11 +168,9 @@ void sim_tile_store(const sim_wpack *p, const int64_t *tile, int grp,
 /* Drivers (kernels_bitplane.c, kernels_int8.c): the conv of
  * sim_conv_packed.  WR_ENOMEM on allocation failure. */
 int sim_bp_prepare(sim_wpack *p, const int32_t *w, wr_err *e);
-int sim_bp_conv(const sim_wpack *p, const uint16_t *in, int64_t *out,
-                wr_err *e);
+int sim_bp_conv(const sim_wpack *p, const sim_src *in, int64_t *out, wr_err *e);
 int sim_i8_prepare(sim_wpack *p, const int32_t *w, wr_err *e);
-int sim_i8_conv(const sim_wpack *p, const uint16_t *in, int64_t *out,
-                wr_err *e);
+int sim_i8_conv(const sim_wpack *p, const sim_src *in, int64_t *out, wr_err *e);
 
 /* Error helper: sets WR_ENOMEM and returns it. */
 int sim_kernel_oom(wr_err *e);

@@ -170,6 +170,14 @@ sim_isa sim_wpack_isa(const sim_wpack *p);
 int sim_conv_packed(const sim_wpack *p, const uint16_t *in, int64_t *out,
                     wr_err *e);
 
+/* The same conv on input codes packed at their bit width (at most the
+ * a_bits of `p`; count c_in * h_in * w_in, else WR_EINPUT): the bit-plane
+ * and int8 kernels unpack a row of every channel at a time into a small
+ * scratch buffer, the direct kernel reads the codes where they are.  The
+ * same sums as sim_conv_packed. */
+int sim_conv_packed_in(const sim_wpack *p, const sim_packed *in, int64_t *out,
+                       wr_err *e);
+
 /* The kernels sim_conv_int chooses from, exported for tests and benches
  * (each on the best path the CPU supports). */
 int sim_conv_bitplane(const sim_conv_geom *g, const uint16_t *in, int a_bits,

@@ -155,8 +155,9 @@ static void expect_sums(const char *what, const sim_conv_geom *g, int a_bits,
                (long long)g->w_out);
 }
 
-/* Runs every kernel on every instruction-set path and compares each with
- * the golden sums `want`. */
+/* Runs every kernel on every instruction-set path, with the input one
+ * code a uint16 and packed at a_bits, and compares each with the golden
+ * sums `want`. */
 static void check_kernels(const sim_conv_geom *g, const uint16_t *in,
                           int a_bits, const int32_t *w, int w_bits,
                           const int64_t *want) {
@@ -181,20 +182,29 @@ static void check_kernels(const sim_conv_geom *g, const uint16_t *in,
   static const char *const kind_names[] = {"auto", "bitplane", "int8",
                                            "direct"};
   static const char *const isa_names[] = {"auto", "portable", "avx512"};
+  int64_t n_in = g->c_in * g->h_in * g->w_in;
+  sim_packed packed = {0, 0, NULL, 0};
+  assert_int_equal(sim_packed_reset(&packed, n_in, a_bits, &e), WR_OK);
+  sim_packed_pack(&packed, 0, n_in, in);
   for (int k = 0; k < 4; k++)
     for (int isa = SIM_ISA_AUTO; isa <= SIM_ISA_PORTABLE; isa++) {
       sim_wpack *p = sim_wpack_new(g, w, a_bits, w_bits, kinds[k], &e);
       assert_non_null(p);
       assert_true(sim_wpack_kind(p) != SIM_KERNEL_AUTO);
       assert_int_equal(sim_wpack_set_isa(p, (sim_isa)isa, &e), WR_OK);
-      char what[64];
+      char what[96];
       snprintf(what, sizeof what, "kernel %s, path %s (%s)", kind_names[k],
                isa_names[isa], isa_names[sim_wpack_isa(p)]);
       memset(got, 0x55, (size_t)n_out * sizeof *got);
       assert_int_equal(sim_conv_packed(p, in, got, &e), WR_OK);
       expect_sums(what, g, a_bits, w_bits, got, want);
+      memset(got, 0x55, (size_t)n_out * sizeof *got);
+      assert_int_equal(sim_conv_packed_in(p, &packed, got, &e), WR_OK);
+      strcat(what, ", packed input");
+      expect_sums(what, g, a_bits, w_bits, got, want);
       sim_wpack_free(p);
     }
+  sim_packed_free(&packed);
   free(got);
 }
 
@@ -252,18 +262,16 @@ static void kernels_all_zero_inputs(void **state) {
       check_pair(a, w, 1);
 }
 
-/* Sums beyond 32 bits: the int8 kernel's 32-bit partial sums must be
- * split into chunks (by channels for a 1x1 kernel over 70000 channels, by
- * taps for 3x3 over 8000), for one-digit (8/8) and multi-digit (16/16)
- * codes.  Output channel 0 has every weight at +max, channel 1 at -max,
- * channel 2 random signs; every input is at its maximum. */
-static void check_large(int64_t c_in, int k, int bits) {
+/* A k x k conv of c_in channels of size x size into c_out, stride and
+ * dilation 1, no padding, one group. */
+static sim_conv_geom square_geom(int64_t c_in, int64_t size, int k,
+                                 int64_t c_out) {
   sim_conv_geom g = {.c_in = c_in,
-                     .h_in = k,
-                     .w_in = k,
-                     .c_out = 3,
-                     .h_out = 1,
-                     .w_out = 1,
+                     .h_in = size,
+                     .w_in = size,
+                     .c_out = c_out,
+                     .h_out = size - k + 1,
+                     .w_out = size - k + 1,
                      .kh = k,
                      .kw = k,
                      .sh = 1,
@@ -271,6 +279,16 @@ static void check_large(int64_t c_in, int k, int bits) {
                      .dh = 1,
                      .dw = 1,
                      .groups = 1};
+  return g;
+}
+
+/* Sums beyond 32 bits: the int8 kernel's 32-bit partial sums must be
+ * split into chunks (by channels for a 1x1 kernel over 70000 channels, by
+ * taps for 3x3 over 8000), for one-digit (8/8) and multi-digit (16/16)
+ * codes.  Output channel 0 has every weight at +max, channel 1 at -max,
+ * channel 2 random signs; every input is at its maximum. */
+static void check_large(int64_t c_in, int k, int bits) {
+  sim_conv_geom g = square_geom(c_in, k, k, 3);
   int64_t n_in = c_in * k * k;
   uint16_t *in = malloc((size_t)n_in * sizeof *in);
   int32_t *w = malloc((size_t)(3 * n_in) * sizeof *w);
@@ -297,24 +315,38 @@ static void kernels_sums_beyond_32_bits(void **state) {
   check_large(70000, 1, 16);
 }
 
+/* Packed input of another shape or of more bits than the layer takes is
+ * refused; fewer bits are fine. */
+static void packed_input_checked(void **state) {
+  (void)state;
+  sim_conv_geom g = square_geom(3, 2, 1, 2);
+  int32_t w[6] = {1, -1, 1, 1, 1, 1};
+  int64_t out[8];
+  wr_err e;
+  sim_wpack *p = sim_wpack_new(&g, w, 4, 2, SIM_KERNEL_AUTO, &e);
+  assert_non_null(p);
+  sim_packed in = {0, 0, NULL, 0};
+  assert_int_equal(sim_packed_reset(&in, 12, 5, &e), WR_OK);
+  assert_int_equal(sim_conv_packed_in(p, &in, out, &e), WR_EINPUT);
+  assert_int_equal(sim_packed_reset(&in, 11, 4, &e), WR_OK);
+  assert_int_equal(sim_conv_packed_in(p, &in, out, &e), WR_EINPUT);
+  assert_int_equal(sim_packed_reset(&in, 12, 3, &e), WR_OK);
+  for (int64_t i = 0; i < 12; i++)
+    sim_packed_set(&in, i, (uint32_t)(i % 8));
+  assert_int_equal(sim_conv_packed_in(p, &in, out, &e), WR_OK);
+  /* out[0][pixel 0] = a0 - a4 + a8, out[1][pixel 0] = a0 + a4 + a8 */
+  assert_int_equal(out[0], 0 - 4 + 0);
+  assert_int_equal(out[4], 0 + 4 + 0);
+  sim_packed_free(&in);
+  sim_wpack_free(p);
+}
+
 /* The automatic path is the AVX-512 one exactly when the CPU has the
  * kernel's features (so the golden checks above ran both paths here);
  * the direct kernel has only plain C. */
 static void isa_paths_follow_cpu(void **state) {
   (void)state;
-  sim_conv_geom g = {.c_in = 64,
-                     .h_in = 3,
-                     .w_in = 3,
-                     .c_out = 8,
-                     .h_out = 1,
-                     .w_out = 1,
-                     .kh = 3,
-                     .kw = 3,
-                     .sh = 1,
-                     .sw = 1,
-                     .dh = 1,
-                     .dw = 1,
-                     .groups = 1};
+  sim_conv_geom g = square_geom(64, 3, 3, 8);
   int32_t w[8 * 64 * 9];
   for (int i = 0; i < 8 * 64 * 9; i++)
     w[i] = i % 2 ? 1 : -1;
@@ -351,19 +383,7 @@ static void isa_paths_follow_cpu(void **state) {
  * binary32 accumulation would give 1. */
 static void fp32_sums_in_binary64(void **state) {
   (void)state;
-  sim_conv_geom g = {.c_in = 3,
-                     .h_in = 1,
-                     .w_in = 1,
-                     .c_out = 1,
-                     .h_out = 1,
-                     .w_out = 1,
-                     .kh = 1,
-                     .kw = 1,
-                     .sh = 1,
-                     .sw = 1,
-                     .dh = 1,
-                     .dw = 1,
-                     .groups = 1};
+  sim_conv_geom g = square_geom(3, 1, 1, 1);
   float in[3] = {1.0f, 0x1p-24f, 0x1p-24f}, w[3] = {1.0f, 1.0f, 1.0f}, out;
   sim_conv_f32(&g, in, w, &out);
   assert_true(out == 1.0f + 0x1p-23f);
@@ -378,6 +398,7 @@ int main(void) {
       cmocka_unit_test(kernels_match_golden),
       cmocka_unit_test(kernels_all_zero_inputs),
       cmocka_unit_test(kernels_sums_beyond_32_bits),
+      cmocka_unit_test(packed_input_checked),
       cmocka_unit_test(isa_paths_follow_cpu),
       cmocka_unit_test(fp32_sums_in_binary64),
   };
