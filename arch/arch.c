@@ -234,10 +234,38 @@ static int load_precisions(aload *L, yaml_node_t *n) {
   return WR_OK;
 }
 
+/* requant: float | fixed | {kind, mult_bits, shift, round} */
+static int load_requant(aload *L, yaml_node_t *n) {
+  static const char *const kinds[] = {"float", "fixed"};
+  static const char *const keys[] = {"kind", "mult_bits", "shift", "round",
+                                     NULL};
+  static const char *const rounds[] = {"rne", "half-up", "floor"};
+  arch *a = L->a;
+  yaml_node_t *x;
+  if (n->type != YAML_MAPPING_NODE)
+    return pick(L, n, "mac field 'requant'", kinds, 2, &a->requant);
+  if (ymap_check(L->d, n, keys, "requant", L->e) ||
+      need(L, n, "kind", "requant", &x) ||
+      pick(L, x, "requant field 'kind'", kinds, 2, &a->requant))
+    return WR_EINPUT;
+  if (a->requant == 0 && (ymap_get(L->d, n, "mult_bits") ||
+                          ymap_get(L->d, n, "shift") ||
+                          ymap_get(L->d, n, "round")))
+    return yerr(L->d, n, L->e,
+                "requant: mult_bits, shift and round go with kind fixed");
+  if (int_field(L, n, "mult_bits", "requant", 2, 63, 0, &a->rq_mult_bits) ||
+      int_field(L, n, "shift", "requant", 1, 62, 0, &a->rq_shift))
+    return WR_EINPUT;
+  if ((x = ymap_get(L->d, n, "round")) &&
+      pick(L, x, "requant field 'round'", rounds, 3, &a->rq_round))
+    return WR_EINPUT;
+  return WR_OK;
+}
+
 static int load_mac(aload *L, yaml_node_t *n) {
   static const char *const keys[] = {"family",      "bits",     "precisions",
                                      "unsupported", "acc_bits", "overflow",
-                                     NULL};
+                                     "requant",     NULL};
   static const char *const unsup[] = {"cover", "refuse"};
   static const char *const ovf[] = {"saturate", "wrap", "error"};
   arch *a = L->a;
@@ -274,6 +302,10 @@ static int load_mac(aload *L, yaml_node_t *n) {
   if ((x = ymap_get(L->d, n, "overflow")) &&
       pick(L, x, "mac field 'overflow'", ovf, 3, &a->overflow))
     return WR_EINPUT;
+  a->rq_mult_bits = 32;
+  a->rq_shift = 24;
+  if ((x = ymap_get(L->d, n, "requant")))
+    return load_requant(L, x);
   return WR_OK;
 }
 
@@ -684,10 +716,11 @@ char *arch_canonical(const arch *a, wr_err *e) {
        "array.rf_bytes: %d\n",
        a->rows, a->cols, arch_dataflow_name(a->dataflow), a->rf_bytes);
   EMIT("mac.family: %s\nmac.bits: %d\nmac.unsupported: %s\n"
-       "mac.acc_bits: %d\nmac.overflow: %d\nmac.precisions:",
+       "mac.acc_bits: %d\nmac.overflow: %d\nmac.requant: %d %d %d %d\n"
+       "mac.precisions:",
        arch_mac_family_name(a->family), a->native_bits,
        a->unsupported == ARCH_UNSUP_COVER ? "cover" : "refuse", a->acc_bits,
-       a->overflow);
+       a->overflow, a->requant, a->rq_mult_bits, a->rq_shift, a->rq_round);
   if (a->n_precisions == 0)
     EMIT(" any");
   for (int i = 0; i < a->n_precisions; i++)

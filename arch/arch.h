@@ -85,6 +85,10 @@ typedef struct arch {
   arch_unsupported unsupported;
   int acc_bits;
   int overflow;            /* 0 saturate, 1 wrap, 2 error (sim_overflow) */
+  int requant;             /* 0 float (binary32 rule), 1 fixed (sim_requant) */
+  int rq_mult_bits;        /* fixed: signed multiplier bits, 2..63 (32) */
+  int rq_shift;            /* fixed: fraction bits, 1..62 (24) */
+  int rq_round;            /* fixed: 0 rne, 1 half-up, 2 floor (sim_round) */
   arch_buffer buffers[ARCH_MAX_BUFFERS];
   int n_buffers;
   arch_dram dram;

@@ -416,6 +416,7 @@ static void editing(void **state) {
   char *c1 = arch_canonical(a, &e);
   assert_true(strcmp(c0, c1) != 0);
   assert_non_null(strstr(c1, "array.rows: 32\n"));
+  assert_non_null(strstr(c1, "mac.requant: 0 32 24 0\n")); /* defaults */
   static const char *const bad[][3] = {
       {"array.rows", "0", "array.rows: 0 is out of range"},
       {"array.rows", "2.5", "array.rows: expected an integer"},
