@@ -388,10 +388,43 @@ static int load_dram(aload *L, yaml_node_t *n) {
   return WR_OK;
 }
 
+/* features: {zero_gating: bool, zero_skipping: bool,
+ *            dynamic_precision: {group: N}} */
+static int load_features(aload *L, yaml_node_t *n) {
+  static const char *const keys[] = {"zero_gating", "zero_skipping",
+                                     "dynamic_precision", NULL};
+  static const char *const dkeys[] = {"group", NULL};
+  arch *a = L->a;
+  yaml_node_t *x;
+  if (ymap_check(L->d, n, keys, "features", L->e))
+    return WR_EINPUT;
+  if ((x = ymap_get(L->d, n, "zero_gating")) &&
+      ybool(L->d, x, "features field 'zero_gating'", &a->zero_gating, L->e))
+    return WR_EINPUT;
+  if ((x = ymap_get(L->d, n, "zero_skipping")) &&
+      ybool(L->d, x, "features field 'zero_skipping'", &a->zero_skipping,
+            L->e))
+    return WR_EINPUT;
+  if ((x = ymap_get(L->d, n, "dynamic_precision"))) {
+    if (a->family != ARCH_MAC_BITSERIAL && a->family != ARCH_MAC_BITSERIAL2)
+      return yerr(L->d, x, L->e,
+                  "features field 'dynamic_precision': only bit-serial MACs "
+                  "(bitserial, bitserial2) follow the data's bit lengths, "
+                  "not %s",
+                  family_names[a->family]);
+    a->dyn_group = 16;
+    if (ymap_check(L->d, x, dkeys, "dynamic_precision", L->e) ||
+        int_field(L, x, "group", "dynamic_precision", 1, 1 << 16, 0,
+                  &a->dyn_group))
+      return WR_EINPUT;
+  }
+  return WR_OK;
+}
+
 static int load_arch(aload *L) {
-  static const char *const keys[] = {"name",      "source", "clock_mhz", "tech",
-                                     "array",     "mac",    "buffers",   "dram",
-                                     "static_mw", NULL};
+  static const char *const keys[] = {
+      "name", "source",  "clock_mhz", "tech",      "array",
+      "mac",  "buffers", "dram",      "static_mw", "features", NULL};
   ydoc *d = L->d;
   arch *a = L->a;
   yaml_node_t *root = ydoc_root(d), *x;
@@ -425,6 +458,8 @@ static int load_arch(aload *L) {
       real_field(L, root, "static_mw", "architecture", 0, 1e9, 0,
                  &a->static_mw))
     return L->e->status ? L->e->status : WR_EINPUT;
+  if ((x = ymap_get(d, root, "features")))
+    return load_features(L, x);
   return WR_OK;
 }
 
@@ -651,6 +686,25 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
         rc = wr_err_set(e, WR_EINPUT,
                         "%s: %s is narrower than the listed mode %d/%d", path,
                         value, b.precisions[i].a_bits, b.precisions[i].w_bits);
+  } else if (strcmp(path, "features.zero_gating") == 0 ||
+             strcmp(path, "features.zero_skipping") == 0) {
+    int v = strcmp(value, "true") == 0    ? 1
+            : strcmp(value, "false") == 0 ? 0
+                                          : -1;
+    if (v < 0)
+      return wr_err_set(e, WR_EINPUT, "%s: expected true or false, got '%s'",
+                        path, value);
+    if (strcmp(path, "features.zero_gating") == 0)
+      b.zero_gating = v;
+    else
+      b.zero_skipping = v;
+  } else if (strcmp(path, "features.dynamic_precision") == 0) {
+    if (b.family != ARCH_MAC_BITSERIAL && b.family != ARCH_MAC_BITSERIAL2)
+      return wr_err_set(e, WR_EINPUT,
+                        "%s: only bit-serial MACs (bitserial, bitserial2) "
+                        "follow the data's bit lengths",
+                        path);
+    rc = param_int(path, value, 0, 1 << 16, &b.dyn_group, e);
   } else if (strcmp(path, "dram.gbps") == 0)
     rc = param_real(path, value, 1e-6, 1e6, &b.dram.gbps, e);
   else if (strcmp(path, "dram.pj_per_bit") == 0)
@@ -686,6 +740,8 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
     return wr_err_set(e, WR_EINPUT,
                       "%s: not a parameter (clock_mhz, static_mw, array.rows, "
                       "array.cols, array.dataflow, array.rf_bytes, mac.bits, "
+                      "features.zero_gating, features.zero_skipping, "
+                      "features.dynamic_precision, "
                       "mac.acc_bits, dram.gbps, dram.pj_per_bit, "
                       "dram.burst_bytes, dram.latency_ns, dram.row_efficiency, "
                       "buffers.NAME.kib, buffers.NAME.bytes_per_cycle)",
@@ -730,6 +786,8 @@ char *arch_canonical(const arch *a, wr_err *e) {
     EMIT("buffers.%s: holds %d kib %.17g bytes_per_cycle %.17g\n",
          a->buffers[i].name, a->buffers[i].holds, a->buffers[i].kib,
          a->buffers[i].bytes_per_cycle);
+  EMIT("features: zero_gating %d zero_skipping %d dynamic_precision %d\n",
+       a->zero_gating, a->zero_skipping, a->dyn_group);
   EMIT("dram.gbps: %.17g\ndram.pj_per_bit: %.17g\ndram.burst_bytes: %d\n"
        "dram.latency_ns: %.17g\ndram.row_efficiency: %.17g\n",
        a->dram.gbps, a->dram.pj_per_bit, a->dram.burst_bytes,

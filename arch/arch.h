@@ -93,6 +93,10 @@ typedef struct arch {
   int n_buffers;
   arch_dram dram;
   double static_mw;
+  /* value-dependent features (docs/arch.md, "Measured counts") */
+  int zero_gating;         /* MAC and RF energy skipped on a zero operand */
+  int zero_skipping;       /* zero activations removed from the reduction */
+  int dyn_group;           /* dynamic precision: values per group (0: off) */
   struct arch_tech *techp; /* the loaded table (owned) */
 } arch;
 
@@ -239,6 +243,10 @@ typedef struct arch_layer_result {
   arch_energy energy;
   arch_mapping map;
   uint64_t candidates;     /* mappings the mapper compared */
+  double macs_gated;       /* MACs whose energy zero gating skipped */
+  double macs_skipped;     /* MACs zero skipping removed */
+  double a_bits_eff;       /* activation bits the cycles follow (dynamic
+                              precision), else the mode's */
   double intensity;        /* ops (2 per MAC) per DRAM byte */
   double roof_ops_per_s;   /* min(compute roof, bandwidth roof x intensity) */
   int memory_bound;        /* intensity below the ridge point */
@@ -289,6 +297,33 @@ int arch_eval_layer(const arch *a, const wr_layer *l, int out_bits,
                     const arch_eval_opts *o, const arch_mapping *fixed,
                     arch_layer_result *out, wr_err *e);
 
+/* ---- measured counts (co-simulation with the executor) ------------------ */
+
+/* What the executor measured for one conv or fc layer on real data. */
+typedef struct arch_meas {
+  double nz_act;     /* fraction of non-zero input activation codes */
+  double nz_mac;     /* fraction of MACs whose operand codes are both
+                        non-zero */
+  double dyn_a_bits; /* mean over groups of `dyn_group` input codes of the
+                        largest effective bit length (>= 1; 0 = not
+                        measured) */
+} arch_meas;
+
+/* arch_eval_layer with the measured statistics of the layer's data: the
+ * architecture's value-dependent features (zero gating, zero skipping,
+ * dynamic precision) use them; an architecture without such features
+ * gives exactly arch_eval_layer's counts.  `m` may be NULL. */
+int arch_eval_layer_measured(const arch *a, const wr_layer *l, int out_bits,
+                             const arch_eval_opts *o,
+                             const arch_mapping *fixed, const arch_meas *m,
+                             arch_layer_result *out, wr_err *e);
+
+/* arch_eval_net with per-layer measurements (`m` has net->n_layers
+ * entries, used for conv and fc layers; NULL: none). */
+int arch_eval_net_measured(const arch *a, const wr_net *net,
+                           const arch_eval_opts *o, const arch_meas *m,
+                           arch_net_result *out, wr_err *e);
+
 /* Energy of one MAC in `mode` (pJ), the PE's area (um^2) and their
  * sources (docs/arch.md, arch/tech/). */
 double arch_mac_pj(const arch *a, wr_prec mode);
@@ -303,7 +338,8 @@ arch *arch_clone(const arch *a, wr_err *e);
 
 /* Sets one parameter addressed by path, as the YAML names it: clock_mhz,
  * static_mw, array.rows, array.cols, array.dataflow, array.rf_bytes,
- * mac.bits, mac.acc_bits, dram.gbps, dram.pj_per_bit, dram.burst_bytes,
+ * mac.bits, mac.acc_bits, features.zero_gating, features.zero_skipping
+ * (true/false), features.dynamic_precision (group size, 0 = off), dram.gbps, dram.pj_per_bit, dram.burst_bytes,
  * dram.latency_ns, dram.row_efficiency, buffers.NAME.kib,
  * buffers.NAME.bytes_per_cycle.  `value` is the text of a scalar; the same
  * range checks as the loader.  WR_EINPUT "<path>: ..." on an unknown path

@@ -48,6 +48,10 @@ typedef struct geom {
   double sh, rd; /* row stride, dilated kernel height */
   double abits, wbits, obits, accbits;
   double t; /* MACs per PE per cycle */
+  /* measured data (arch_meas) through the value-dependent features */
+  double kfrac;   /* share of the reduction performed (zero skipping) */
+  double efrac;   /* share of MACs that spend energy (gating, skipping) */
+  double a_eff;   /* activation bits the cycles follow */
 } geom;
 
 /* One tile shape along a dimension: its size and how many tiles have it. */
@@ -92,6 +96,7 @@ static double burst(const arch *a, double bytes) {
  * buffer accesses (values) by dataflow (docs/arch.md). */
 static int tile_gemm(const arch *a, const geom *g, double m, double n, double k,
                      double *cyc, double acc[4], wr_err *e) {
+  k = fmax(1, ceil(k * g->kfrac)); /* zero skipping compacts K */
   arch_gemm gm = {(uint64_t)m, (uint64_t)n, (uint64_t)k, 1};
   arch_compute c;
   if (arch_compute_cycles(a->rows, a->cols, a->dataflow, &gm, g->t, &c, e))
@@ -331,8 +336,9 @@ static int play(const arch *a, const geom *g, const tiling *T, const int *ord,
   o->buf_bytes[holder(a, ARCH_TT_OUTPUT)] += o->rd[ARCH_TT_OUTPUT] + o->wr;
   /* energy */
   double macs = g->K * g->C * g->R * g->S * g->P * g->Q * g->B * g->G;
-  o->en.mac = macs * mac_pj;
-  o->en.rf = macs * rf_pj_bit * (g->abits + g->wbits + g->accbits / g->t);
+  o->en.mac = macs * g->efrac * mac_pj;
+  o->en.rf = macs * g->efrac * rf_pj_bit *
+             (g->abits + g->wbits + g->accbits / g->t);
   o->en.dram = (o->rd[0] + o->rd[1] + o->rd[2] + o->wr) * 8 *
                a->dram.pj_per_bit;
   o->en.stat = a->static_mw * 1e-3 * (o->cycles / (a->clock_mhz * 1e6)) * 1e12;
@@ -397,7 +403,8 @@ static int sizes(double n, double *out, int cap) {
 /* ---- one layer ----------------------------------------------------------- */
 
 static int setup_geom(const arch *a, const wr_layer *l, int out_bits,
-                      uint64_t batch, wr_prec *mode, geom *g, wr_err *e) {
+                      uint64_t batch, const arch_meas *meas, wr_prec *mode,
+                      geom *g, wr_err *e) {
   if (arch_mode(a, l->prec, l->name, mode, e))
     return WR_EINPUT;
   memset(g, 0, sizeof *g);
@@ -424,6 +431,23 @@ static int setup_geom(const arch *a, const wr_layer *l, int out_bits,
   g->obits = out_bits;
   g->accbits = a->family == ARCH_MAC_FP32 ? 32 : a->acc_bits;
   g->t = arch_macs_per_pe_cycle(a, *mode);
+  g->kfrac = g->efrac = 1;
+  g->a_eff = mode->a_bits;
+  if (meas) {
+    double nza = fmin(1, fmax(0, meas->nz_act));
+    double nzm = fmin(1, fmax(0, meas->nz_mac));
+    if (a->zero_skipping)
+      g->kfrac = g->efrac = nza;
+    if (a->zero_gating)
+      g->efrac = fmin(g->efrac, nzm);
+    if (a->dyn_group > 0 && meas->dyn_a_bits >= 1) {
+      /* cycles per group follow the group's widest value */
+      g->a_eff = fmin(meas->dyn_a_bits, mode->a_bits);
+      double n = a->native_bits;
+      g->t = a->family == ARCH_MAC_BITSERIAL ? n / g->a_eff
+                                             : n * n / (g->a_eff * g->wbits);
+    }
+  }
   return WR_OK;
 }
 
@@ -458,6 +482,9 @@ static void fill_result(const arch *a, const geom *g, const wr_layer *l,
     r->map.order[d] = ord[d];
   }
   r->candidates = cands;
+  r->macs_gated = (double)r->macs * (1 - g->efrac);
+  r->macs_skipped = (double)r->macs * (1 - g->kfrac);
+  r->a_bits_eff = g->a_eff;
   double bytes = dram_total(o);
   double peak_ops = 2 * peak * a->clock_mhz * 1e6;
   double bw = a->dram.gbps * 1e9 * a->dram.row_efficiency;
@@ -479,10 +506,11 @@ static void ctx_init(const arch *a, wr_prec mode, layer_ctx *c) {
 
 static int eval_compute(const arch *a, const wr_layer *l, int out_bits,
                         const arch_eval_opts *opt, const arch_mapping *fixed,
-                        arch_layer_result *r, wr_err *e) {
+                        const arch_meas *meas, arch_layer_result *r,
+                        wr_err *e) {
   geom g;
   wr_prec mode;
-  if (setup_geom(a, l, out_bits, opt->batch, &mode, &g, e))
+  if (setup_geom(a, l, out_bits, opt->batch, meas, &mode, &g, e))
     return WR_EINPUT;
   layer_ctx cx;
   ctx_init(a, mode, &cx);
@@ -576,15 +604,22 @@ static int eval_compute(const arch *a, const wr_layer *l, int out_bits,
   return WR_OK;
 }
 
-int arch_eval_layer(const arch *a, const wr_layer *l, int out_bits,
-                    const arch_eval_opts *o, const arch_mapping *fixed,
-                    arch_layer_result *out, wr_err *e) {
+int arch_eval_layer_measured(const arch *a, const wr_layer *l, int out_bits,
+                             const arch_eval_opts *o,
+                             const arch_mapping *fixed, const arch_meas *m,
+                             arch_layer_result *out, wr_err *e) {
   if (l->kind != WR_CONV && l->kind != WR_FC)
     return wr_err_set(e, WR_EINPUT, "layer '%s' is not a conv or fc layer",
                       l->name);
   if (o->batch < 1)
     return wr_err_set(e, WR_EINPUT, "batch must be at least 1");
-  return eval_compute(a, l, out_bits, o, fixed, out, e);
+  return eval_compute(a, l, out_bits, o, fixed, m, out, e);
+}
+
+int arch_eval_layer(const arch *a, const wr_layer *l, int out_bits,
+                    const arch_eval_opts *o, const arch_mapping *fixed,
+                    arch_layer_result *out, wr_err *e) {
+  return arch_eval_layer_measured(a, l, out_bits, o, fixed, NULL, out, e);
 }
 
 /* ---- pooling and add: one pass through the output unit ------------------ */
@@ -683,6 +718,12 @@ void arch_net_result_free(arch_net_result *r) {
 
 int arch_eval_net(const arch *a, const wr_net *net, const arch_eval_opts *o,
                   arch_net_result *out, wr_err *e) {
+  return arch_eval_net_measured(a, net, o, NULL, out, e);
+}
+
+int arch_eval_net_measured(const arch *a, const wr_net *net,
+                           const arch_eval_opts *o, const arch_meas *meas,
+                           arch_net_result *out, wr_err *e) {
   memset(out, 0, sizeof *out);
   if (o->batch < 1)
     return wr_err_set(e, WR_EINPUT, "batch must be at least 1");
@@ -701,7 +742,7 @@ int arch_eval_net(const arch *a, const wr_net *net, const arch_eval_opts *o,
     arch_layer_result *r = &out->layers[out->n_layers];
     if (l->kind == WR_CONV || l->kind == WR_FC) {
       int done = 0;
-      for (int j = 0; j < out->n_layers && !done; j++) {
+      for (int j = 0; j < out->n_layers && !done && !meas; j++) {
         const arch_layer_result *p = &out->layers[j];
         if ((p->kind == WR_CONV || p->kind == WR_FC) &&
             same_layer(&net->layers[p->layer], p->out_bits, l, bits[i])) {
@@ -709,7 +750,8 @@ int arch_eval_net(const arch *a, const wr_net *net, const arch_eval_opts *o,
           done = 1;
         }
       }
-      if (!done && eval_compute(a, l, bits[i], o, NULL, r, e)) {
+      if (!done && eval_compute(a, l, bits[i], o, NULL, meas ? &meas[i] : NULL,
+                                r, e)) {
         free(bits);
         arch_net_result_free(out);
         return WR_EINPUT;

@@ -445,6 +445,67 @@ static void editing(void **state) {
   arch_free(a);
 }
 
+/* Value-dependent features use the measured statistics; without them the
+ * counts are those of the data-independent model. */
+static void measured_features(void **state) {
+  (void)state;
+  wr_prec p8 = {8, 8};
+  wr_net *n = net_at("resnet18", p8);
+  const wr_layer *l = layer(n, "layer3.0.conv2"); /* K = 2304 */
+  arch_meas m = {0.4, 0.25, 2.0};
+  arch_eval_opts o = {1, ARCH_OBJ_ENERGY, 0};
+  arch_layer_result r0, r1;
+  wr_err e;
+  /* no features: identical */
+  for (size_t i = 0; i < arch_preset_count(); i++) {
+    arch *a = preset(arch_preset_name(i));
+    wr_prec mode;
+    if (!arch_mode(a, p8, "x", &mode, &e)) {
+      assert_int_equal(arch_eval_layer(a, l, 8, &o, NULL, &r0, &e), WR_OK);
+      assert_int_equal(
+          arch_eval_layer_measured(a, l, 8, &o, NULL, &m, &r1, &e), WR_OK);
+      assert_memory_equal(&r0, &r1, sizeof r0);
+    }
+    arch_free(a);
+  }
+  /* zero gating: MAC energy of the non-zero MACs only, same cycles */
+  arch *g = preset("scalesim-32x32");
+  assert_int_equal(arch_set_param(g, "features.zero_gating", "true", &e),
+                   WR_OK);
+  assert_int_equal(arch_eval_layer(g, l, 8, &o, NULL, &r0, &e), WR_OK);
+  assert_int_equal(arch_eval_layer_measured(g, l, 8, &o, NULL, &m, &r1, &e),
+                   WR_OK);
+  assert_int_equal(r1.cycles, r0.cycles);
+  double saved = r0.energy.mac - r1.energy.mac;
+  assert_true(fabs(saved - 0.75 * (double)l->macs * arch_mac_pj(g, p8)) <
+              1e-9 * r0.energy.mac);
+  assert_true(fabs(r1.macs_gated - 0.75 * (double)l->macs) < 1e-6);
+  arch_free(g);
+  /* dynamic precision: codes that fit 2 bits run at 2-bit speed on a
+     bit-serial array: a fold holds 64 x 16/2 rows of K */
+  arch *st = preset("stripes-like");
+  assert_int_equal(
+      arch_set_param(st, "features.dynamic_precision", "16", &e), WR_OK);
+  arch_eval_opts ideal = {1, ARCH_OBJ_ENERGY, 1};
+  assert_int_equal(arch_eval_layer(st, l, 8, &ideal, NULL, &r0, &e), WR_OK);
+  assert_int_equal(
+      arch_eval_layer_measured(st, l, 8, &ideal, NULL, &m, &r1, &e), WR_OK);
+  uint64_t M = 196, N = 256, K = 2304;
+  uint64_t f8 = (K + 64 * 2 - 1) / (64 * 2), f2 = (K + 64 * 8 - 1) / (64 * 8);
+  uint64_t per = M + 2 * 64 + 64 - 2, cf = (N + 63) / 64;
+  assert_int_equal(r0.compute_cycles, f8 * cf * per - 1);
+  assert_int_equal(r1.compute_cycles, f2 * cf * per - 1);
+  assert_true(r1.a_bits_eff == 2.0);
+  /* dynamic precision needs a bit-serial MAC */
+  arch *bf = preset("bitfusion-like");
+  assert_int_equal(
+      arch_set_param(bf, "features.dynamic_precision", "16", &e), WR_EINPUT);
+  assert_non_null(strstr(e.msg, "only bit-serial MACs"));
+  arch_free(bf);
+  arch_free(st);
+  wr_net_free(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bounds_hold),
@@ -454,6 +515,7 @@ int main(void) {
       cmocka_unit_test(energy_adds_up),
       cmocka_unit_test(no_tile_fits),
       cmocka_unit_test(editing),
+      cmocka_unit_test(measured_features),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
