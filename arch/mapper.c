@@ -132,8 +132,15 @@ static int tile_gemm(const arch *a, const geom *g, double m, double n, double k,
   return WR_OK;
 }
 
+/* The holder of a tensor (defined below). */
+static int holder(const arch *a, int t);
+
+/* Fills T for the given tile sizes.  Returns 0, 1 when the tiles can't
+ * fit the buffers even once (*tight: the buffer; not with `ideal`), or
+ * WR_EINPUT (as -1) with `e` set. */
 static int make_tiling(const arch *a, const geom *g, double kt, double ct,
-                       double rows, double imgs, tiling *T, wr_err *e) {
+                       double rows, double imgs, int ideal, tiling *T,
+                       int *tight, wr_err *e) {
   memset(T, 0, sizeof *T);
   T->kt = kt;
   T->ct = ct;
@@ -159,6 +166,20 @@ static int make_tiling(const arch *a, const geom *g, double kt, double ct,
   double outs = g->K * g->P * g->Q * g->B / (ktiles * ytiles);
   T->o_avg_acc = bytes_of(outs, g->accbits);
   T->o_avg_out = bytes_of(outs, g->obits);
+  /* a tiling whose tiles don't fit even once can't fit double-buffered:
+     skip the compute model (the mapper's most common rejection) */
+  if (!ideal) {
+    double need[ARCH_MAX_BUFFERS] = {0};
+    need[holder(a, ARCH_TT_INPUT)] += T->i_tile;
+    need[holder(a, ARCH_TT_WEIGHT)] += T->w_tile;
+    need[holder(a, ARCH_TT_OUTPUT)] +=
+        T->trips[ARCH_DIM_C] > 1 ? T->o_tile_acc : T->o_tile_out;
+    for (int b = 0; b < a->n_buffers; b++)
+      if (need[b] > a->buffers[b].kib * 1024) {
+        *tight = b;
+        return 1;
+      }
+  }
   /* compute and array-side accesses over the (up to 8) tile shapes */
   part pk = split(g->K, kt), pc = split(g->C, ct), py;
   if (rows < g->P) {
@@ -183,7 +204,7 @@ static int make_tiling(const arch *a, const geom *g, double kt, double ct,
         double cyc, acc[4];
         if (tile_gemm(a, g, py.size[k], pk.size[i], pc.size[j] * g->R * g->S,
                       &cyc, acc, e))
-          return WR_EINPUT;
+          return -1;
         T->compute += cnt * cyc;
         T->rd_in += cnt * acc[0];
         T->rd_w += cnt * acc[1];
@@ -547,8 +568,12 @@ static int eval_compute(const arch *a, const wr_layer *l, int out_bits,
     double rows = yr[yi], imgs = yb[yi];
     for (int ki = 0; ki < nk; ki++)
       for (int ci = 0; ci < nc; ci++) {
-        if (make_tiling(a, &g, ks[ki], cs[ci], rows, imgs, &T, e))
+        int mt = make_tiling(a, &g, ks[ki], cs[ci], rows, imgs,
+                             opt->ideal_memory, &T, &tight, e);
+        if (mt < 0)
           return WR_EINPUT;
+        if (mt > 0)
+          continue;
         int n_ord = 6;
         const int(*ords)[3] = orders;
         int fixed_ord[1][3];
