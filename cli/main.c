@@ -25,6 +25,9 @@ static const command commands[] = {
     {"presets", cmd_presets, "list the built-in architectures"},
     {"run", cmd_run,
      "one network (or SCALE-Sim inputs) on one architecture: cycles"},
+    {"sweep", cmd_sweep,
+     "design points (workload x width x precision x arch) into SQLite"},
+    {"merge", cmd_merge, "join sweep databases (shards) into one"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,205 @@
+/* cmd_sweep.c — the sweep commands: sweep (a spec's points into an SQLite
+ * database, with a progress display) and merge (shard databases into
+ * one). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "sweep.h"
+
+/* ---- progress on stderr ---------------------------------------------------- */
+
+typedef struct progress_ui {
+  int tty;
+  double last; /* elapsed time of the last line drawn */
+  int drawn;
+} progress_ui;
+
+static void fmt_duration(double s, char *buf, size_t n) {
+  if (!(s >= 0) || s > 1e7)
+    snprintf(buf, n, "?");
+  else if (s < 60)
+    snprintf(buf, n, "%.0fs", s);
+  else if (s < 3600)
+    snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+  else
+    snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s / 60 % 60);
+}
+
+static void show_progress(const sweep_progress *p, void *ctx) {
+  progress_ui *ui = ctx;
+  double gap = ui->tty ? 0.1 : 5.0;
+  if (!p->finished && ui->drawn && p->elapsed_s - ui->last < gap)
+    return;
+  ui->last = p->elapsed_s;
+  ui->drawn = 1;
+  double rate = p->elapsed_s > 0 ? (double)p->evaluated / p->elapsed_s : 0;
+  double left = (double)(p->total - p->done);
+  char eta[32];
+  fmt_duration(rate > 0 ? left / rate : -1, eta, sizeof eta);
+  if (p->done == p->total)
+    fmt_duration(p->elapsed_s, eta, sizeof eta);
+  int pct = p->total ? (int)(100.0 * (double)p->done / (double)p->total) : 100;
+  if (ui->tty) {
+    char bar[31];
+    int fill = pct * 30 / 100;
+    for (int i = 0; i < 30; i++)
+      bar[i] = i < fill ? '#' : '-';
+    bar[30] = '\0';
+    fprintf(stderr,
+            "\r[%s] %" PRIu64 "/%" PRIu64 " %3d%%  %.1f points/s  %s %s  "
+            "(%" PRIu64 " skipped, %" PRIu64 " infeasible)\033[K",
+            bar, p->done, p->total, pct, rate,
+            p->done == p->total ? "took" : "ETA", eta, p->skipped,
+            p->infeasible);
+    if (p->finished)
+      fputc('\n', stderr);
+  } else {
+    fprintf(stderr,
+            "wrpnsim sweep: %" PRIu64 "/%" PRIu64 " points (%d%%), %.1f "
+            "points/s, %s %s, %" PRIu64 " skipped, %" PRIu64 " infeasible\n",
+            p->done, p->total, pct, rate,
+            p->done == p->total ? "took" : "ETA", eta, p->skipped,
+            p->infeasible);
+  }
+  fflush(stderr);
+}
+
+/* ---- sweep -------------------------------------------------------------- */
+
+enum { S_DB, S_JOBS, S_SHARD, S_DRY, S_QUIET, N_SWEEP_OPTS };
+
+static const char sweep_usage[] =
+    "[SPEC.yaml] --db FILE [--jobs N] [--shard I/N] [--dry-run] [--quiet]\n"
+    "       (without SPEC: the built-in default sweep, "
+    "sweep/examples/default.yaml)";
+
+static int load_spec(const char *path, sweep_spec *s) {
+  wr_err e;
+  int rc;
+  if (path) {
+    rc = sweep_spec_load_file(path, s, &e);
+  } else {
+    size_t len;
+    const char *t = sweep_default_text(&len);
+    rc = sweep_spec_load_string(t, len, SWEEP_DEFAULT_FILE, s, &e);
+  }
+  return rc ? cli_fail(&e) : EXIT_OK;
+}
+
+static int dry_run(const sweep_spec *s, int si, int sn) {
+  uint64_t *idx;
+  size_t n;
+  wr_err e;
+  if (sweep_points(s, &idx, &n, &e))
+    return cli_fail(&e);
+  size_t mine = 0;
+  for (size_t i = 0; i < n; i++)
+    mine += !sn || (int)(i % (size_t)sn) == si - 1;
+  free(idx);
+  printf("sweep %s: %" PRIu64 " grid points, %zu to run", s->name,
+         sweep_grid_size(s), n);
+  if (sn)
+    printf(", %zu in shard %d/%d", mine, si, sn);
+  printf("\n");
+  return EXIT_OK;
+}
+
+int cmd_sweep(int argc, char **argv) {
+  cli_opt o[] = {
+      {"db", "FILE", "the SQLite database (created if missing; required)", 0,
+       NULL, 0},
+      {"jobs", "N", "points evaluated in parallel (default 1)", 0, NULL, 0},
+      {"shard", "I/N", "run only shard I of N (1 <= I <= N)", 0, NULL, 0},
+      {"dry-run", NULL, "check the spec and count the points; no database",
+       0, NULL, 0},
+      {"quiet", NULL, "no progress display", 0, NULL, 0}};
+  const char *spec_path = NULL;
+  if (argc > 0 && strncmp(argv[0], "--", 2) != 0) {
+    spec_path = argv[0];
+    argc--;
+    argv++;
+  }
+  int rc = cli_parse("sweep", sweep_usage, argc, argv, o, N_SWEEP_OPTS);
+  if (rc) {
+    cli_opts_free(o, N_SWEEP_OPTS);
+    return rc == 1 ? EXIT_OK : rc;
+  }
+  unsigned long long jobs = 1;
+  int si = 0, sn = 0;
+  const char *db = cli_val(&o[S_DB]);
+  int dry = o[S_DRY].n > 0;
+  if (!db && !dry) {
+    fprintf(stderr, "wrpnsim sweep: --db FILE is required (the database "
+                    "the points go to)\n");
+    rc = EXIT_INPUT;
+  }
+  if (!rc && cli_val(&o[S_JOBS]))
+    rc = cli_u64("jobs", cli_val(&o[S_JOBS]), 1, 256, &jobs);
+  wr_err e;
+  if (!rc && cli_val(&o[S_SHARD]) &&
+      sweep_shard_parse(cli_val(&o[S_SHARD]), &si, &sn, &e))
+    rc = cli_fail(&e);
+  sweep_spec s;
+  memset(&s, 0, sizeof s);
+  if (!rc)
+    rc = load_spec(spec_path, &s);
+  if (!rc && dry) {
+    rc = dry_run(&s, si, sn);
+  } else if (!rc) {
+    progress_ui ui = {isatty(2), 0, 0};
+    sweep_run_opts ro = {(int)jobs, si, sn,
+                         o[S_QUIET].n ? NULL : show_progress, &ui};
+    sweep_progress p;
+    if (sweep_run(&s, db, &ro, &p, &e)) {
+      if (ui.tty && ui.drawn)
+        fputc('\n', stderr);
+      rc = cli_fail(&e);
+    } else {
+      printf("sweep %s: %" PRIu64 " points%s%s: %" PRIu64 " evaluated (%" PRIu64
+             " infeasible), %" PRIu64 " already stored, %.2f s -> %s\n",
+             s.name, p.total, sn ? " in shard " : "",
+             sn ? cli_val(&o[S_SHARD]) : "", p.evaluated, p.infeasible,
+             p.skipped, p.elapsed_s, db);
+    }
+  }
+  sweep_spec_free(&s);
+  cli_opts_free(o, N_SWEEP_OPTS);
+  return rc;
+}
+
+/* ---- merge -------------------------------------------------------------- */
+
+int cmd_merge(int argc, char **argv) {
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf("usage: wrpnsim merge OUT.db IN.db...\n\n"
+             "Copies every point of the inputs not yet in OUT.db (by key) "
+             "with its layers;\nOUT.db is created if missing. Inputs must be "
+             "sweep databases of schema version %d.\n",
+             SWEEP_SCHEMA_VERSION);
+      return EXIT_OK;
+    }
+    if (strncmp(argv[i], "--", 2) == 0) {
+      fprintf(stderr, "wrpnsim merge: unknown option '%s' (see 'wrpnsim "
+                      "merge --help')\n", argv[i]);
+      return EXIT_INPUT;
+    }
+  }
+  if (argc < 2) {
+    fprintf(stderr, "wrpnsim merge: needs OUT.db and at least one IN.db "
+                    "(see 'wrpnsim merge --help')\n");
+    return EXIT_INPUT;
+  }
+  wr_err e;
+  uint64_t added;
+  if (sweep_merge(argv[0], (const char *const *)argv + 1, argc - 1, &added,
+                  &e))
+    return cli_fail(&e);
+  printf("merged %d database%s into %s: %" PRIu64 " points added\n",
+         argc - 1, argc > 2 ? "s" : "", argv[0], added);
+  return EXIT_OK;
+}

@@ -1,0 +1,57 @@
+/* sweep_internal.h — pieces shared by the sweep module's files; not part
+ * of the public interface (sweep.h). */
+#ifndef WRPNSIM_SWEEP_INTERNAL_H
+#define WRPNSIM_SWEEP_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "sweep.h"
+
+/* qsort comparison of uint64_t values. */
+int sweep_cmp_u64(const void *a, const void *b);
+
+/* Loads the shipped accuracy tables a spec without `accuracy:` uses. */
+int sweep_default_accuracy(sweep_spec *s, wr_err *e);
+
+/* ---- the SQLite store (store.c) ---- */
+
+/* Opens (creating if missing) a sweep database: WAL mode, busy timeout,
+ * schema created or checked.  WR_EINPUT for a file of another kind or
+ * schema version; WR_ERUNTIME for SQLite errors. */
+int store_open(const char *path, sqlite3 **db, wr_err *e);
+/* Runs SQL text (several statements); WR_ERUNTIME naming `what`. */
+int store_exec(sqlite3 *db, const char *sql, const char *what, wr_err *e);
+/* Sets `e` from the database's last error; returns WR_ERUNTIME. */
+int store_fail(sqlite3 *db, const char *what, wr_err *e);
+/* BEGIN IMMEDIATE, retried while another writer holds the lock. */
+int store_begin(sqlite3 *db, wr_err *e);
+
+/* A point ready to store: what the runner evaluated. */
+typedef struct store_point {
+  sweep_point p;
+  sweep_config c;
+  int evaluated;          /* res holds results */
+  arch_net_result res;
+  arch_area area;         /* valid when has_area */
+  int has_area;
+  char *reason;           /* infeasible: why (else NULL) */
+  char **layer_names;     /* res.n_layers names */
+  const sweep_acc_row *acc;
+  const sweep_acc_table *acc_table;
+  int acc_exact;          /* the point's FP32 layers are the table's */
+} store_point;
+
+/* Prepared statements of a writer. */
+typedef struct store_writer store_writer;
+int store_writer_open(sqlite3 *db, store_writer **w, wr_err *e);
+void store_writer_close(store_writer *w);
+/* Inserts one point with its layers (inside the caller's transaction);
+ * an existing key is left alone (*inserted = 0). */
+int store_put(store_writer *w, const sweep_spec *s, const store_point *sp,
+              int *inserted, wr_err *e);
+/* Records the spec (once per spec text). */
+int store_put_sweep(sqlite3 *db, const sweep_spec *s, wr_err *e);
+/* Every stored key, sorted (caller frees). */
+int store_keys(sqlite3 *db, uint64_t **keys, size_t *n, wr_err *e);
+
+#endif
