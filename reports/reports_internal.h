@@ -1,0 +1,107 @@
+/* reports_internal.h — what the files of reports/ share and nothing else
+ * uses: name helpers, sorting, section tables and the SVG plots. */
+#ifndef WRPNSIM_REPORTS_INTERNAL_H
+#define WRPNSIM_REPORTS_INTERNAL_H
+
+#include <stdio.h>
+
+#include "reports.h"
+
+/* points.c */
+const char *rp_metric_alias(const char *name);
+int rp_metric_maximized(const char *name);
+void rp_trim_copy(const char *a, const char *b, char *buf, size_t n);
+
+/* pareto.c: sorts idx[0..n) by the objectives (best first; missing
+ * values last), then by index. */
+int rp_sort_by(const rp_set *s, int *idx, int n, const rp_objective *obj, int k,
+               wr_err *e);
+
+/* ---- table.c: one section of a report ---------------------------------- */
+typedef struct rp_table {
+  char *key;   /* JSON key */
+  char *title; /* heading */
+  char *note;  /* a line under the heading, or NULL */
+  int ncols;
+  char **head;
+  int *numeric; /* per column: right-aligned, unquoted in JSON */
+  char **cells; /* nrows x ncols; "" for no value */
+  int nrows, cap;
+} rp_table;
+
+/* Columns: names, a leading '#' marks a numeric column.  NULL when out
+ * of memory. */
+rp_table *rp_table_new(const char *key, const char *title, int ncols,
+                       const char *const *cols);
+int rp_table_note(rp_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends a row of ncols cells.  WR_ENOMEM on failure. */
+int rp_table_row(rp_table *t, const char *const *cells, wr_err *e);
+void rp_table_free(rp_table *t);
+/* Writes the table (heading and note as the format allows). */
+void rp_table_write(const rp_table *t, rp_format f, FILE *out);
+
+/* Escapes for XML text and attributes, and JSON strings. */
+void rp_xml_escape(FILE *out, const char *s);
+void rp_json_string(FILE *out, const char *s);
+/* A number as text: %.6g, "" for NaN. */
+void rp_num(char *buf, size_t n, double v);
+
+/* ---- svg.c: plots ------------------------------------------------------- */
+
+/* How to show a metric on an axis: a title and a unit ("" for none);
+ * units J, s, B, ops/s, B/s get SI prefixes on the ticks. */
+typedef struct rp_axis_info {
+  const char *title;
+  const char *unit;
+} rp_axis_info;
+rp_axis_info rp_metric_info(const char *name);
+
+typedef struct rp_scatter_point {
+  double x, y;
+  int color, shape; /* indices into the legends */
+  int front;        /* drawn solid and labelled */
+  const char *label;
+} rp_scatter_point;
+
+typedef struct rp_scatter {
+  const char *title;
+  rp_axis_info x, y;
+  const rp_scatter_point *pts;
+  int n;
+  const char *color_title; /* legend headings and entries */
+  const char *const *colors;
+  int n_colors;
+  const char *shape_title;
+  const char *const *shapes;
+  int n_shapes;
+  const char *note; /* under the plot, or NULL */
+} rp_scatter;
+
+void rp_svg_scatter(FILE *out, const rp_scatter *sc);
+
+/* Horizontal stacked bars: n_rows rows of n_comp values (row-major). */
+typedef struct rp_bars {
+  const char *title;
+  rp_axis_info x;
+  const char *const *rows;
+  int n_rows;
+  const char *const *comps;
+  int n_comp;
+  const double *v;
+} rp_bars;
+
+void rp_svg_bars(FILE *out, const rp_bars *b);
+
+/* Roofline: layers at (ops per DRAM byte, ops/s) under the roofs. */
+typedef struct rp_roofline {
+  const char *title;
+  double peak_ops_per_s, dram_bytes_per_s;
+  const double *intensity, *ops_per_s;
+  const char *const *names;
+  int n;
+} rp_roofline;
+
+void rp_svg_roofline(FILE *out, const rp_roofline *r);
+
+#endif
