@@ -98,7 +98,7 @@ static int dry_run(const sweep_spec *s, int si, int sn) {
     return cli_fail(&e);
   size_t mine = 0;
   for (size_t i = 0; i < n; i++)
-    mine += !sn || (int)(i % (size_t)sn) == si - 1;
+    mine += sweep_in_shard(i, si, sn);
   free(idx);
   printf("sweep %s: %" PRIu64 " grid points, %zu to run", s->name,
          sweep_grid_size(s), n);

@@ -204,6 +204,10 @@ int sweep_shard_parse(const char *text, int *i, int *n, wr_err *e) {
   return WR_OK;
 }
 
+int sweep_in_shard(size_t pos, int i, int n) {
+  return n <= 0 || (int)(pos % (size_t)n) == i - 1;
+}
+
 /* ---- resolving ------------------------------------------------------------ */
 
 /* A growing string. */

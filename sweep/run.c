@@ -366,7 +366,7 @@ int sweep_run(const sweep_spec *s, const char *db_path,
     return e->status;
   /* this shard's points */
   for (size_t i = 0; i < n_all; i++)
-    if (!o->shard_n || (int)(i % (size_t)o->shard_n) == o->shard_i - 1)
+    if (sweep_in_shard(i, o->shard_i, o->shard_n))
       all[n++] = all[i];
   pr.total = n;
   sqlite3 *db;

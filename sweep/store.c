@@ -97,8 +97,23 @@ static int pragma_int(sqlite3 *db, const char *sql, int64_t *v) {
 /* Checks the database named `schema` of `db` ("main" or an attached
  * one): WR_OK if it is a sweep database of this version; *empty set for
  * an empty file. */
+static int read_schema(sqlite3 *db, const char *schema, const char *path,
+                       int *empty, wr_err *e);
+
 static int check_schema(sqlite3 *db, const char *schema, const char *path,
                         int *empty, wr_err *e) {
+  /* one read transaction, so that a concurrent creator is seen whole */
+  int own = sqlite3_get_autocommit(db);
+  if (own && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    return store_fail(db, "reading the schema", e);
+  int rc = read_schema(db, schema, path, empty, e);
+  if (own)
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+  return rc;
+}
+
+static int read_schema(sqlite3 *db, const char *schema, const char *path,
+                       int *empty, wr_err *e) {
   char sql[160];
   int64_t app, ver, tables;
   snprintf(sql, sizeof sql, "PRAGMA %s.application_id", schema);
@@ -541,7 +556,11 @@ static int merge_one(sqlite3 *db, const char *in, uint64_t *added,
         "INSERT INTO main.runs (spec_fnv1a64, tool_version, started_utc,"
         " finished_utc, shard, jobs, points, evaluated, skipped, infeasible)"
         " SELECT spec_fnv1a64, tool_version, started_utc, finished_utc,"
-        " shard, jobs, points, evaluated, skipped, infeasible FROM src.runs;";
+        " shard, jobs, points, evaluated, skipped, infeasible FROM src.runs r"
+        " WHERE NOT EXISTS (SELECT 1 FROM main.runs m WHERE"
+        " m.spec_fnv1a64 = r.spec_fnv1a64 AND m.started_utc = r.started_utc"
+        " AND m.shard IS r.shard AND m.jobs IS r.jobs"
+        " AND m.finished_utc IS r.finished_utc);";
     if (!rc)
       rc = store_exec(db, rest, "merging", e);
     rc = rc ? (sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), rc)

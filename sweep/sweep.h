@@ -186,6 +186,8 @@ int sweep_lhs(const int *sizes, int naxes, size_t n, uint64_t seed, int **out,
 /* Parses "I/N" (1 <= I <= N): the shard that runs the points at positions
  * p (0-based, in sweep_points order) with p % N == I - 1. */
 int sweep_shard_parse(const char *text, int *i, int *n, wr_err *e);
+/* Whether position `pos` belongs to shard i of n (n = 0: no sharding). */
+int sweep_in_shard(size_t pos, int i, int n);
 
 /* ---- resolving a point -------------------------------------------------- */
 
