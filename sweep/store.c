@@ -504,8 +504,8 @@ void sweep_db_remove(const char *path) {
 
 static int file_exists(const char *p) { return access(p, F_OK) == 0; }
 
-/* Checks an input before anything is written. */
-static int check_input(const char *path, wr_err *e) {
+int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
+  *out = NULL;
   if (!file_exists(path))
     return wr_err_set(e, WR_EINPUT, "%s: no such database", path);
   sqlite3 *db = NULL;
@@ -521,6 +521,18 @@ static int check_input(const char *path, wr_err *e) {
   if (!rc && empty)
     rc = wr_err_set(e, WR_EINPUT, "%s: not a wrpnsim sweep database (empty)",
                     path);
+  if (rc) {
+    sqlite3_close(db);
+    return rc;
+  }
+  *out = db;
+  return WR_OK;
+}
+
+/* Checks an input before anything is written. */
+static int check_input(const char *path, wr_err *e) {
+  sqlite3 *db;
+  int rc = sweep_db_open_readonly(path, &db, e);
   sqlite3_close(db);
   return rc;
 }

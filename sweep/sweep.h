@@ -251,6 +251,13 @@ int sweep_run(const sweep_spec *s, const char *db_path,
 int sweep_merge(const char *out, const char *const *ins, int n,
                 uint64_t *added, wr_err *e);
 
+/* Opens a sweep database read-only, after checking that it is one of
+ * this schema version: WR_EINPUT naming the file for a missing file, a
+ * file that is not SQLite or not a sweep database, or another version.
+ * Close with sqlite3_close. */
+struct sqlite3;
+int sweep_db_open_readonly(const char *path, struct sqlite3 **db, wr_err *e);
+
 /* Removes a database file and its -wal, -shm and -journal side files. */
 void sweep_db_remove(const char *path);
 
