@@ -65,21 +65,45 @@ void sim_pack_row_portable(const sim_wpack *p, const uint16_t *row,
     }
 }
 
+/* Input rows unpacked at a time: at least 256 codes of each channel (so
+ * that unpacking runs over whole words), at most the input's rows. */
+static int64_t band_rows(const sim_wpack *p) {
+  int64_t r = (256 + p->g.w_in - 1) / (p->g.w_in > 0 ? p->g.w_in : 1);
+  return r < p->g.h_in ? r : (p->g.h_in > 0 ? p->g.h_in : 1);
+}
+
 uint16_t *sim_row_scratch(const sim_wpack *p, const sim_src *in, int *ok) {
   if (in->codes) {
     *ok = 1;
     return NULL;
   }
-  uint16_t *row = sim_alloc64(p->cg_in * p->g.w_in, sizeof *row);
+  uint16_t *row = sim_alloc64(p->cg_in * band_rows(p) * p->g.w_in, sizeof *row);
   *ok = row != NULL;
   return row;
 }
 
+/* Unpacks input rows [iy, iy + rows) of every channel of the group from
+ * channel c0 into band[channel][row][x] (`R` rows a channel). */
+static void unpack_band(const sim_wpack *p, const sim_packed *in, int64_t c0,
+                        int64_t iy, int64_t rows, int64_t R, uint16_t *band) {
+  const sim_conv_geom *g = &p->g;
+  const int64_t plane = g->h_in * g->w_in;
+  if (R == g->h_in) { /* whole planes: adjacent in both */
+    sim_packed_unpack(in, c0 * plane, p->cg_in * plane, band);
+    return;
+  }
+  for (int64_t c = 0; c < p->cg_in; c++)
+    sim_packed_unpack(in, (c0 + c) * plane + iy * g->w_in, rows * g->w_in,
+                      band + c * R * g->w_in);
+}
+
 void sim_pack_hwc(const sim_wpack *p, const sim_src *in, int grp,
-                  sim_pack_row_fn row_fn, uint16_t *row, uint8_t *dst) {
+                  sim_pack_row_fn row_fn, uint16_t *band, uint8_t *dst) {
   const sim_conv_geom *g = &p->g;
   const int64_t row_bytes = p->wp * p->digits * p->cp;
   const int64_t plane = g->h_in * g->w_in, c0 = (int64_t)grp * p->cg_in;
+  const int64_t R = band_rows(p);
+  int64_t band0 = -1; /* the first input row in `band`, or none */
   for (int64_t py = 0; py < p->hp; py++) {
     int64_t iy = py - g->pad_t;
     uint8_t *drow = dst + py * row_bytes;
@@ -88,10 +112,12 @@ void sim_pack_hwc(const sim_wpack *p, const sim_src *in, int grp,
     } else if (in->codes) {
       row_fn(p, in->codes + c0 * plane + iy * g->w_in, plane, drow);
     } else {
-      for (int64_t c = 0; c < p->cg_in; c++)
-        sim_packed_unpack(in->packed, (c0 + c) * plane + iy * g->w_in, g->w_in,
-                          row + c * g->w_in);
-      row_fn(p, row, g->w_in, drow);
+      if (band0 < 0 || iy < band0 || iy >= band0 + R) {
+        band0 = R == g->h_in ? 0 : iy;
+        int64_t rows = g->h_in - band0 < R ? g->h_in - band0 : R;
+        unpack_band(p, in->packed, c0, band0, rows, R, band);
+      }
+      row_fn(p, band + (iy - band0) * g->w_in, R * g->w_in, drow);
     }
   }
 }

@@ -146,13 +146,15 @@ int sim_layout_init(sim_wpack *p, int64_t cp, int64_t pix_len, wr_err *e);
 
 /* Packs group `grp` of the input into the padded channels-last bytes
  * [hp][wp][digit][cp], a row at a time with `row_fn`; packed codes are
- * unpacked a row (cg_in x w_in codes) at a time into `row`, which may be
- * NULL for uint16 codes (see sim_row_scratch).  Can't fail. */
+ * first unpacked a band of rows at a time (at least 256 codes of each
+ * channel, see sim_row_scratch) into `band`, NULL for uint16 codes.
+ * Can't fail. */
 void sim_pack_hwc(const sim_wpack *p, const sim_src *in, int grp,
-                  sim_pack_row_fn row_fn, uint16_t *row, uint8_t *dst);
+                  sim_pack_row_fn row_fn, uint16_t *band, uint8_t *dst);
 
-/* The row scratch sim_pack_hwc needs for `in`: NULL for uint16 codes
- * (*ok = 1), else cg_in * w_in codes (*ok = 0 on allocation failure). */
+/* The band scratch sim_pack_hwc needs for `in`: NULL for uint16 codes
+ * (*ok = 1), else cg_in x (rows of at least 256 codes, at most h_in) x
+ * w_in codes (*ok = 0 on allocation failure). */
 uint16_t *sim_row_scratch(const sim_wpack *p, const sim_src *in, int *ok);
 
 /* Writes tile[pixel][lane] (n_pix x blk_oc) of block `blk` of group `grp`

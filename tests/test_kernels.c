@@ -208,10 +208,35 @@ static void check_kernels(const sim_conv_geom *g, const uint16_t *in,
   free(got);
 }
 
-/* fill: 0 random, 1 all zero, 2 all at their extremes */
-static void check_pair(int a_bits, int w_bits, int fill) {
+/* A k x k conv of c_in channels of size x size into c_out, stride and
+ * dilation 1, no padding, one group. */
+static sim_conv_geom square_geom(int64_t c_in, int64_t size, int k,
+                                 int64_t c_out) {
+  sim_conv_geom g = {.c_in = c_in,
+                     .h_in = size,
+                     .w_in = size,
+                     .c_out = c_out,
+                     .h_out = size - k + 1,
+                     .w_out = size - k + 1,
+                     .kh = k,
+                     .kw = k,
+                     .sh = 1,
+                     .sw = 1,
+                     .dh = 1,
+                     .dw = 1,
+                     .groups = 1};
+  return g;
+}
+
+/* fill: 0 random, 1 all zero, 2 all at their extremes; g NULL: a random
+ * geometry */
+static void check_pair_in(const sim_conv_geom *shape, int a_bits, int w_bits,
+                          int fill) {
   sim_conv_geom g;
-  random_geom(&g);
+  if (shape)
+    g = *shape;
+  else
+    random_geom(&g);
   int64_t n_in = g.c_in * g.h_in * g.w_in;
   int64_t n_w = g.c_out * (g.c_in / g.groups) * g.kh * g.kw;
   int64_t n_out = g.c_out * g.h_out * g.w_out;
@@ -240,6 +265,25 @@ static void check_pair(int a_bits, int w_bits, int fill) {
   free(want);
 }
 
+static void check_pair(int a_bits, int w_bits, int fill) {
+  check_pair_in(NULL, a_bits, w_bits, fill);
+}
+
+/* Inputs of more than 256 codes a channel: packed input is unpacked in
+ * bands of rows (the last one short), with padding and strides. */
+static void kernels_packed_bands(void **state) {
+  (void)state;
+  sim_conv_geom g = square_geom(5, 40, 3, 9);
+  g.w_in = 23;
+  g.sh = 2;
+  g.pad_t = g.pad_l = 1;
+  g.h_out = (40 + 2 - 3) / 2 + 1;
+  g.w_out = 23 + 2 - 3 + 1;
+  for (int a = 1; a <= 16; a += 3)
+    check_pair_in(&g, a, 3, 0);
+  check_pair_in(&g, 4, 1, 2);
+}
+
 static void kernels_match_golden(void **state) {
   (void)state;
   for (int a = 1; a <= 8; a++)
@@ -260,26 +304,6 @@ static void kernels_all_zero_inputs(void **state) {
   for (int a = 1; a <= 8; a += 3)
     for (int w = 1; w <= 8; w += 3)
       check_pair(a, w, 1);
-}
-
-/* A k x k conv of c_in channels of size x size into c_out, stride and
- * dilation 1, no padding, one group. */
-static sim_conv_geom square_geom(int64_t c_in, int64_t size, int k,
-                                 int64_t c_out) {
-  sim_conv_geom g = {.c_in = c_in,
-                     .h_in = size,
-                     .w_in = size,
-                     .c_out = c_out,
-                     .h_out = size - k + 1,
-                     .w_out = size - k + 1,
-                     .kh = k,
-                     .kw = k,
-                     .sh = 1,
-                     .sw = 1,
-                     .dh = 1,
-                     .dw = 1,
-                     .groups = 1};
-  return g;
 }
 
 /* Sums beyond 32 bits: the int8 kernel's 32-bit partial sums must be
@@ -399,6 +423,7 @@ int main(void) {
       cmocka_unit_test(kernels_all_zero_inputs),
       cmocka_unit_test(kernels_sums_beyond_32_bits),
       cmocka_unit_test(packed_input_checked),
+      cmocka_unit_test(kernels_packed_bands),
       cmocka_unit_test(isa_paths_follow_cpu),
       cmocka_unit_test(fp32_sums_in_binary64),
   };
