@@ -124,7 +124,7 @@ static int dump_cb(void *ctx, const sim_output *o, wr_err *e) {
       d->ibuf_len = o->count;
     }
     for (int64_t k = 0; k < o->count; k++)
-      d->ibuf[k] = o->codes[k];
+      d->ibuf[k] = (int32_t)sim_packed_get(o->codes, k);
     src = d->ibuf;
   }
   size_t len = (size_t)(o->count * df->elem_size);

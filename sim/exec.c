@@ -18,9 +18,10 @@ enum { MODE_INT, MODE_F32 };
 typedef struct lay {
   int out_bits;      /* 1..16: the output is codes; 32: binary32 values */
   int64_t out_count; /* values per image */
-  uint16_t *codes;   /* output buffers (one of them), or borrowed */
+  sim_packed codes;  /* output: codes packed at out_bits, or values */
   float *vals;
-  int borrowed; /* a folded bn: the output is its producer's */
+  int borrowed; /* a folded bn: the output is its producer's (the same
+                   words and values) */
   /* conv and fc */
   int mode; /* MODE_INT or MODE_F32 */
   int a_bits, w_bits;
@@ -29,9 +30,8 @@ typedef struct lay {
   float *wf;        /* weight values (MODE_F32) */
   float *m, *b;     /* per output channel: y = fl32(fl32(acc * m) + b) */
   /* fixed-point requantizer (integer layers read by a quantizing act) */
-  int rq_act; /* that act, or -1 */
+  int rq_act; /* that act, or -1; the layer writes the act's codes */
   int64_t *rq_M, *rq_B;
-  uint16_t *rq_codes; /* the codes it gives, per output */
   /* act */
   int relu; /* FP32 network: ReLU instead of clip to [0, 1] */
 } lay;
@@ -40,14 +40,17 @@ struct sim_model {
   const wr_net *net;
   int shared; /* a clone: weights belong to the model it came from */
   int64_t max_acc, max_in; /* sizes of the scratch buffers below */
+  int64_t max_qin;         /* words of qin */
   const char *wsrc;        /* names the weights in messages (borrowed) */
   sim_config cfg;
   lay *L;
   int *read_bits;
-  int64_t *acc;  /* integer accumulators of the largest conv */
-  uint16_t *qin; /* requantized input codes of the largest conv */
-  float *fin;    /* input values of the largest FP32 conv */
-  float *input;  /* the network input, binary32 */
+  int64_t *acc;     /* integer accumulators of the largest conv */
+  sim_packed qin;   /* requantized input codes of a conv */
+  float *fin;       /* input values of the largest FP32 conv */
+  int64_t max_pool; /* codes of pool (an input and an output plane) */
+  uint16_t *pool;   /* a pool layer's planes of codes, unpacked */
+  float *input;     /* the network input, binary32 */
 };
 
 sim_config sim_config_default(void) {
@@ -302,10 +305,9 @@ void sim_model_free(sim_model *m) {
   for (int i = 0; m->L && i < m->net->n_layers; i++) {
     lay *L = &m->L[i];
     if (!L->borrowed) {
-      free(L->codes);
+      sim_packed_free(&L->codes);
       free(L->vals);
     }
-    free(L->rq_codes);
     if (m->shared)
       continue;
     sim_wpack_free(L->wpack);
@@ -319,37 +321,38 @@ void sim_model_free(sim_model *m) {
   if (!m->shared)
     free(m->read_bits);
   free(m->acc);
-  free(m->qin);
+  sim_packed_free(&m->qin);
   free(m->fin);
+  free(m->pool);
   free(m->input);
   free(m);
 }
 
 /* Allocates the buffers one run needs: every layer's output (a folded bn
- * shares its producer's), the requantizer's codes, and scratch. */
+ * shares its producer's; codes packed at their bits), and scratch. */
 static int alloc_buffers(sim_model *m, wr_err *e) {
   const wr_net *net = m->net;
   for (int i = 0; i < net->n_layers; i++) {
     lay *L = &m->L[i];
-    size_t n = (size_t)L->out_count;
     if (L->borrowed) {
       L->codes = m->L[net->layers[i].inputs[0]].codes;
       L->vals = m->L[net->layers[i].inputs[0]].vals;
     } else if (L->out_bits <= 16) {
-      L->codes = malloc(n * sizeof *L->codes);
-    } else {
-      L->vals = malloc(n * sizeof *L->vals);
-    }
-    if (L->rq_M)
-      L->rq_codes = malloc(n * sizeof *L->rq_codes);
-    if ((!L->codes && !L->vals) || (L->rq_M && !L->rq_codes))
+      if (sim_packed_reset(&L->codes, L->out_count, L->out_bits, e))
+        return e->status;
+    } else if (!(L->vals = malloc((size_t)L->out_count * sizeof *L->vals))) {
       return oom(e);
+    }
   }
+  /* the requantized input of a conv: the words of the largest (4 (n - 1)
+     codes of 16 bits take n), reshaped for each conv without allocating */
+  if (sim_packed_reset(&m->qin, (m->max_qin - 1) * 4, 16, e))
+    return e->status;
   m->acc = malloc((size_t)m->max_acc * sizeof *m->acc);
-  m->qin = malloc((size_t)m->max_in * sizeof *m->qin);
   m->fin = malloc((size_t)m->max_in * sizeof *m->fin);
+  m->pool = malloc((size_t)m->max_pool * sizeof *m->pool);
   m->input = malloc((size_t)wr_shape_elems(net->input) * sizeof *m->input);
-  return (!m->acc || !m->qin || !m->fin || !m->input) ? oom(e) : WR_OK;
+  return (!m->acc || !m->fin || !m->pool || !m->input) ? oom(e) : WR_OK;
 }
 
 sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
@@ -361,8 +364,9 @@ sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
   *m = *src;
   m->shared = 1;
   m->acc = NULL;
-  m->qin = NULL;
+  memset(&m->qin, 0, sizeof m->qin);
   m->fin = NULL;
+  m->pool = NULL;
   m->input = NULL;
   m->L = calloc((size_t)src->net->n_layers, sizeof *m->L);
   if (!m->L) {
@@ -372,9 +376,8 @@ sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
   }
   for (int i = 0; i < src->net->n_layers; i++) {
     m->L[i] = src->L[i];
-    m->L[i].codes = NULL;
+    memset(&m->L[i].codes, 0, sizeof m->L[i].codes);
     m->L[i].vals = NULL;
-    m->L[i].rq_codes = NULL;
   }
   if (alloc_buffers(m, e)) {
     sim_model_free(m);
@@ -391,16 +394,16 @@ sim_act_bytes sim_model_act_bytes(const sim_model *m) {
   sim_act_bytes b = {0, 0, 0};
   for (int i = 0; i < m->net->n_layers; i++) {
     const lay *L = &m->L[i];
-    if (!L->borrowed)
-      b.codes += L->codes ? L->out_count * (int64_t)sizeof *L->codes : 0;
-    if (!L->borrowed)
-      b.values += L->vals ? L->out_count * (int64_t)sizeof *L->vals : 0;
-    if (L->rq_codes)
-      b.codes += L->out_count * (int64_t)sizeof *L->rq_codes;
+    if (L->borrowed)
+      continue;
+    b.codes += L->codes.cap * (int64_t)sizeof *L->codes.words;
+    b.values += L->vals ? L->out_count * (int64_t)sizeof *L->vals : 0;
   }
   b.values += wr_shape_elems(m->net->input) * (int64_t)sizeof *m->input;
   b.scratch = m->max_acc * (int64_t)sizeof *m->acc +
-              m->max_in * (int64_t)(sizeof *m->qin + sizeof *m->fin);
+              m->qin.cap * (int64_t)sizeof *m->qin.words +
+              m->max_in * (int64_t)sizeof *m->fin +
+              m->max_pool * (int64_t)sizeof *m->pool;
   return b;
 }
 
@@ -509,7 +512,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
   for (int i = 0; i < net->n_layers; i++)
     quantized |=
         is_compute(&net->layers[i]) && net->layers[i].prec.a_bits <= 16;
-  int64_t max_acc = 0, max_in = 0;
+  int64_t max_acc = 0, max_in = 0, max_qin = 1, max_pool = 1;
   for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
     lay *L = &m->L[i];
@@ -524,6 +527,15 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
         max_acc = l->out.c * l->out.h * l->out.w;
       if (wr_shape_elems(l->in) > max_in)
         max_in = wr_shape_elems(l->in);
+      int in_bits =
+          l->inputs[0] < 0 ? WR_FP32_BITS : m->L[l->inputs[0]].out_bits;
+      int64_t words = sim_packed_words(wr_shape_elems(l->in), L->a_bits);
+      if (rc == WR_OK && L->mode == MODE_INT && in_bits != L->a_bits &&
+          words > max_qin)
+        max_qin = words;
+    } else if (l->kind == WR_MAXPOOL || l->kind == WR_AVGPOOL) {
+      int64_t n = l->in.h * l->in.w + l->out.h * l->out.w;
+      max_pool = n > max_pool ? n : max_pool;
     } else if (l->kind == WR_BN && !L->borrowed) {
       rc = prepare_bn(m, w, i, e);
     }
@@ -536,6 +548,8 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
       rc = prepare_requant(m, readers, i, e);
   m->max_acc = max_acc ? max_acc : 1;
   m->max_in = max_in ? max_in : 1;
+  m->max_qin = max_qin;
+  m->max_pool = max_pool;
   if (rc == WR_OK)
     rc = alloc_buffers(m, e);
   free(readers);
@@ -548,9 +562,17 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
 
 /* ---- running ------------------------------------------------------------ */
 
+/* Codes converted a chunk at a time between packed and one a uint16. */
+enum { CHUNK = 256 };
+
+/* Codes in the chunk of a tensor of `count` codes starting at k0. */
+static int64_t chunk_len(int64_t count, int64_t k0) {
+  return count - k0 < CHUNK ? count - k0 : CHUNK;
+}
+
 typedef struct view {
   int bits;
-  const uint16_t *codes;
+  const sim_packed *codes;
   const float *vals;
   int64_t count;
 } view;
@@ -565,7 +587,7 @@ static view input_of(const sim_model *m, int src) {
   } else {
     const lay *L = &m->L[src];
     v.bits = L->out_bits;
-    v.codes = L->codes;
+    v.codes = &L->codes;
     v.vals = L->vals;
     v.count = L->out_count;
   }
@@ -573,18 +595,24 @@ static view input_of(const sim_model *m, int src) {
 }
 
 static float value_at(view v, int64_t k) {
-  return v.bits <= 16 ? sim_act_value(v.codes[k], v.bits) : v.vals[k];
+  return v.bits <= 16
+             ? sim_act_value((int32_t)sim_packed_get(v.codes, k), v.bits)
+             : v.vals[k];
 }
 
-/* Codes of `v` at `bits`: as they are, or requantized (counted). */
-static const uint16_t *codes_at(view v, int bits, uint16_t *buf,
-                                uint64_t *requantized) {
+/* Codes of `v` at `bits` into *out: as they are, or requantized into
+ * `buf` (counted). */
+static int codes_at(view v, int bits, sim_packed *buf, const sim_packed **out,
+                    uint64_t *requantized, wr_err *e) {
+  *out = v.codes;
   if (v.bits == bits)
-    return v.codes;
-  for (int64_t k = 0; k < v.count; k++)
-    buf[k] = (uint16_t)sim_act_code(value_at(v, k), bits);
+    return WR_OK;
+  int rc = sim_packed_reset(buf, v.count, bits, e);
+  for (int64_t k = 0; rc == WR_OK && k < v.count; k++)
+    sim_packed_set(buf, k, (uint32_t)sim_act_code(value_at(v, k), bits));
   *requantized += (uint64_t)v.count;
-  return buf;
+  *out = buf;
+  return rc;
 }
 
 static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
@@ -597,7 +625,7 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
     const float *x = v.vals;
     if (v.bits <= 16) {
       for (int64_t k = 0; k < v.count; k++)
-        m->fin[k] = sim_act_value(v.codes[k], v.bits);
+        m->fin[k] = value_at(v, k);
       x = m->fin;
     }
     sim_conv_f32(g, x, L->wf, L->vals);
@@ -609,11 +637,14 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
     return WR_OK;
   }
   uint64_t dummy = 0;
-  const uint16_t *q =
-      codes_at(v, L->a_bits, m->qin, st ? &st->requantized : &dummy);
-  int rc = sim_conv_packed(L->wpack, q, m->acc, e);
+  const sim_packed *q;
+  int rc =
+      codes_at(v, L->a_bits, &m->qin, &q, st ? &st->requantized : &dummy, e);
+  if (rc == WR_OK)
+    rc = sim_conv_packed_in(L->wpack, q, m->acc, e);
   if (rc)
     return rc;
+  sim_packed *rq = L->rq_act >= 0 ? &m->L[L->rq_act].codes : NULL;
   uint64_t ovf = 0;
   for (int64_t c = 0; c < g->c_out; c++)
     for (int64_t k = 0; k < plane; k++) {
@@ -628,10 +659,11 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
                           (long long)m->acc[c * plane + k]);
       volatile float p = (float)a * L->m[c];
       L->vals[c * plane + k] = p + L->b[c];
-      if (L->rq_codes)
-        L->rq_codes[c * plane + k] = (uint16_t)sim_requant_fixed(
-            a, L->rq_M[c], L->rq_B[c], m->cfg.rq_shift, m->cfg.rq_round,
-            m->L[L->rq_act].out_bits);
+      if (rq)
+        sim_packed_set(rq, c * plane + k,
+                       (uint32_t)sim_requant_fixed(a, L->rq_M[c], L->rq_B[c],
+                                                   m->cfg.rq_shift,
+                                                   m->cfg.rq_round, rq->bits));
     }
   if (st)
     st->overflows += ovf;
@@ -658,23 +690,30 @@ static void run_act(sim_model *m, int i, sim_layer_stats *st) {
   if (src >= 0 && m->L[src].borrowed)
     src = m->net->layers[src].inputs[0];
   if (src >= 0 && m->L[src].rq_act == i) {
-    /* the architecture's fixed-point requantizer gives the codes; count
-       where the binary32 rule would differ */
+    /* the architecture's fixed-point requantizer gave the codes (written
+       by the conv/fc); count where the binary32 rule would differ */
     uint64_t diff = 0;
-    for (int64_t k = 0; k < L->out_count; k++) {
-      uint16_t c = m->L[src].rq_codes[k];
-      diff += c != (uint16_t)sim_act_code(v.vals[k], L->out_bits);
-      L->codes[k] = c;
-    }
+    for (int64_t k = 0; k < L->out_count; k++)
+      diff += sim_packed_get(&L->codes, k) !=
+              (uint32_t)sim_act_code(v.vals[k], L->out_bits);
     if (st)
       st->rq_mismatch += diff;
     return;
   }
+  if (L->out_bits <= 16) {
+    /* codes a chunk at a time, packed in one stream */
+    uint16_t buf[CHUNK];
+    for (int64_t k0 = 0; k0 < L->out_count; k0 += CHUNK) {
+      int64_t n = chunk_len(L->out_count, k0);
+      for (int64_t k = 0; k < n; k++)
+        buf[k] = (uint16_t)sim_act_code(value_at(v, k0 + k), L->out_bits);
+      sim_packed_pack(&L->codes, k0, n, buf);
+    }
+    return;
+  }
   for (int64_t k = 0; k < L->out_count; k++) {
     float x = value_at(v, k);
-    if (L->out_bits <= 16)
-      L->codes[k] = (uint16_t)sim_act_code(x, L->out_bits);
-    else if (L->relu)
+    if (L->relu)
       L->vals[k] = x > 0.0f ? x : 0.0f;
     else
       L->vals[k] = x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
@@ -692,60 +731,75 @@ static void window(int64_t o, int s, int k, int pad, int64_t size, int64_t *lo,
   *hi = end > size ? size : end;
 }
 
+/* Pools one channel plane of codes (`cin`, unpacked) or values (`fin`)
+ * into `cout` (maxpool of codes) or `fout`. */
+static void pool_plane(const wr_layer *l, int bits, const uint16_t *cin,
+                       const float *fin, uint16_t *cout, float *fout) {
+  int64_t H = l->in.h, W = l->in.w;
+  for (int64_t oy = 0; oy < l->out.h; oy++)
+    for (int64_t ox = 0; ox < l->out.w; ox++) {
+      int64_t y0, y1, x0, x1, py0, py1, px0, px1;
+      if (l->global) {
+        y0 = py0 = x0 = px0 = 0;
+        y1 = py1 = H;
+        x1 = px1 = W;
+      } else {
+        window(oy, l->sh, l->kh, l->pad_t, H, &y0, &y1, &py0, &py1);
+        window(ox, l->sw, l->kw, l->pad_l, W, &x0, &x1, &px0, &px1);
+      }
+      int64_t o = oy * l->out.w + ox;
+      if (l->kind == WR_MAXPOOL) {
+        if (cin) {
+          uint16_t best = 0;
+          for (int64_t y = y0; y < y1; y++)
+            for (int64_t x = x0; x < x1; x++)
+              best = cin[y * W + x] > best ? cin[y * W + x] : best;
+          cout[o] = best;
+        } else {
+          float best = -INFINITY;
+          for (int64_t y = y0; y < y1; y++)
+            for (int64_t x = x0; x < x1; x++)
+              if (fin[y * W + x] > best)
+                best = fin[y * W + x];
+          fout[o] = best;
+        }
+        continue;
+      }
+      /* average: PyTorch's count_include_pad divisor */
+      double div = (double)((py1 - py0) * (px1 - px0));
+      if (cin) {
+        int64_t sum = 0;
+        for (int64_t y = y0; y < y1; y++)
+          for (int64_t x = x0; x < x1; x++)
+            sum += cin[y * W + x];
+        fout[o] = (float)((double)sum / (div * (double)((1 << bits) - 1)));
+      } else {
+        double sum = 0;
+        for (int64_t y = y0; y < y1; y++)
+          for (int64_t x = x0; x < x1; x++)
+            sum += fin[y * W + x];
+        fout[o] = (float)(sum / div);
+      }
+    }
+}
+
+/* A channel plane at a time; codes are unpacked into the pool scratch
+ * (input plane, then output plane) and a maxpool's packed back. */
 static void run_pool(sim_model *m, int i) {
   const wr_layer *l = &m->net->layers[i];
   lay *L = &m->L[i];
   view v = input_of(m, l->inputs[0]);
-  int64_t H = l->in.h, W = l->in.w;
-  for (int64_t c = 0; c < l->out.c; c++)
-    for (int64_t oy = 0; oy < l->out.h; oy++)
-      for (int64_t ox = 0; ox < l->out.w; ox++) {
-        int64_t y0, y1, x0, x1, py0, py1, px0, px1;
-        if (l->global) {
-          y0 = py0 = x0 = px0 = 0;
-          y1 = py1 = H;
-          x1 = px1 = W;
-        } else {
-          window(oy, l->sh, l->kh, l->pad_t, H, &y0, &y1, &py0, &py1);
-          window(ox, l->sw, l->kw, l->pad_l, W, &x0, &x1, &px0, &px1);
-        }
-        int64_t o = (c * l->out.h + oy) * l->out.w + ox;
-        const int64_t base = c * H * W;
-        if (l->kind == WR_MAXPOOL) {
-          if (v.bits <= 16) {
-            uint16_t best = 0;
-            for (int64_t y = y0; y < y1; y++)
-              for (int64_t x = x0; x < x1; x++)
-                if (v.codes[base + y * W + x] > best)
-                  best = v.codes[base + y * W + x];
-            L->codes[o] = best;
-          } else {
-            float best = -INFINITY;
-            for (int64_t y = y0; y < y1; y++)
-              for (int64_t x = x0; x < x1; x++)
-                if (v.vals[base + y * W + x] > best)
-                  best = v.vals[base + y * W + x];
-            L->vals[o] = best;
-          }
-          continue;
-        }
-        /* average: PyTorch's count_include_pad divisor */
-        double div = (double)((py1 - py0) * (px1 - px0));
-        if (v.bits <= 16) {
-          int64_t sum = 0;
-          for (int64_t y = y0; y < y1; y++)
-            for (int64_t x = x0; x < x1; x++)
-              sum += v.codes[base + y * W + x];
-          L->vals[o] =
-              (float)((double)sum / (div * (double)((1 << v.bits) - 1)));
-        } else {
-          double sum = 0;
-          for (int64_t y = y0; y < y1; y++)
-            for (int64_t x = x0; x < x1; x++)
-              sum += v.vals[base + y * W + x];
-          L->vals[o] = (float)(sum / div);
-        }
-      }
+  const int64_t iplane = l->in.h * l->in.w, oplane = l->out.h * l->out.w;
+  uint16_t *cin = m->pool, *cout = m->pool + iplane;
+  for (int64_t c = 0; c < l->out.c; c++) {
+    if (v.bits <= 16)
+      sim_packed_unpack(v.codes, c * iplane, iplane, cin);
+    pool_plane(l, v.bits, v.bits <= 16 ? cin : NULL,
+               v.bits <= 16 ? NULL : v.vals + c * iplane, cout,
+               L->vals ? L->vals + c * oplane : NULL);
+    if (L->out_bits <= 16)
+      sim_packed_pack(&L->codes, c * oplane, oplane, cout);
+  }
 }
 
 static void run_add(sim_model *m, int i) {
@@ -774,10 +828,11 @@ static void run_concat(sim_model *m, int i, sim_layer_stats *st) {
     if (L->out_bits <= 16) {
       uint64_t dummy = 0;
       for (int64_t j = 0; j < v.count; j++)
-        L->codes[off + j] =
+        sim_packed_set(
+            &L->codes, off + j,
             v.bits == L->out_bits
-                ? v.codes[j]
-                : (uint16_t)sim_act_code(value_at(v, j), L->out_bits);
+                ? sim_packed_get(v.codes, j)
+                : (uint32_t)sim_act_code(value_at(v, j), L->out_bits));
       if (v.bits != L->out_bits)
         *(st ? &st->requantized : &dummy) += (uint64_t)v.count;
     } else {
@@ -831,11 +886,16 @@ static void add_stats(const lay *L, sim_layer_stats *st) {
   st->values += (uint64_t)L->out_count;
   if (L->out_bits > 16)
     return;
-  for (int64_t k = 0; k < L->out_count; k++) {
-    uint32_t c = L->codes[k];
-    int len = c ? 32 - __builtin_clz(c) : 0;
-    st->bitlen[len]++;
-    st->zero_codes += c == 0;
+  uint16_t buf[CHUNK];
+  for (int64_t k0 = 0; k0 < L->out_count; k0 += CHUNK) {
+    int64_t n = chunk_len(L->out_count, k0);
+    sim_packed_unpack(&L->codes, k0, n, buf);
+    for (int64_t k = 0; k < n; k++) {
+      uint32_t c = buf[k];
+      int len = c ? 32 - __builtin_clz(c) : 0;
+      st->bitlen[len]++;
+      st->zero_codes += c == 0;
+    }
   }
 }
 
@@ -877,7 +937,7 @@ int sim_run_image(sim_model *m, const wr_dataset *data, int64_t idx, int *top1,
     if (rc == WR_OK && st)
       add_stats(L, st);
     if (rc == WR_OK && dump) {
-      sim_output o = {i, L->out_bits, L->codes, L->vals, L->out_count};
+      sim_output o = {i, L->out_bits, &L->codes, L->vals, L->out_count};
       rc = dump(dump_ctx, &o, e);
     }
   }

@@ -68,7 +68,7 @@ static int grab_cb(void *ctx, const sim_output *o, wr_err *e) {
   g->count = o->count;
   g->codes = realloc(g->codes, (size_t)o->count * sizeof *g->codes);
   for (int64_t i = 0; i < o->count; i++)
-    g->codes[i] = o->bits <= 16 ? o->codes[i] : -1;
+    g->codes[i] = o->bits <= 16 ? (int32_t)sim_packed_get(o->codes, i) : -1;
   return WR_OK;
 }
 
