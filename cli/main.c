@@ -28,6 +28,8 @@ static const command commands[] = {
     {"sweep", cmd_sweep,
      "design points (workload x width x precision x arch) into SQLite"},
     {"merge", cmd_merge, "join sweep databases (shards) into one"},
+    {"report", cmd_report,
+     "Pareto fronts, best designs, baselines of a sweep database"},
 };
 
 static void usage(FILE *f) {

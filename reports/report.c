@@ -180,6 +180,13 @@ static int sec_points(report *r) {
     goto done;
   }
   present(s, r->front, r->n_front, ha, hm);
+  for (int i = 0; i < o->n_hide; i++) {
+    int c = rp_col(&s->attrs, o->hide[i]), m = rp_col(&s->metrics, o->hide[i]);
+    if (c >= 0)
+      ha[c] = 0;
+    if (m >= 0)
+      hm[m] = 0;
+  }
   for (int c = 0; c < s->attrs.n; c++)
     if (ha[c])
       cols[nc++] = s->attrs.name[c];
@@ -434,8 +441,8 @@ static int sec_compare(report *r) {
   if (!r->sec[SEC_COMPARE])
     return oom(r);
   int without = 0, rc = WR_OK;
-  for (int i = 0; i < o->n_idx && !rc; i++) {
-    int p = o->idx[i];
+  for (int i = 0; i < r->n_front && !rc; i++) {
+    int p = r->front[i];
     const char *v = rp_attr(s, p, o->baseline_attr);
     if (v && strcmp(v, o->baseline) == 0)
       continue;
@@ -694,6 +701,15 @@ static int write_html(report *r, FILE *out) {
     rp_xml_escape(out, o->where);
   }
   fputs(".</p>\n", out);
+  if (o->n_notes) {
+    fputs("<ul class=\"meta\">\n", out);
+    for (int i = 0; i < o->n_notes; i++) {
+      fputs("<li>", out);
+      rp_xml_escape(out, o->notes[i]);
+      fputs("</li>\n", out);
+    }
+    fputs("</ul>\n", out);
+  }
 
   /* fronts, one pair of plots per workload */
   int n = o->n_idx;
@@ -827,6 +843,14 @@ int rp_report_write(const rp_set *s, const rp_report_opts *o, rp_format f,
         fputs(": ", out);
         rp_table_write(r.sec[i], f, out);
       }
+      if (o->n_notes) {
+        fputs(first ? "\n \"notes\": [" : ",\n \"notes\": [", out);
+        for (int i = 0; i < o->n_notes; i++) {
+          fputs(i ? ",\n  " : "\n  ", out);
+          rp_json_string(out, o->notes[i]);
+        }
+        fputs("\n ]", out);
+      }
       fputs("\n}\n", out);
       break;
     }
@@ -837,6 +861,10 @@ int rp_report_write(const rp_set *s, const rp_report_opts *o, rp_format f,
           if (f == RP_FMT_TABLE)
             fputc('\n', out);
         }
+      if (o->n_notes)
+        fputs(f == RP_FMT_MD ? "## Notes\n\n" : "Notes\n", out);
+      for (int i = 0; i < o->n_notes; i++)
+        fprintf(out, "%s%s\n", f == RP_FMT_MD ? "* " : "  ", o->notes[i]);
     }
   }
   for (int i = 0; i < N_SEC; i++)

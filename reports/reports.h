@@ -230,11 +230,19 @@ typedef struct rp_report_opts {
   const char *best_text;
   int best_group; /* attribute column to group by */
   rp_objective best_obj;
-  const char *baseline; /* value of baseline_attr naming the baseline */
+  const char *baseline; /* value of baseline_attr naming the baseline; each
+                           design of the points section (the front) is
+                           compared with its baseline */
   int baseline_attr;
   const int *match; /* attributes a baseline must share */
   int n_match;
-  int max_designs; /* designs drawn in layer plots (0: 4) */
+  int max_designs;          /* designs drawn in layer plots (0: 4) */
+  const char *const *notes; /* lines shown after the sections (text, md,
+                               HTML) or as "notes" (JSON); not in CSV */
+  int n_notes;
+  const char *const *hide; /* attributes and metrics left out of the points
+                              table (still used by the plots) */
+  int n_hide;
 } rp_report_opts;
 
 /* Writes the report to out.  Text, Markdown and HTML hold every section
@@ -246,5 +254,49 @@ typedef struct rp_report_opts {
  * external references) and well-formed XML. */
 int rp_report_write(const rp_set *s, const rp_report_opts *o, rp_format f,
                     FILE *out, wr_err *e);
+
+/* ---- sweep databases (reports/db.c) ------------------------------------ */
+
+#define RP_INFEASIBLE "infeasible"      /* attribute: why, when it is */
+#define RP_ACC_SOURCE "accuracy_source" /* attribute: short citation */
+
+/* Where the accuracies of a database's points come from. */
+typedef struct rp_db_source {
+  char *source;  /* the citation as stored */
+  char *label;   /* the short form in the accuracy_source attribute */
+  char *dataset; /* e.g. "imagenet" (may be NULL) */
+  char *metric;  /* e.g. "top1" (may be NULL) */
+  char *note;    /* a caveat stored with some points (may be NULL) */
+  int points;    /* points with an accuracy from it */
+  int noted;     /* of those, points carrying the note */
+} rp_db_source;
+
+typedef struct rp_db_info {
+  int points;     /* rows read */
+  int infeasible; /* of those, stored as infeasible */
+  char *sweeps;   /* the sweeps' names, comma-separated */
+  rp_db_source *sources;
+  int n_sources;
+} rp_db_info;
+
+/* Reads the sweep database at `path` (docs/sweep.md; opened read-only,
+ * nothing written) into s, one point per stored point, ordered by
+ * workload, width, precision (widest bits first), arch, parameters, batch
+ * and key.  Attributes: workload (the network's name), width, precision,
+ * arch, and when the database has them: params (varied architecture
+ * parameters), batch, objective (the mapper's), fp32, accuracy_source;
+ * infeasible points get only attributes and "infeasible" (the reason).
+ * Metrics: energy_j and dram_bytes per inference (the batch's divided by
+ * the batch), latency_s of the whole batch (per inference at batch 1),
+ * area_mm2, accuracy (NaN when the database has none; never invented),
+ * peak_ops_per_s and dram_bytes_per_s; the energy breakdown per inference.
+ * Layers: latency_s, energy_j, dram_bytes, ops, macs per inference (the
+ * batch's divided by the batch, so that ops/s and ops per byte are those
+ * of the batch).  WR_EINPUT naming the file for a missing file, a file
+ * that is not SQLite or not a sweep database, or another schema version;
+ * WR_ERUNTIME for database errors.  `info` (may be NULL) receives counts
+ * and accuracy sources; free with rp_db_info_free. */
+int rp_db_read(rp_set *s, const char *path, rp_db_info *info, wr_err *e);
+void rp_db_info_free(rp_db_info *info);
 
 #endif

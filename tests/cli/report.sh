@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# report.sh BIN DIR — end-to-end tests of `wrpnsim report`: runs a small
+# sweep (DIR/data/report-small.yaml), then reports it in every format and
+# checks: the CSV fronts against a brute-force front computed in python3
+# from every point (2 and 3 objectives, per workload, with --where); the
+# HTML page with check_html.py; JSON notes (infeasible count, accuracy
+# sources); accuracy never invented (counts against sqlite3); the database
+# left untouched; --out written atomically and not at all on bad input.
+set -eu
+bin=$(realpath "$1")
+dir=$(realpath "$2")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+fail() {
+  echo "FAIL: $*"
+  exit 1
+}
+
+"$bin" sweep "$dir/data/report-small.yaml" --db s.db --jobs 2 --quiet >/dev/null
+sqlite3 s.db "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+sum0=$(sha256sum s.db | cut -d' ' -f1)
+
+# every format; the table by default
+"$bin" report --db s.db >t.txt
+grep -q '^Pareto front over min energy_j, min latency_s (per workload)' t.txt ||
+  fail "table heading"
+grep -q '^alexnet: 36 points, .*; resnet18: 36 points, ' t.txt || fail "table note: $(sed -n 2p t.txt)"
+grep -q 'infeasible design points left out' t.txt || fail "no infeasible note"
+"$bin" report --db s.db --format md --out r.md
+grep -q '^| workload | width |' r.md || fail "markdown table"
+grep -q '^## Notes' r.md || fail "markdown notes"
+"$bin" report --db s.db --format html --out r.html --breakdown \
+  --best-under 'area<=5' --baseline int8-tpu-like
+python3 "$dir/cli/check_html.py" r.html
+"$bin" report --db s.db --format json --out r.json --breakdown \
+  --best-under 'area<=5' --baseline int8-tpu-like --pareto energy,accuracy
+ls | grep -q tmp && fail "a temporary file was left: $(ls)"
+
+# JSON: sections, notes, counts against sqlite3
+bad=$(sqlite3 s.db "SELECT count(*) FROM points WHERE status='infeasible'")
+acc=$(sqlite3 s.db "SELECT count(*) FROM points WHERE status='ok' AND accuracy IS NOT NULL")
+ok=$(sqlite3 s.db "SELECT count(*) FROM points WHERE status='ok'")
+python3 - "$bad" "$acc" "$ok" <<'EOF'
+import json, sys
+bad, acc, ok = map(int, sys.argv[1:])
+d = json.load(open("r.json"))
+for k in ("front", "breakdown", "best", "comparison", "notes"):
+    assert d.get(k), k
+notes = "\n".join(d["notes"])
+assert f"{bad} infeasible design points left out" in notes, notes
+assert f"accuracy: {acc} of {ok} design points have one" in notes, notes
+assert "Mishra et al." in notes, notes
+for r in d["front"]:  # energy vs accuracy: only points with an accuracy
+    assert r["accuracy"] is not None and r["accuracy_source"], r
+print("ok: json")
+EOF
+
+# CSV fronts against brute force, from all points (--pareto none)
+"$bin" report --db s.db --pareto none --format csv --out all.csv
+n=$(python3 -c "import csv; print(len(list(csv.DictReader(open('all.csv')))))")
+[ "$n" = "$ok" ] || fail "all points: $n rows, the database has $ok feasible"
+# accuracy never invented: as many values as the database holds
+n=$(python3 -c "import csv; print(sum(r['accuracy'] != '' for r in csv.DictReader(open('all.csv'))))")
+[ "$n" = "$acc" ] || fail "accuracy: $n values, the database has $acc"
+check_front() { # OBJS [WHERE]
+  local w=()
+  [ $# -gt 1 ] && w=(--where "$2")
+  "$bin" report --db s.db --pareto "$1" "${w[@]}" --format csv --out f.csv
+  "$bin" report --db s.db --pareto none "${w[@]}" --format csv --out a.csv
+  python3 - "$1" <<'EOF'
+import csv, math, sys
+alias = {"energy": "energy_j", "latency": "latency_s", "area": "area_mm2",
+         "dram": "dram_bytes"}
+objs = [alias.get(o, o) for o in sys.argv[1].split(",")]
+sign = [-1 if o == "accuracy" else 1 for o in objs]
+rows = list(csv.DictReader(open("a.csv")))
+def key(r):
+    return (r["workload"], r["width"], r["precision"], r["arch"],
+            r.get("params", ""))
+def vec(r):
+    v = [r[o] for o in objs]
+    return None if "" in v else [s * float(x) for s, x in zip(sign, v)]
+want = set()
+for r in rows:
+    v = vec(r)
+    if v is None:
+        continue
+    dominated = any(
+        q["workload"] == r["workload"] and vec(q) is not None and
+        all(a <= b for a, b in zip(vec(q), v)) and
+        any(a < b for a, b in zip(vec(q), v)) for q in rows)
+    if not dominated:
+        want.add(key(r))
+got = [key(r) for r in csv.DictReader(open("f.csv"))]
+assert len(got) == len(set(got)), "duplicates in the front"
+assert set(got) == want, (sorted(set(got) - want), sorted(want - set(got)))
+print(f"ok: front over {sys.argv[1]}: {len(want)} points")
+EOF
+}
+check_front energy,latency
+check_front energy,latency,accuracy
+check_front energy,area 'width>=2'
+check_front latency,dram,area 'workload=res*'
+
+# bad input writes nothing, and the database is untouched
+if "$bin" report --db s.db --where 'bogus<1' --out bad.html 2>/dev/null; then
+  fail "a bad --where succeeded"
+fi
+[ ! -e bad.html ] || fail "bad input wrote --out"
+echo old >keep.txt
+"$bin" report --db s.db --pareto energy,nothing --out keep.txt 2>/dev/null &&
+  fail "a bad --pareto succeeded"
+[ "$(cat keep.txt)" = old ] || fail "bad input overwrote --out"
+[ "$(sha256sum s.db | cut -d' ' -f1)" = "$sum0" ] || fail "the database changed"
+echo "ok: report"
