@@ -105,6 +105,7 @@ int cmd_exec(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);

@@ -22,6 +22,8 @@ static const command commands[] = {
     {"exec", cmd_exec,
      "run a network bit-accurately on real data: accuracy, layer statistics"},
     {"weights", cmd_weights, "write seeded synthetic weights as .npz"},
+    {"train", cmd_train,
+     "quantization-aware training on Fashion-MNIST, weights as .npz"},
     {"presets", cmd_presets, "list the built-in architectures"},
     {"run", cmd_run,
      "one network (or SCALE-Sim inputs) on one architecture: cycles"},
