@@ -790,9 +790,7 @@ static void add_fwd(sim_trainer *t, int i) {
   }
 }
 
-static int load_batch(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
-                      int nb, wr_err *e) {
-  const wr_net *n = t->net;
+static int check_shape(const wr_net *n, const wr_dataset *d, wr_err *e) {
   if (d->c != n->input.c || d->h != n->input.h || d->w != n->input.w)
     return wr_err_set(e, WR_EINPUT,
                       "input images are %lldx%lldx%lld, network '%s' takes "
@@ -800,6 +798,14 @@ static int load_batch(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
                       (long long)d->c, (long long)d->h, (long long)d->w,
                       n->name, (long long)n->input.c, (long long)n->input.h,
                       (long long)n->input.w);
+  return WR_OK;
+}
+
+static int load_batch(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
+                      int nb, wr_err *e) {
+  const wr_net *n = t->net;
+  if (check_shape(n, d, e))
+    return e->status;
   if (nb < 1 || nb > t->batch)
     return wr_err_set(e, WR_EINPUT, "batch of %d images: expected 1..%d", nb,
                       t->batch);
@@ -1387,6 +1393,11 @@ int sim_train(const wr_net *net, const wr_dataset *train,
   memset(out, 0, sizeof *out);
   if (!train->labels || train->n < 1 || (test && !test->labels))
     return wr_err_set(e, WR_EINPUT, "training needs labelled images");
+  int rc0 = check_shape(net, train, e);
+  if (rc0 == WR_OK && test)
+    rc0 = check_shape(net, test, e);
+  if (rc0)
+    return rc0;
   sim_trainer *t = sim_trainer_new(net, o, e);
   if (!t)
     return e->status;
