@@ -232,10 +232,10 @@ int cmd_report(int argc, char **argv) {
   err = err ? err : note_infeasible(&ns, s, bad, nbad, db);
   err = err ? err
             : note_add(&ns,
-                       "accuracy: %d of %d design points have one (from the "
-                       "sources below); the others have none, never an "
-                       "invented one",
-                       nacc, nok);
+                       "accuracy: %d of %d design points have one%s; the "
+                       "others have none, never an invented one",
+                       nacc, nok,
+                       info.n_sources ? " (from the sources below)" : "");
   for (int i = 0; i < info.n_sources && !err; i++) {
     rp_db_source *x = &info.sources[i];
     err = note_add(&ns, "accuracy_source '%s': %s%s%s%s%s (%d points)",
