@@ -172,12 +172,38 @@ typedef struct run_shared {
   progress prog;
 } run_shared;
 
+/* Adds the statistics of `src` to `dst` (n layers). */
+static void stats_add(sim_layer_stats *dst, const sim_layer_stats *src,
+                      int n) {
+  for (int i = 0; i < n; i++) {
+    const sim_layer_stats *s = &src[i];
+    sim_layer_stats *d = &dst[i];
+    d->out_bits = s->out_bits;
+    d->values += s->values;
+    d->zero_codes += s->zero_codes;
+    for (int b = 0; b <= 16; b++)
+      d->bitlen[b] += s->bitlen[b];
+    d->overflows += s->overflows;
+    d->requantized += s->requantized;
+    d->rq_mismatch += s->rq_mismatch;
+    d->ops.macs += s->ops.macs;
+    d->ops.nz_macs += s->ops.nz_macs;
+    d->ops.act += s->ops.act;
+    d->ops.nz_act += s->ops.nz_act;
+    d->ops.groups += s->ops.groups;
+    d->ops.group_bits += s->ops.group_bits;
+  }
+}
+
 /* One worker runs images w, w + jobs, w + 2*jobs, ... */
 typedef struct worker {
   run_shared *sh;
   sim_model *m;
   int index;
   sim_layer_stats *st;
+  sim_layer_stats *img; /* one image's statistics (co-simulation) */
+  sim_cosim *cs;        /* NULL without --arch */
+  int n_layers;
   int64_t correct;
   int rc;
   int64_t failed_image;
@@ -196,8 +222,14 @@ static void *worker_main(void *arg) {
       break;
     int top1;
     dc.image = i;
-    w->rc = sim_run_image(w->m, sh->data, i, &top1, w->st,
+    if (w->cs)
+      memset(w->img, 0, sizeof *w->img * (size_t)w->n_layers);
+    w->rc = sim_run_image(w->m, sh->data, i, &top1, w->cs ? w->img : w->st,
                           sh->dump ? dump_cb : NULL, &dc, &w->e);
+    if (w->cs && !w->rc) {
+      stats_add(w->st, w->img, w->n_layers);
+      w->rc = sim_cosim_add(w->cs, w->img, &w->e);
+    }
     pthread_mutex_lock(&sh->lock);
     if (w->rc) {
       sh->failed = 1;
@@ -220,7 +252,7 @@ static void *worker_main(void *arg) {
  * that of the lowest failing image, so it does not depend on timing. */
 static int run_all(sim_model *m, const wr_net *net, const wr_dataset *data,
                    int jobs, const dump_set *dump, sim_layer_stats *st,
-                   int64_t *correct, wr_err *e) {
+                   sim_cosim *cs, int64_t *correct, wr_err *e) {
   run_shared sh = {data,
                    jobs,
                    dump,
@@ -237,8 +269,17 @@ static int run_all(sim_model *m, const wr_net *net, const wr_dataset *data,
     w[j].index = j;
     w[j].m = j ? sim_model_clone(m, e) : m;
     w[j].st = calloc((size_t)net->n_layers, sizeof *w[j].st);
+    w[j].n_layers = net->n_layers;
     if (!w[j].m || !w[j].st)
       rc = wr_err_set(e, WR_ENOMEM, "out of memory");
+    if (rc == WR_OK && cs) {
+      w[j].img = calloc((size_t)net->n_layers, sizeof *w[j].img);
+      w[j].cs = calloc(1, sizeof *w[j].cs);
+      if (!w[j].img || !w[j].cs)
+        rc = wr_err_set(e, WR_ENOMEM, "out of memory");
+      else
+        rc = sim_cosim_init(w[j].cs, cs->a, net, &cs->opts, e);
+    }
   }
   for (int j = 0; rc == WR_OK && j < jobs; j++) {
     if (pthread_create(&tid[j], NULL, worker_main, &w[j]) != 0) {
@@ -260,17 +301,14 @@ static int run_all(sim_model *m, const wr_net *net, const wr_dataset *data,
       *e = w[j].e;
     }
     *correct += w[j].correct;
-    for (int i = 0; w[j].st && i < net->n_layers; i++) {
-      const sim_layer_stats *s = &w[j].st[i];
-      st[i].out_bits = s->out_bits;
-      st[i].values += s->values;
-      st[i].zero_codes += s->zero_codes;
-      for (int b = 0; b <= 16; b++)
-        st[i].bitlen[b] += s->bitlen[b];
-      st[i].overflows += s->overflows;
-      st[i].requantized += s->requantized;
-      st[i].rq_mismatch += s->rq_mismatch;
+    if (w[j].st)
+      stats_add(st, w[j].st, net->n_layers);
+    if (w[j].cs && w[j].cs->layers) {
+      sim_cosim_merge(cs, w[j].cs);
+      sim_cosim_free(w[j].cs);
     }
+    free(w[j].cs);
+    free(w[j].img);
     free(w[j].st);
     if (j)
       sim_model_free(w[j].m);
@@ -301,6 +339,8 @@ enum {
   E_RQ_ROUND,
   E_DUMP,
   E_JOBS,
+  E_ARCH,
+  E_OBJECTIVE,
   N_EXEC_OPTS
 };
 
@@ -400,6 +440,76 @@ static void print_stats(const wr_net *net, const sim_layer_stats *st,
   cli_table_free(&t);
 }
 
+/* The architecture's counts both ways, per layer and in total. */
+static void print_cosim(const sim_cosim *c, int64_t correct, int labelled,
+                        cli_format fmt) {
+  static const char *const cols[] = {
+      "layer",         "kind",          "mode",
+      "#cycles",       "#cycles_meas",  "#cycles_min",
+      "#cycles_max",   "#energy_uj",    "#energy_meas_uj",
+      "#energy_min_uj", "#energy_max_uj", "#e_mac_uj",
+      "#e_mac_meas_uj", "#nz_act",      "#nz_mac",
+      "#group_bits",   "#macs_gated",   "#macs_skipped"};
+  cli_table t;
+  if (cli_table_init(&t, 18, cols))
+    return;
+  double n = (double)c->images;
+  const arch_net_result *b = &c->base;
+  for (int j = 0; j < b->n_layers; j++) {
+    const arch_layer_result *r = &b->layers[j];
+    const sim_cosim_layer *L = &c->layers[j];
+    const wr_layer *l = &c->net->layers[r->layer];
+    int conv = l->kind == WR_CONV || l->kind == WR_FC;
+    char mode[16] = "-", nza[24] = "", nzm[24] = "", gb[24] = "";
+    if (conv)
+      wr_prec_str(r->mode, mode, sizeof mode);
+    if (L->ops.act) {
+      arch_meas m = sim_meas_of(&L->ops);
+      snprintf(nza, sizeof nza, "%.4f", m.nz_act);
+      snprintf(nzm, sizeof nzm, "%.4f", m.nz_mac);
+      snprintf(gb, sizeof gb, "%.3f", m.dyn_a_bits);
+    }
+    cli_table_row(&t,
+                  "%s\t%s\t%s\t%" PRIu64 "\t%.1f\t%.0f\t%.0f\t%.4f\t%.4f\t"
+                  "%.4f\t%.4f\t%.4f\t%.4f\t%s\t%s\t%s\t%.0f\t%.0f",
+                  l->name, wr_kind_name(l->kind), mode, r->cycles,
+                  L->cycles_sum / n, L->cycles_min, L->cycles_max,
+                  r->energy.total * 1e-6, L->energy_sum / n * 1e-6,
+                  L->energy_min * 1e-6, L->energy_max * 1e-6,
+                  r->energy.mac * 1e-6, L->energy.mac / n * 1e-6, nza, nzm, gb,
+                  L->macs_gated / n, L->macs_skipped / n);
+  }
+  cli_table_row(&t,
+                "total\t-\t-\t%" PRIu64 "\t%.1f\t%.0f\t%.0f\t%.4f\t%.4f\t"
+                "%.4f\t%.4f\t%.4f\t\t\t\t\t\t",
+                b->cycles, c->cycles_sum / n, c->cycles_min, c->cycles_max,
+                b->energy.total * 1e-6, c->energy_sum / n * 1e-6,
+                c->energy_min * 1e-6, c->energy_max * 1e-6,
+                b->energy.mac * 1e-6);
+  if (fmt == FMT_TABLE) {
+    printf("%s at width %g on %s, %" PRIu64 " image(s)", c->net->name,
+           c->net->width, c->a->name, c->images);
+    if (labelled)
+      printf(", top-1 accuracy %.2f %%",
+             100.0 * (double)correct / (double)c->images);
+    printf(": cycles and energy per image, data-independent (as 'run') and "
+           "measured from the codes (mean, min, max over the images; same "
+           "mappings)\n\n");
+  }
+  cli_table_print(&t, fmt, stdout);
+  if (fmt == FMT_TABLE) {
+    double mac = 0;
+    for (int j = 0; j < b->n_layers; j++)
+      mac += c->layers[j].energy.mac / n;
+    printf("\nmeasured / data-independent: cycles %.4f, energy %.4f, MAC "
+           "energy %.4f\n",
+           c->cycles_sum / n / (double)b->cycles,
+           c->energy_sum / n / b->energy.total,
+           b->energy.mac > 0 ? mac / b->energy.mac : 1.0);
+  }
+  cli_table_free(&t);
+}
+
 int cmd_exec(int argc, char **argv) {
   cli_opt o[] = {
       NET_OPTS,
@@ -421,6 +531,13 @@ int cmd_exec(int argc, char **argv) {
       {"dump", "DIR", "write every layer's outputs as DIR/<layer>.npy", 0, NULL,
        0},
       {"jobs", "N", "images run in parallel, 1..256 (default: the cores)", 0,
+       NULL, 0},
+      {"arch", "PRESET|FILE",
+       "also count cycles and energy on this architecture, both "
+       "data-independent and from the real codes",
+       0, NULL, 0},
+      {"objective", "OBJ",
+       "--arch: what the mapper minimizes (energy, cycles, edp, dram)", 0,
        NULL, 0}};
   cli_format fmt;
   wr_err e;
@@ -458,7 +575,36 @@ int cmd_exec(int argc, char **argv) {
       cores > 0 && cores < 256 ? (unsigned long long)cores : 1;
   if (!rc && cli_val(&o[E_JOBS]))
     rc = cli_u64("jobs", cli_val(&o[E_JOBS]), 1, 256, &jobs);
+  arch *a = NULL;
+  arch_eval_opts aopt = {1, ARCH_OBJ_ENERGY, 0};
+  if (!rc && cli_val(&o[E_OBJECTIVE]) && !cli_val(&o[E_ARCH])) {
+    fprintf(stderr, "wrpnsim exec: --objective goes with --arch\n");
+    rc = EXIT_INPUT;
+  }
+  if (!rc && cli_val(&o[E_OBJECTIVE]) &&
+      arch_objective_parse(cli_val(&o[E_OBJECTIVE]), "--objective",
+                           &aopt.objective, &e))
+    rc = cli_fail(&e);
+  if (!rc && cli_val(&o[E_ARCH])) {
+    if (!(a = arch_open(cli_val(&o[E_ARCH]), &e))) {
+      rc = cli_fail(&e);
+    } else {
+      /* the architecture's accumulator and requantizer, unless given */
+      if (!cli_val(&o[E_ACC]))
+        cfg.acc_bits = a->acc_bits;
+      if (!cli_val(&o[E_OVF]))
+        cfg.overflow = (sim_overflow)a->overflow;
+      if (!cli_val(&o[E_RQ]) && a->requant) {
+        cfg.requant = SIM_RQ_FIXED;
+        cfg.rq_mult_bits = a->rq_mult_bits;
+        cfg.rq_shift = a->rq_shift;
+        cfg.rq_round = (sim_round)a->rq_round;
+      }
+    }
+  }
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
+  sim_cosim cs;
+  memset(&cs, 0, sizeof cs);
   wr_npz w = {NULL, 0};
   wr_dataset data;
   memset(&data, 0, sizeof data);
@@ -481,13 +627,19 @@ int cmd_exec(int argc, char **argv) {
       rc = e.status;
     if (rc == WR_OK && !(st = calloc((size_t)net->n_layers, sizeof *st)))
       rc = wr_err_set(&e, WR_ENOMEM, "out of memory");
+    if (rc == WR_OK && a) {
+      rc = sim_cosim_init(&cs, a, net, &aopt, &e);
+      if (rc == WR_OK)
+        rc = sim_model_operand_stats(m, a->dyn_group > 0 ? a->dyn_group : 16,
+                                     &e);
+    }
     const char *dump_dir = cli_val(&o[E_DUMP]);
     if (rc == WR_OK && dump_dir)
       rc = dump_open(&dump, m, dump_dir, data.n, &e);
     int64_t correct = 0;
     if (rc == WR_OK)
       rc = run_all(m, net, &data, (int)jobs, dump_dir ? &dump : NULL, st,
-                   &correct, &e);
+                   a ? &cs : NULL, &correct, &e);
     if (dump_dir) {
       wr_err de;
       int drc = dump_close(&dump, rc == WR_OK, &de);
@@ -503,12 +655,18 @@ int cmd_exec(int argc, char **argv) {
           "exec: activations held per job: %" PRId64 " bytes (codes %" PRId64
           ", binary32 %" PRId64 ", scratch %" PRId64 ")\n",
           ab.codes + ab.values + ab.scratch, ab.codes, ab.values, ab.scratch);
-      print_stats(net, st, data.n, correct, data.labels != NULL, fmt);
+      if (a)
+        print_cosim(&cs, correct, data.labels != NULL, fmt);
+      else
+        print_stats(net, st, data.n, correct, data.labels != NULL, fmt);
     } else {
       rc = cli_fail(&e);
     }
   }
   free(st);
+  if (cs.layers)
+    sim_cosim_free(&cs);
+  arch_free(a);
   sim_model_free(m);
   wr_dataset_free(&data);
   wr_npz_free(&w);

@@ -32,6 +32,7 @@ typedef struct lay {
   /* fixed-point requantizer (integer layers read by a quantizing act) */
   int rq_act; /* that act, or -1; the layer writes the act's codes */
   int64_t *rq_M, *rq_B;
+  int64_t *wnz; /* non-zero weight counts (sim_weight_nz), MODE_INT */
   /* act */
   int relu; /* FP32 network: ReLU instead of clip to [0, 1] */
 } lay;
@@ -51,6 +52,9 @@ struct sim_model {
   int64_t max_pool; /* codes of pool (an input and an output plane) */
   uint16_t *pool;   /* a pool layer's planes of codes, unpacked */
   float *input;     /* the network input, binary32 */
+  int ops_on, ops_group; /* operand statistics (sim_model_operand_stats) */
+  int64_t max_cin;       /* codes of the largest integer conv/fc input */
+  uint8_t *nzbuf;        /* their non-zero indicators */
 };
 
 sim_config sim_config_default(void) {
@@ -245,6 +249,11 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
         !(L->wpack = sim_wpack_new(&L->geom, wq, L->a_bits, L->w_bits,
                                    SIM_KERNEL_AUTO, e)))
       rc = WR_ENOMEM;
+    if (rc == WR_OK && !(L->wnz = sim_weight_nz(&L->geom, wq, e)))
+      rc = WR_ENOMEM;
+    int64_t cin = L->geom.c_in * L->geom.h_in * L->geom.w_in;
+    if (cin > m->max_cin)
+      m->max_cin = cin;
     free(wq);
     double top_a = (double)((1 << L->a_bits) - 1);
     scale = L->w_bits == 1
@@ -311,6 +320,7 @@ void sim_model_free(sim_model *m) {
     if (m->shared)
       continue;
     sim_wpack_free(L->wpack);
+    free(L->wnz);
     free(L->rq_M);
     free(L->rq_B);
     free(L->wf);
@@ -325,6 +335,7 @@ void sim_model_free(sim_model *m) {
   free(m->fin);
   free(m->pool);
   free(m->input);
+  free(m->nzbuf);
   free(m);
 }
 
@@ -368,6 +379,12 @@ sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
   m->fin = NULL;
   m->pool = NULL;
   m->input = NULL;
+  m->nzbuf = NULL;
+  if (src->ops_on && !(m->nzbuf = malloc((size_t)src->max_cin + 1))) {
+    free(m);
+    oom(e);
+    return NULL;
+  }
   m->L = calloc((size_t)src->net->n_layers, sizeof *m->L);
   if (!m->L) {
     free(m);
@@ -384,6 +401,16 @@ sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
     return NULL;
   }
   return m;
+}
+
+int sim_model_operand_stats(sim_model *m, int group, wr_err *e) {
+  uint8_t *b = realloc(m->nzbuf, (size_t)m->max_cin + 1);
+  if (!b)
+    return oom(e);
+  m->nzbuf = b;
+  m->ops_on = 1;
+  m->ops_group = group > 0 ? group : 0;
+  return WR_OK;
 }
 
 int sim_model_out_bits(const sim_model *m, int layer) {
@@ -644,6 +671,16 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
     rc = sim_conv_packed_in(L->wpack, q, m->acc, e);
   if (rc)
     return rc;
+  if (m->ops_on && st) {
+    sim_operand_stats o;
+    sim_operand_count(g, q, L->wnz, m->ops_group, &o, m->nzbuf);
+    st->ops.macs += o.macs;
+    st->ops.nz_macs += o.nz_macs;
+    st->ops.act += o.act;
+    st->ops.nz_act += o.nz_act;
+    st->ops.groups += o.groups;
+    st->ops.group_bits += o.group_bits;
+  }
   sim_packed *rq = L->rq_act >= 0 ? &m->L[L->rq_act].codes : NULL;
   uint64_t ovf = 0;
   for (int64_t c = 0; c < g->c_out; c++)

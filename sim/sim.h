@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "arch.h"
 #include "workloads.h"
 
 /* ---- numerics ---------------------------------------------------------- */
@@ -236,6 +237,34 @@ int32_t sim_requant_fixed(int64_t acc, int64_t M, int64_t B, int shift,
                           sim_round mode, int bits);
 
 /* Per-layer statistics over the images run. */
+/* Operand statistics of an integer conv or fc layer's input codes (what an
+ * architecture's value-dependent features count with; sim/cosim.c):
+ * sums, so that they add over images. */
+typedef struct sim_operand_stats {
+  uint64_t macs, nz_macs;  /* MACs, and those whose activation and weight
+                              codes are both non-zero (padding is zero) */
+  uint64_t act, nz_act;    /* input codes, and the non-zero ones */
+  uint64_t groups;         /* groups of `group` consecutive input channels
+                              at one pixel */
+  uint64_t group_bits;     /* sum over groups of the widest code's bit
+                              length (at least 1) */
+} sim_operand_stats;
+
+/* Non-zero weight codes per (group, input channel of the group, kernel
+ * row, column), counted over the group's filters (weights O x C/groups x
+ * KH x KW).  The caller frees.  NULL with `e` set on allocation failure. */
+int64_t *sim_weight_nz(const sim_conv_geom *g, const int32_t *w, wr_err *e);
+
+/* The statistics of one input (`in`, CHW codes) of a conv with geometry
+ * `g` and weight counts `wnz` (sim_weight_nz); `group` > 0 also measures
+ * groups.  `scratch` holds c_in x h_in x w_in bytes.  The non-zero MACs are
+ * counted exactly: for each input channel and kernel tap, the output
+ * positions reading a non-zero code times the filters with a non-zero
+ * weight there. */
+void sim_operand_count(const sim_conv_geom *g, const sim_packed *in,
+                       const int64_t *wnz, int group, sim_operand_stats *st,
+                       uint8_t *scratch);
+
 typedef struct sim_layer_stats {
   uint64_t values;      /* output values seen (codes or floats) */
   uint64_t zero_codes;  /* outputs that are activation code 0 */
@@ -245,6 +274,8 @@ typedef struct sim_layer_stats {
   uint64_t rq_mismatch; /* act: fixed-point codes that differ from the
                            binary32 rule */
   int out_bits;         /* 1..16 codes, 32 binary32 values */
+  sim_operand_stats ops; /* integer conv/fc inputs, when the model
+                            collects them (sim_model_operand_stats) */
 } sim_layer_stats;
 
 typedef struct sim_model sim_model;
@@ -308,6 +339,52 @@ typedef int (*sim_dump_fn)(void *ctx, const sim_output *o, wr_err *e);
 int sim_run_image(sim_model *m, const wr_dataset *data, int64_t i, int *top1,
                   sim_layer_stats *stats, sim_dump_fn dump, void *dump_ctx,
                   wr_err *e);
+
+/* ---- co-simulation (sim/cosim.c; docs/exec.md "Counts from real data") - */
+
+/* Makes `m` (and clones made from it afterwards) collect the operand
+ * statistics of every integer conv and fc layer into the stats given to
+ * sim_run_image, with groups of `group` input channels (0: none).  An
+ * allocation failure is WR_ENOMEM. */
+int sim_model_operand_stats(sim_model *m, int group, wr_err *e);
+
+/* What the architecture counts with, from operand statistics (one image's,
+ * or sums over images). */
+arch_meas sim_meas_of(const sim_operand_stats *s);
+
+/* A network's counts on an architecture, both ways: data-independent
+ * (`base`, as `wrpnsim run` gives them) and measured from each image's
+ * codes with the same mappings, averaged over the images with min and
+ * max. */
+typedef struct sim_cosim_layer {
+  double cycles_sum, cycles_min, cycles_max;
+  double energy_sum, energy_min, energy_max;
+  arch_energy energy; /* sums of the components */
+  double macs_gated, macs_skipped, a_bits_eff; /* sums */
+  sim_operand_stats ops; /* sums */
+} sim_cosim_layer;
+
+typedef struct sim_cosim {
+  const arch *a;
+  const wr_net *net;
+  arch_eval_opts opts;
+  arch_net_result base;
+  sim_cosim_layer *layers; /* one per base.layers entry */
+  uint64_t images;
+  double cycles_sum, cycles_min, cycles_max; /* network, per image */
+  double energy_sum, energy_min, energy_max;
+} sim_cosim;
+
+/* Evaluates the data-independent counts.  WR_EINPUT (unsupported layers,
+ * no tiling) as arch_eval_net; free with sim_cosim_free. */
+int sim_cosim_init(sim_cosim *c, const arch *a, const wr_net *net,
+                   const arch_eval_opts *o, wr_err *e);
+/* Adds one image: `st` are that image's layer statistics (n_layers
+ * entries, operand statistics collected). */
+int sim_cosim_add(sim_cosim *c, const sim_layer_stats *st, wr_err *e);
+/* Adds what another accumulator (same network and architecture) saw. */
+void sim_cosim_merge(sim_cosim *dst, const sim_cosim *src);
+void sim_cosim_free(sim_cosim *c);
 
 /* ==== training (sim/train.c; docs/train.md) ============================== */
 
