@@ -226,6 +226,9 @@ typedef struct arch_energy {
   double total;
 } arch_energy;
 
+/* Adds every component of `x` to `to`. */
+void arch_energy_add(arch_energy *to, const arch_energy *x);
+
 typedef struct arch_layer_result {
   int layer;           /* index in the network */
   int kind;            /* wr_kind */

@@ -472,6 +472,28 @@ static int setup_geom(const arch *a, const wr_layer *l, int out_bits,
   return WR_OK;
 }
 
+/* Reliability guard (issue 8): counts are modelled in binary64 and stored
+ * as uint64_t.  A layer whose cycles, DRAM bytes or MACs reach 2^63 (a huge
+ * layer at a huge batch) is refused with WR_EINPUT rather than wrapped or
+ * converted out of range (undefined behaviour); 2^63 leaves the network
+ * sums room, and those are checked too (arch_eval_net_measured). */
+#define ARCH_COUNT_LIMIT 0x1p63
+
+static int too_large(const arch *a, const wr_layer *l, uint64_t batch,
+                     wr_err *e) {
+  return wr_err_set(e, WR_EINPUT,
+                    "%s: layer '%s' at batch %llu: cycles, DRAM bytes or MACs "
+                    "reach 2^63 (too large; use a smaller batch)",
+                    a->file, l->name, (unsigned long long)batch);
+}
+
+static int outcome_fits(const outcome *o) {
+  double m = fmax(o->cycles, fmax(o->compute, o->wr));
+  for (int t = 0; t < ARCH_N_TT; t++)
+    m = fmax(m, o->rd[t]);
+  return m < ARCH_COUNT_LIMIT; /* false for NaN too */
+}
+
 static void fill_result(const arch *a, const geom *g, const wr_layer *l,
                         wr_prec mode, int out_bits, const tiling *T,
                         const int *ord, const outcome *o, uint64_t cands,
@@ -625,6 +647,11 @@ static int eval_compute(const arch *a, const wr_layer *l, int out_bits,
                            : "no tiling fits, not even 1 filter x 1 channel "
                              "x 1 output row (double-buffered)");
   }
+  uint64_t macs;
+  if (!outcome_fits(&best_o) ||
+      __builtin_mul_overflow(l->macs, opt->batch, &macs) ||
+      (double)macs >= ARCH_COUNT_LIMIT)
+    return too_large(a, l, opt->batch, e);
   fill_result(a, &g, l, mode, out_bits, &best_t, best_ord, &best_o, cands, r);
   return WR_OK;
 }
@@ -649,8 +676,9 @@ int arch_eval_layer(const arch *a, const wr_layer *l, int out_bits,
 
 /* ---- pooling and add: one pass through the output unit ------------------ */
 
-static void eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
-                      const arch_eval_opts *opt, arch_layer_result *r) {
+static int eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
+                     const arch_eval_opts *opt, arch_layer_result *r,
+                     wr_err *e) {
   const wr_layer *l = &net->layers[i];
   double B = (double)opt->batch, in_bytes = 0;
   for (int k = 0; k < l->n_inputs; k++) {
@@ -677,6 +705,8 @@ static void eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
     cyc = fmax(comp, ceil(a->dram.latency_ns * a->clock_mhz / 1000) +
                          ceil((in_bytes + out_bytes) / bpc));
   }
+  if (!(fmax(cyc, in_bytes + out_bytes) < ARCH_COUNT_LIMIT)) /* guard */
+    return too_large(a, l, opt->batch, e);
   r->compute_cycles = (uint64_t)comp;
   r->cycles = (uint64_t)cyc;
   r->dram_stall = r->cycles - r->compute_cycles;
@@ -692,6 +722,7 @@ static void eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
   r->intensity = 0;
   r->roof_ops_per_s = 0;
   r->memory_bound = 1;
+  return WR_OK;
 }
 
 /* ---- a network ------------------------------------------------------------ */
@@ -723,13 +754,13 @@ static int same_layer(const wr_layer *x, int xb, const wr_layer *y, int yb) {
          x->prec.a_bits == y->prec.a_bits && x->prec.w_bits == y->prec.w_bits;
 }
 
-static void add_energy(arch_energy *to, const arch_energy *x, int nbuf) {
+void arch_energy_add(arch_energy *to, const arch_energy *x) {
   to->mac += x->mac;
   to->rf += x->rf;
   to->dram += x->dram;
   to->stat += x->stat;
   to->total += x->total;
-  for (int b = 0; b < nbuf; b++)
+  for (int b = 0; b < ARCH_MAX_BUFFERS; b++)
     to->buf[b] += x->buf[b];
 }
 
@@ -791,20 +822,39 @@ int arch_eval_net_measured(const arch *a, const wr_net *net,
       }
     } else if (l->kind == WR_MAXPOOL || l->kind == WR_AVGPOOL ||
                l->kind == WR_ADD) {
-      eval_pass(a, net, i, bits, o, r);
+      if (eval_pass(a, net, i, bits, o, r, e)) {
+        free(bits);
+        arch_net_result_free(out);
+        return WR_EINPUT;
+      }
     } else {
       continue; /* bn, act, softmax fold into their producer; concat is
                    free */
     }
     out->n_layers++;
-    out->macs += r->macs;
-    out->compute_cycles += r->compute_cycles;
-    out->stall_cycles += r->dram_stall + r->buffer_stall;
-    out->cycles += r->cycles;
+    /* guard (issue 8): network sums that would wrap are refused */
+    int ovf = __builtin_add_overflow(out->macs, r->macs, &out->macs);
+    ovf |= __builtin_add_overflow(out->compute_cycles, r->compute_cycles,
+                                  &out->compute_cycles);
+    ovf |= __builtin_add_overflow(out->stall_cycles,
+                                  r->dram_stall + r->buffer_stall,
+                                  &out->stall_cycles);
+    ovf |= __builtin_add_overflow(out->cycles, r->cycles, &out->cycles);
     for (int t = 0; t < ARCH_N_TT; t++)
-      out->dram_read += r->dram_read[t];
-    out->dram_write += r->dram_write;
-    add_energy(&out->energy, &r->energy, a->n_buffers);
+      ovf |= __builtin_add_overflow(out->dram_read, r->dram_read[t],
+                                    &out->dram_read);
+    ovf |= __builtin_add_overflow(out->dram_write, r->dram_write,
+                                  &out->dram_write);
+    if (ovf) {
+      free(bits);
+      arch_net_result_free(out);
+      return wr_err_set(e, WR_EINPUT,
+                        "%s: network '%s' at batch %llu: total cycles, DRAM "
+                        "bytes or MACs exceed 2^64 (too large; use a smaller "
+                        "batch)",
+                        a->file, net->name, (unsigned long long)o->batch);
+    }
+    arch_energy_add(&out->energy, &r->energy);
   }
   free(bits);
   out->batch = o->batch;

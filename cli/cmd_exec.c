@@ -186,12 +186,7 @@ static void stats_add(sim_layer_stats *dst, const sim_layer_stats *src,
     d->overflows += s->overflows;
     d->requantized += s->requantized;
     d->rq_mismatch += s->rq_mismatch;
-    d->ops.macs += s->ops.macs;
-    d->ops.nz_macs += s->ops.nz_macs;
-    d->ops.act += s->ops.act;
-    d->ops.nz_act += s->ops.nz_act;
-    d->ops.groups += s->ops.groups;
-    d->ops.group_bits += s->ops.group_bits;
+    sim_operand_add(&d->ops, &s->ops);
   }
 }
 

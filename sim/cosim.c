@@ -131,14 +131,13 @@ static void minmax(double x, uint64_t n, double *sum, double *lo, double *hi) {
     *hi = x;
 }
 
-static void add_energy(arch_energy *to, const arch_energy *x) {
-  to->mac += x->mac;
-  to->rf += x->rf;
-  to->dram += x->dram;
-  to->stat += x->stat;
-  to->total += x->total;
-  for (int b = 0; b < ARCH_MAX_BUFFERS; b++)
-    to->buf[b] += x->buf[b];
+void sim_operand_add(sim_operand_stats *to, const sim_operand_stats *x) {
+  to->macs += x->macs;
+  to->nz_macs += x->nz_macs;
+  to->act += x->act;
+  to->nz_act += x->nz_act;
+  to->groups += x->groups;
+  to->group_bits += x->group_bits;
 }
 
 int sim_cosim_add(sim_cosim *c, const sim_layer_stats *st, wr_err *e) {
@@ -160,17 +159,11 @@ int sim_cosim_add(sim_cosim *c, const sim_layer_stats *st, wr_err *e) {
            &L->cycles_max);
     minmax(r.energy.total, c->images, &L->energy_sum, &L->energy_min,
            &L->energy_max);
-    add_energy(&L->energy, &r.energy);
+    arch_energy_add(&L->energy, &r.energy);
     L->macs_gated += r.macs_gated;
     L->macs_skipped += r.macs_skipped;
     L->a_bits_eff += r.a_bits_eff;
-    const sim_operand_stats *o = &st[b->layer].ops;
-    L->ops.macs += o->macs;
-    L->ops.nz_macs += o->nz_macs;
-    L->ops.act += o->act;
-    L->ops.nz_act += o->nz_act;
-    L->ops.groups += o->groups;
-    L->ops.group_bits += o->group_bits;
+    sim_operand_add(&L->ops, &st[b->layer].ops);
     cyc += (double)r.cycles;
     en += r.energy.total;
   }
@@ -199,16 +192,11 @@ void sim_cosim_merge(sim_cosim *d, const sim_cosim *s) {
                  S->cycles_sum, S->cycles_min, S->cycles_max, s->images);
     merge_minmax(&L->energy_sum, &L->energy_min, &L->energy_max, d->images,
                  S->energy_sum, S->energy_min, S->energy_max, s->images);
-    add_energy(&L->energy, &S->energy);
+    arch_energy_add(&L->energy, &S->energy);
     L->macs_gated += S->macs_gated;
     L->macs_skipped += S->macs_skipped;
     L->a_bits_eff += S->a_bits_eff;
-    L->ops.macs += S->ops.macs;
-    L->ops.nz_macs += S->ops.nz_macs;
-    L->ops.act += S->ops.act;
-    L->ops.nz_act += S->ops.nz_act;
-    L->ops.groups += S->ops.groups;
-    L->ops.group_bits += S->ops.group_bits;
+    sim_operand_add(&L->ops, &S->ops);
   }
   merge_minmax(&d->cycles_sum, &d->cycles_min, &d->cycles_max, d->images,
                s->cycles_sum, s->cycles_min, s->cycles_max, s->images);

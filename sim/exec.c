@@ -674,12 +674,7 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
   if (m->ops_on && st) {
     sim_operand_stats o;
     sim_operand_count(g, q, L->wnz, m->ops_group, &o, m->nzbuf);
-    st->ops.macs += o.macs;
-    st->ops.nz_macs += o.nz_macs;
-    st->ops.act += o.act;
-    st->ops.nz_act += o.nz_act;
-    st->ops.groups += o.groups;
-    st->ops.group_bits += o.group_bits;
+    sim_operand_add(&st->ops, &o);
   }
   sim_packed *rq = L->rq_act >= 0 ? &m->L[L->rq_act].codes : NULL;
   uint64_t ovf = 0;

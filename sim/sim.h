@@ -250,6 +250,9 @@ typedef struct sim_operand_stats {
                               length (at least 1) */
 } sim_operand_stats;
 
+/* Adds every count of `x` to `to`. */
+void sim_operand_add(sim_operand_stats *to, const sim_operand_stats *x);
+
 /* Non-zero weight codes per (group, input channel of the group, kernel
  * row, column), counted over the group's filters (weights O x C/groups x
  * KH x KW).  The caller frees.  NULL with `e` set on allocation failure. */
