@@ -44,10 +44,20 @@ typedef struct block_def {
   yaml_node_t *node, *params, *layers;
 } block_def;
 
+/* Full layer names -> layer indices (open addressing, FNV-1a), so that
+ * duplicate checks and lookups by full name stay linear in the layer
+ * count: blocks repeated inside blocks reach MAX_LAYERS from a few lines,
+ * and a scan of every layer per new layer took minutes there. */
+typedef struct name_index {
+  int *slots; /* layer index + 1; 0 = empty */
+  size_t cap; /* a power of two, or 0 */
+} name_index;
+
 typedef struct loader {
   ydoc *d;
   wr_err *e;
   wr_net *net;
+  name_index names;
   int cap_layers;
   yaml_node_t *defaults;
   block_def *blocks;
@@ -96,6 +106,55 @@ static int valid_name(const char *s) {
   return 1;
 }
 
+static size_t name_hash(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return (size_t)h;
+}
+
+/* Index of the layer named `name`, or -1. */
+static int names_find(const loader *L, const char *name) {
+  const name_index *x = &L->names;
+  if (!x->cap)
+    return -1;
+  for (size_t i = name_hash(name) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+    int v = x->slots[i];
+    if (!v)
+      return -1;
+    if (strcmp(L->net->layers[v - 1].name, name) == 0)
+      return v - 1;
+  }
+}
+
+/* Adds layer `index` (named) to the index, growing it at half full. */
+static int names_add(loader *L, int index) {
+  name_index *x = &L->names;
+  if ((size_t)L->net->n_layers * 2 > x->cap) {
+    size_t cap = x->cap ? x->cap * 2 : 256;
+    int *ns = calloc(cap, sizeof *ns);
+    if (!ns)
+      return wr_err_set(L->e, WR_ENOMEM, "out of memory");
+    for (size_t j = 0; j < x->cap; j++) {
+      int v = x->slots[j];
+      if (!v)
+        continue;
+      size_t i = name_hash(L->net->layers[v - 1].name) & (cap - 1);
+      while (ns[i])
+        i = (i + 1) & (cap - 1);
+      ns[i] = v;
+    }
+    free(x->slots);
+    x->slots = ns;
+    x->cap = cap;
+  }
+  size_t i = name_hash(L->net->layers[index].name) & (x->cap - 1);
+  while (x->slots[i])
+    i = (i + 1) & (x->cap - 1);
+  x->slots[i] = index + 1;
+  return WR_OK;
+}
+
 static int scope_add(loader *L, scope *sc, const char *local, int index) {
   if (sc->n_entries == sc->cap_entries) {
     int cap = sc->cap_entries ? sc->cap_entries * 2 : 16;
@@ -135,7 +194,7 @@ static int lookup_ref(loader *L, scope *sc, yaml_node_t *n) {
   if (sc->top) {
     if (strcmp(s, "input") == 0)
       return WR_NET_INPUT;
-    int idx = wr_net_find(L->net, s);
+    int idx = names_find(L, s);
     if (idx >= 0)
       return idx;
   }
@@ -623,7 +682,7 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
   char *full = join_name(sc->prefix, sc->sep, local);
   if (!full)
     return wr_err_set(L->e, WR_ENOMEM, "out of memory");
-  if (wr_net_find(L->net, full) >= 0) {
+  if (names_find(L, full) >= 0) {
     int rc =
         yerr(L->d, nn ? nn : item, L->e, "duplicate layer name '%s'", full);
     free(full);
@@ -671,6 +730,8 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
     return L->e->status;
   }
   l->name = full;
+  if (names_add(L, L->net->n_layers - 1))
+    return WR_ENOMEM;
   static const wr_kind kinds[] = {WR_CONV,    WR_FC,     WR_MAXPOOL,
                                   WR_AVGPOOL, WR_BN,     WR_ACT,
                                   WR_ADD,     WR_CONCAT, WR_SOFTMAX};
@@ -976,6 +1037,7 @@ wr_net *wr_net_load_string(const char *text, size_t len, const char *file,
   L.net = net;
   int rc = load_net(&L);
   free(L.blocks);
+  free(L.names.slots);
   ydoc_free(&d);
   if (rc == WR_OK)
     rc = net_finish(net, e);

@@ -11,11 +11,69 @@
 
 #include "workloads.h"
 
+/* Deepest nesting of flow collections ([...] and {...}) a document may
+ * have.  libyaml 0.2.5's scanner is quadratic in this depth (it walks its
+ * stack of possible simple keys, one per flow level, at every token):
+ * 20,000 levels take seconds, 1,000,000 hours.  No real file comes near. */
+#define YDOC_MAX_FLOW_DEPTH 1000
+
+/* Checks the flow nesting of `text` before libyaml sees it: brackets in
+ * comments and quoted scalars don't count.  WR_EINPUT at the bracket that
+ * goes too deep. */
+static int flow_depth_check(const char *text, size_t len, const char *file,
+                            wr_err *e) {
+  int depth = 0, line = 1, col = 0;
+  char prev = '\n';
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if ((unsigned char)c < 0x80 || (unsigned char)c >= 0xC0) col++;
+    if (c == '\n') {
+      line++;
+      col = 0;
+    } else if (c == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
+      while (i + 1 < len && text[i + 1] != '\n') i++;
+    } else if (c == '"' || (c == '\'' && strchr(" \t\n[{,:-?", prev))) {
+      /* a quoted scalar: skip to its end ('' and \" escape the quote) */
+      for (i++; i < len; i++) {
+        if (text[i] == '\n') {
+          line++;
+          col = 0;
+        } else if ((unsigned char)text[i] < 0x80 ||
+                   (unsigned char)text[i] >= 0xC0) {
+          col++;
+        }
+        if (c == '"' && text[i] == '\\' && i + 1 < len && text[i + 1] != '\n') {
+          i++;
+          col++;
+        } else if (text[i] == c) {
+          if (c == '\'' && i + 1 < len && text[i + 1] == '\'') {
+            i++;
+            col++;
+          } else {
+            break;
+          }
+        }
+      }
+    } else if (c == '[' || c == '{') {
+      if (++depth > YDOC_MAX_FLOW_DEPTH)
+        return wr_err_at(e, file, line, col,
+                         "YAML nested deeper than %d levels",
+                         YDOC_MAX_FLOW_DEPTH);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      depth--;
+    }
+    prev = i < len ? text[i] : c;
+  }
+  return WR_OK;
+}
+
 int ydoc_load(ydoc *d, const char *text, size_t len, const char *file,
               wr_err *e) {
   yaml_parser_t p;
   memset(d, 0, sizeof *d);
   d->file = file;
+  if (flow_depth_check(text, len, file, e) != WR_OK)
+    return WR_EINPUT;
   if (!yaml_parser_initialize(&p))
     return wr_err_set(e, WR_ENOMEM, "%s: out of memory", file);
   yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
