@@ -42,8 +42,15 @@ static int parse_cfg(const char *path, scalesim_run *r, wr_err *e) {
   char section[64] = "";
   int line_no = 0, rc = WR_OK, have_h = 0, have_w = 0, have_df = 0;
   r->ifmap_kb = r->filter_kb = r->ofmap_kb = 0;
-  for (char *save = NULL, *line = strtok_r(text, "\n", &save);
-       line && rc == WR_OK; line = strtok_r(NULL, "\n", &save)) {
+  int seen[6] = {0}; /* line of each key read: duplicates are refused */
+  static const char *const keys[6] = {"ArrayHeight",    "ArrayWidth",
+                                      "Dataflow",       "IfmapSramSzkB",
+                                      "FilterSramSzkB", "OfmapSramSzkB"};
+  /* lines split by hand: strtok_r skips empty lines and miscounts */
+  for (char *line = text, *next; line && rc == WR_OK; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
     line_no++;
     char *s = trim(line);
     if (!*s || *s == '#' || *s == ';')
@@ -69,6 +76,16 @@ static int parse_cfg(const char *path, scalesim_run *r, wr_err *e) {
       continue;
     int64_t v;
     int col = (int)(val - line) + 1;
+    for (int k = 0; k < 6; k++) {
+      if (strcasecmp(key, keys[k]) != 0)
+        continue;
+      if (seen[k])
+        rc = wr_err_at(e, path, line_no, (int)(key - line) + 1,
+                       "%s given twice (first on line %d)", key, seen[k]);
+      seen[k] = line_no;
+    }
+    if (rc)
+      break;
     if (!strcasecmp(key, "ArrayHeight") || !strcasecmp(key, "ArrayWidth")) {
       if (!parse_i64(val, 1, 1 << 16, &v)) {
         rc = wr_err_at(e, path, line_no, col,
@@ -124,7 +141,7 @@ static int parse_row(const char *path, int line_no, char *s,
                      &l->channels, &l->filters, &l->stride};
   char *save = NULL, *f = strtok_r(s, ",", &save);
   memset(l, 0, sizeof *l);
-  snprintf(l->name, sizeof l->name, "%s", trim(f));
+  snprintf(l->name, sizeof l->name, "%s", f ? trim(f) : ""); /* "," rows */
   for (int i = 0; i < 7; i++) {
     f = strtok_r(NULL, ",", &save);
     if (!f)
@@ -149,6 +166,14 @@ static int parse_row(const char *path, int line_no, char *s,
                      "padded input size)",
                      l->name, (long long)l->filt_h, (long long)l->filt_w,
                      (long long)l->ifmap_h, (long long)l->ifmap_w);
+  int64_t vol; /* K of the GEMM: keeps scalesim_gemm from overflowing */
+  if (__builtin_mul_overflow(l->filt_h * l->filt_w, l->channels, &vol) ||
+      vol > INT64_C(1) << 48)
+    return wr_err_at(e, path, line_no, 0,
+                     "layer '%s': a %lldx%lldx%lld filter is too large "
+                     "(more than 2^48 values)",
+                     l->name, (long long)l->filt_h, (long long)l->filt_w,
+                     (long long)l->channels);
   l->out_h = (l->ifmap_h - l->filt_h + l->stride + l->stride - 1) / l->stride;
   l->out_w = (l->ifmap_w - l->filt_w + l->stride + l->stride - 1) / l->stride;
   return WR_OK;
@@ -160,8 +185,10 @@ static int parse_topology(const char *path, scalesim_run *r, wr_err *e) {
   if (wr_read_file(path, &text, &len, e))
     return e->status;
   int line_no = 0, rc = WR_OK, header = 0;
-  for (char *save = NULL, *line = strtok_r(text, "\n", &save);
-       line && rc == WR_OK; line = strtok_r(NULL, "\n", &save)) {
+  for (char *line = text, *next; line && rc == WR_OK; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
     line_no++;
     char *s = trim(line);
     if (!*s)
