@@ -97,7 +97,12 @@ static int run_scalesim(const char *cfg, const char *topo, cli_format fmt) {
       rc = cli_fail(&e);
       break;
     }
-    total += c.cycles;
+    if (__builtin_add_overflow(total, c.cycles, &total)) { /* issue 8 */
+      wr_err_set(&e, WR_EINPUT,
+                 "%s: the total compute cycles exceed 2^64 (too large)", topo);
+      rc = cli_fail(&e);
+      break;
+    }
     cli_table_row(&t,
                   "%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
                   "\t%" PRIu64 "\t%" PRIu64 "\t%.4f",
