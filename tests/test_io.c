@@ -508,6 +508,10 @@ static const bad_case bad_cases[] = {
      "IDX data type 0x0c is not supported (only 0x08, unsigned bytes)"},
     {"idx-trailing.idx", "2 trailing bytes after the 2 bytes of data"},
     {"idx-corrupt.idx.gz", "corrupt gzip data: incorrect data check"},
+    {"idx-empty.idx", "truncated: 0 bytes, too short for an IDX header"},
+    {"idx-short-header.idx", "truncated: the IDX header ends after 7 bytes"},
+    {"idx-huge.idx", "the IDX dims are too large"},
+    {"idx-not-gzip.idx.gz", "corrupt gzip data: invalid code lengths set"},
 };
 
 /* Reads `path` with the reader its name calls for; checks that the

@@ -226,6 +226,10 @@ def bad_idx():
                                       bytes([blob[-8] ^ 1])), BAD)
     blob = gz(idx((3, 28, 28), IMAGES))
     write("idx-cut.idx.gz", blob[:len(blob) // 2], BAD)
+    write("idx-empty.idx", b"", BAD)
+    write("idx-short-header.idx", b"\x00\x00\x08\x03\x00\x00\x00", BAD)
+    write("idx-huge.idx", idx((0xFFFFFFFF,) * 4, [1, 2, 3, 4]), BAD)
+    write("idx-not-gzip.idx.gz", b"\x1f\x8b\x08\x00" + b"no deflate" * 4, BAD)
     images = gz(idx((3, 28, 28), IMAGES))
     write("fmnist-count/t10k-images-idx3-ubyte.gz", images, BAD)
     write("fmnist-count/t10k-labels-idx1-ubyte.gz", gz(idx((2,), [1, 2])),
