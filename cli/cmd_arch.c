@@ -29,11 +29,11 @@ int cmd_presets(int argc, char **argv) {
   int rc = cli_parse_format_cmd("presets", argc, argv, &fmt);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
-  static const char *const cols[] = {"name",        "array",      "dataflow",
-                                     "mac",         "modes",      "#clock_mhz",
-                                     "#buffer_kib", "#dram_gbps", "source"};
+  static const char *const cols[] = {
+      "name",        "array",      "dataflow", "mac",   "modes", "#clock_mhz",
+      "#buffer_kib", "#dram_gbps", "features", "source"};
   cli_table t;
-  if (cli_table_init(&t, 9, cols))
+  if (cli_table_init(&t, 10, cols))
     return EXIT_RUNTIME;
   for (size_t i = 0; i < arch_preset_count(); i++) {
     wr_err e;
@@ -52,9 +52,14 @@ int cmd_presets(int argc, char **argv) {
     else
       snprintf(mac, sizeof mac, "%s", arch_mac_family_name(a->family));
     modes_text(a, modes, sizeof modes);
-    cli_table_row(&t, "%s\t%dx%d\t%s\t%s\t%s\t%g\t%g\t%g\t%s", a->name, a->rows,
-                  a->cols, arch_dataflow_name(a->dataflow), mac, modes,
-                  a->clock_mhz, kib, a->dram.gbps, a->source ? a->source : "");
+    char feat[96] = "";
+    snprintf(feat, sizeof feat, "%s%s%s", a->zero_gating ? "zero_gating " : "",
+             a->zero_skipping ? "zero_skipping " : "",
+             a->dyn_group ? "dynamic_precision" : "");
+    cli_table_row(&t, "%s\t%dx%d\t%s\t%s\t%s\t%g\t%g\t%g\t%s\t%s", a->name,
+                  a->rows, a->cols, arch_dataflow_name(a->dataflow), mac, modes,
+                  a->clock_mhz, kib, a->dram.gbps, feat,
+                  a->source ? a->source : "");
     arch_free(a);
   }
   cli_table_print(&t, fmt, stdout);

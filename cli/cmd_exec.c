@@ -178,7 +178,8 @@ static void stats_add(sim_layer_stats *dst, const sim_layer_stats *src,
   for (int i = 0; i < n; i++) {
     const sim_layer_stats *s = &src[i];
     sim_layer_stats *d = &dst[i];
-    d->out_bits = s->out_bits;
+    if (s->values) /* a job that ran no image knows no representation */
+      d->out_bits = s->out_bits;
     d->values += s->values;
     d->zero_codes += s->zero_codes;
     for (int b = 0; b <= 16; b++)
