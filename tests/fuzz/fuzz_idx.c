@@ -20,22 +20,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   FUZZ_CHECK_ERR(e);
 
-  /* the same bytes as a Fashion-MNIST image file */
+  /* the same bytes as a Fashion-MNIST image file, next to a labels file
+   * (both rewritten when something cleaned the folder away) */
   static char dir[256];
-  if (!dir[0]) {
+  if (!dir[0])
     snprintf(dir, sizeof dir, "%s/wrpnsim-fuzz-%ld-fmnist",
              access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
              (long)getpid());
-    mkdir(dir, 0700);
+  char lp[300], ip[300];
+  snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", dir);
+  snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", dir);
+  if (access(lp, R_OK) != 0) {
     static const uint8_t labels[] = {0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 9};
-    char lp[300];
-    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", dir);
+    mkdir(dir, 0700);
     FILE *f = fopen(lp, "wb");
     if (!f || fwrite(labels, 1, sizeof labels, f) != sizeof labels) abort();
     fclose(f);
   }
-  char ip[300];
-  snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", dir);
   FILE *f = fopen(ip, "wb");
   if (!f || (size && fwrite(data, 1, size, f) != size)) abort();
   fclose(f);
