@@ -160,6 +160,23 @@ static int hp_eat(hparse *h, char c) {
 }
 
 /* A quoted string without escapes; *s and *n receive its text. */
+/* Header text quoted in a message: at most `max` bytes, bytes outside
+ * printable ASCII written \xNN (a corrupt header must not put raw bytes on
+ * the terminal). */
+static const char *shown(const char *s, size_t n, size_t max, char *buf,
+                         size_t cap) {
+  size_t o = 0;
+  for (size_t i = 0; i < n && i < max && o + 5 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c < 0x7f)
+      buf[o++] = (char)c;
+    else
+      o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
 static int hp_string(hparse *h, const char *expected, const char **s,
                      size_t *n) {
   hp_ws(h);
@@ -200,6 +217,7 @@ static int hp_descr(hparse *h, npy_hdr *out) {
                      "structured dtypes are not supported");
   const char *s = NULL;
   size_t n = 0;
+  char buf[80];
   int rc = hp_string(h, "a dtype string such as '<f4'", &s, &n);
   if (rc)
     return rc;
@@ -210,13 +228,13 @@ static int hp_descr(hparse *h, npy_hdr *out) {
     }
   if (n > 0 && s[0] == '>')
     return wr_err_at(h->e, h->what, 0, 0,
-                     "big-endian data ('%.*s') is not supported; save the "
+                     "big-endian data ('%s') is not supported; save the "
                      "array little-endian",
-                     (int)(n > 16 ? 16 : n), s);
+                     shown(s, n, 16, buf, sizeof buf));
   return wr_err_at(h->e, h->what, 0, 0,
-                   "unsupported dtype '%.*s' (expected <f4, <f8, <i4, <i8, "
+                   "unsupported dtype '%s' (expected <f4, <f8, <i4, <i8, "
                    "|u1 or |i1)",
-                   (int)(n > 16 ? 16 : n), s);
+                   shown(s, n, 16, buf, sizeof buf));
 }
 
 /* The 'fortran_order' value: only False is accepted. */
@@ -281,6 +299,7 @@ static int hp_pair(hparse *h, npy_hdr *out, int seen[3]) {
   static const char *const keys[3] = {"descr", "fortran_order", "shape"};
   const char *s = NULL;
   size_t n = 0;
+  char buf[180];
   int rc = hp_string(h, "a key string or '}'", &s, &n);
   if (rc)
     return rc;
@@ -288,8 +307,8 @@ static int hp_pair(hparse *h, npy_hdr *out, int seen[3]) {
   while (k < 3 && !(strlen(keys[k]) == n && memcmp(keys[k], s, n) == 0))
     k++;
   if (k == 3)
-    return wr_err_at(h->e, h->what, 0, 0, "unknown key '%.*s' in the header",
-                     (int)(n > 40 ? 40 : n), s);
+    return wr_err_at(h->e, h->what, 0, 0, "unknown key '%s' in the header",
+                     shown(s, n, 40, buf, sizeof buf));
   if (seen[k])
     return wr_err_at(h->e, h->what, 0, 0, "duplicate key '%s' in the header",
                      keys[k]);
