@@ -52,6 +52,7 @@ typedef struct geom {
   double kfrac;   /* share of the reduction performed (zero skipping) */
   double efrac;   /* share of MACs that spend energy (gating, skipping) */
   double a_eff;   /* activation bits the cycles follow */
+  double escale;  /* MAC energy scale (dynamic precision: A_eff / A) */
 } geom;
 
 /* One tile shape along a dimension: its size and how many tiles have it. */
@@ -357,7 +358,7 @@ static int play(const arch *a, const geom *g, const tiling *T, const int *ord,
   o->buf_bytes[holder(a, ARCH_TT_OUTPUT)] += o->rd[ARCH_TT_OUTPUT] + o->wr;
   /* energy */
   double macs = g->K * g->C * g->R * g->S * g->P * g->Q * g->B * g->G;
-  o->en.mac = macs * g->efrac * mac_pj;
+  o->en.mac = macs * g->efrac * g->escale * mac_pj;
   o->en.rf = macs * g->efrac * rf_pj_bit *
              (g->abits + g->wbits + g->accbits / g->t);
   o->en.dram = (o->rd[0] + o->rd[1] + o->rd[2] + o->wr) * 8 *
@@ -452,7 +453,7 @@ static int setup_geom(const arch *a, const wr_layer *l, int out_bits,
   g->obits = out_bits;
   g->accbits = a->family == ARCH_MAC_FP32 ? 32 : a->acc_bits;
   g->t = arch_macs_per_pe_cycle(a, *mode);
-  g->kfrac = g->efrac = 1;
+  g->kfrac = g->efrac = g->escale = 1;
   g->a_eff = mode->a_bits;
   if (meas) {
     double nza = fmin(1, fmax(0, meas->nz_act));
@@ -467,6 +468,8 @@ static int setup_geom(const arch *a, const wr_layer *l, int out_bits,
       double n = a->native_bits;
       g->t = a->family == ARCH_MAC_BITSERIAL ? n / g->a_eff
                                              : n * n / (g->a_eff * g->wbits);
+      /* a bit-serial MAC spends energy per activation bit it processes */
+      g->escale = g->a_eff / mode->a_bits;
     }
   }
   return WR_OK;

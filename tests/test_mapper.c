@@ -497,6 +497,8 @@ static void measured_features(void **state) {
   assert_int_equal(r0.compute_cycles, f8 * cf * per - 1);
   assert_int_equal(r1.compute_cycles, f2 * cf * per - 1);
   assert_true(r1.a_bits_eff == 2.0);
+  assert_true(fabs(r1.energy.mac - r0.energy.mac * 2.0 / 8.0) <
+              1e-9 * r0.energy.mac);
   /* dynamic precision needs a bit-serial MAC */
   arch *bf = preset("bitfusion-like");
   assert_int_equal(

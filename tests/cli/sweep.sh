@@ -25,17 +25,8 @@ check() { # check NAME COMMAND...: the command must succeed
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Every stored row, ordered, for comparing databases (runs and sweeps
-# record when and how, so they are left out).
-dump() {
-  sqlite3 "$1" "
-    SELECT * FROM points ORDER BY key;
-    SELECT * FROM point_buffers ORDER BY key, buffer;
-    SELECT * FROM layers ORDER BY key, idx;
-    SELECT * FROM layer_buffers ORDER BY key, idx, buffer;"
-}
-count() { sqlite3 "$1" "SELECT count(*) FROM points" 2>/dev/null || echo 0; }
-integrity() { test "$(sqlite3 "$1" 'PRAGMA integrity_check')" = ok; }
+# dump, count and integrity of a database
+. cli/sweep_db.sh
 
 for c in sweep merge; do
   check "$c --help" bash -c "'$bin' $c --help | grep -q '^usage: wrpnsim $c'"
