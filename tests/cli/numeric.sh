@@ -6,18 +6,7 @@
 set -u
 bin=$(realpath "$1")
 cd "$2" || exit 1
-pass=0
-fail=0
-check() { # check NAME COMMAND...: the command must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $name"
-  fi
-}
+. cli/check.sh # check, finish
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -58,5 +47,4 @@ sed -e 's/^ArrayHeight:.*/ArrayHeight: 1/' -e 's/^ArrayWidth:.*/ArrayWidth: 1/' 
 check "SCALE-Sim 1x1" bash -c "'$bin' run --scalesim-cfg '$tmp/one.cfg' \
   --scalesim-topology data/scalesim/alexnet_conv1.csv --format csv | grep -q '^Conv1,'"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
