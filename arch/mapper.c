@@ -82,6 +82,9 @@ typedef struct tiling {
   /* per group, summed over the tiles */
   double compute;                  /* sum of folds x cycles per fold */
   double rd_in, rd_w, wr_ps, rd_ps; /* array-side accesses (values) */
+  /* over all groups: compute cycles, array-side bytes per buffer, and per
+     tile the compute and the compute-or-port bound */
+  double comp, port[ARCH_MAX_BUFFERS], cbar, step;
 } tiling;
 
 static double bytes_of(double values, double bits) {
@@ -212,6 +215,22 @@ static int make_tiling(const arch *a, const geom *g, double kt, double ct,
         T->wr_ps += cnt * acc[2];
         T->rd_ps += cnt * acc[3];
       }
+  double steps = g->G * T->tiles;
+  double ab = g->abits / 8, wb = g->wbits / 8, accb = g->accbits / 8;
+  double cross = g->K * g->P * g->Q * g->B * g->G * (T->trips[ARCH_DIM_C] - 1);
+  T->comp = g->G * T->compute;
+  T->port[holder(a, ARCH_TT_INPUT)] += g->G * T->rd_in * ab;
+  T->port[holder(a, ARCH_TT_WEIGHT)] += g->G * T->rd_w * wb;
+  T->port[holder(a, ARCH_TT_OUTPUT)] +=
+      (g->G * (T->wr_ps + T->rd_ps) + cross) * accb;
+  T->cbar = T->comp / steps;
+  double pbar = 0;
+  for (int b = 0; b < a->n_buffers; b++) {
+    double x = T->port[b] / steps / a->buffers[b].bytes_per_cycle;
+    if (x > pbar)
+      pbar = x;
+  }
+  T->step = fmax(T->cbar, pbar);
   return WR_OK;
 }
 
@@ -309,22 +328,9 @@ static int play(const arch *a, const geom *g, const tiling *T, const int *ord,
   o->wr = finals * ofin + psums * opart;
   double wr_avg = o->wr / visits;
   double ps_rd_avg = visits > 1 ? o->rd[ARCH_TT_OUTPUT] / (visits - 1) : 0;
-  /* per tile: compute, and the buffer-port bound */
-  double comp = g->G * T->compute;
-  double ab = g->abits / 8, wb = g->wbits / 8, accb = g->accbits / 8;
-  double port[ARCH_MAX_BUFFERS] = {0};
-  double cross = g->K * g->P * g->Q * g->B * g->G * (T->trips[ARCH_DIM_C] - 1);
-  port[holder(a, ARCH_TT_INPUT)] += g->G * T->rd_in * ab;
-  port[holder(a, ARCH_TT_WEIGHT)] += g->G * T->rd_w * wb;
-  port[holder(a, ARCH_TT_OUTPUT)] +=
-      (g->G * (T->wr_ps + T->rd_ps) + cross) * accb;
-  double cbar = comp / steps, pbar = 0;
-  for (int b = 0; b < a->n_buffers; b++) {
-    double x = port[b] / steps / a->buffers[b].bytes_per_cycle;
-    if (x > pbar)
-      pbar = x;
-  }
-  double step = ideal ? cbar : fmax(cbar, pbar);
+  /* per tile: compute, and the buffer-port bound (order independent) */
+  double comp = T->comp, step = ideal ? T->cbar : T->step;
+  const double *port = T->port;
   /* timeline: first loads, then each transition's DMA (next tile's reads
      and the previous output's write-back) against one tile of compute,
      then the last tile and its write-back */
