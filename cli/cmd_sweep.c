@@ -68,6 +68,63 @@ static void show_progress(const sweep_progress *p, void *ctx) {
   fflush(stderr);
 }
 
+char *openblas_get_corename(void);
+
+/* A sweep that trains runs OpenBLAS's sgemm: on CPUs OpenBLAS 0.3.21
+ * mistakes for a Prescott (virtual "Intel Xeon Processor" models) it
+ * would use its generic kernels, so the sweep runs itself again with the
+ * core type named (as `wrpnsim train` does, docs/train.md).  Returns only
+ * when no re-run is needed or it failed. */
+static void sweep_blas_core(int argc, char **argv) {
+  if (getenv("OPENBLAS_CORETYPE") ||
+      strcmp(openblas_get_corename(), "Prescott") != 0)
+    return;
+  __builtin_cpu_init();
+  const char *core = NULL;
+  if (__builtin_cpu_supports("avx512f"))
+    core = "SkylakeX";
+  else if (__builtin_cpu_supports("avx2"))
+    core = "Haswell";
+  char **args = core ? calloc((size_t)argc + 3, sizeof *args) : NULL;
+  if (!args)
+    return;
+  args[0] = "wrpnsim";
+  args[1] = "sweep";
+  memcpy(args + 2, argv, sizeof *args * (size_t)argc);
+  setenv("OPENBLAS_CORETYPE", core, 1);
+  execv("/proc/self/exe", args);
+  free(args);
+}
+
+/* The model stage of a measured sweep: one line per model and epoch. */
+static void show_model(const sweep_model_event *ev, void *ctx) {
+  progress_ui *ui = ctx;
+  if (!ui)
+    return;
+  char p[16];
+  wr_prec_str(ev->prec, p, sizeof p);
+  if (strcmp(ev->what, "epoch") == 0) {
+    fprintf(stderr,
+            "wrpnsim sweep: model %d/%d %s x%g %s: epoch %d/%d, loss %.4f, "
+            "train acc %.2f %%, %.0f images/s\n",
+            ev->index, ev->total, ev->network, ev->width, p, ev->epoch->epoch,
+            ev->epoch->epochs, ev->epoch->loss, 100.0 * ev->epoch->train_acc,
+            ev->epoch->images_per_s);
+  } else if (ev->accuracy >= 0) {
+    fprintf(stderr,
+            "wrpnsim sweep: model %d/%d %s x%g %s: %s, accuracy %.2f %% on "
+            "%" PRId64 " test images%s\n",
+            ev->index, ev->total, ev->network, ev->width, p, ev->what,
+            ev->accuracy, ev->images,
+            strcmp(ev->what, "reused") == 0 ? " (cached)" : "");
+  } else {
+    fprintf(stderr, "wrpnsim sweep: model %d/%d %s x%g %s: %s\n",
+            ev->index, ev->total, ev->network, ev->width, p,
+            ev->note ? ev->note : ev->what);
+  }
+  fflush(stderr);
+}
+
 /* ---- sweep -------------------------------------------------------------- */
 
 enum { S_DB, S_JOBS, S_SHARD, S_DRY, S_QUIET, N_SWEEP_OPTS };
@@ -118,6 +175,8 @@ int cmd_sweep(int argc, char **argv) {
        0, NULL, 0},
       {"quiet", NULL, "no progress display", 0, NULL, 0}};
   const char *spec_path = NULL;
+  int argc0 = argc;
+  char **argv0 = argv;
   if (argc > 0 && strncmp(argv[0], "--", 2) != 0) {
     spec_path = argv[0];
     argc--;
@@ -150,9 +209,12 @@ int cmd_sweep(int argc, char **argv) {
   if (!rc && dry) {
     rc = dry_run(&s, si, sn);
   } else if (!rc) {
+    if (s.measure.on && s.measure.weights == SWEEP_W_TRAIN)
+      sweep_blas_core(argc0, argv0);
     progress_ui ui = {isatty(2), 0, 0};
     sweep_run_opts ro = {(int)jobs, si, sn,
-                         o[S_QUIET].n ? NULL : show_progress, &ui};
+                         o[S_QUIET].n ? NULL : show_progress, &ui,
+                         o[S_QUIET].n ? NULL : show_model};
     sweep_progress p;
     if (sweep_run(&s, db, &ro, &p, &e)) {
       if (ui.tty && ui.drawn)
@@ -164,6 +226,11 @@ int cmd_sweep(int argc, char **argv) {
              s.name, p.total, sn ? " in shard " : "",
              sn ? cli_val(&o[S_SHARD]) : "", p.evaluated, p.infeasible,
              p.skipped, p.elapsed_s, db);
+      if (s.measure.on)
+        printf("models: %" PRIu64 " measured now, %" PRIu64
+               " reused from the database, %" PRIu64 " without a "
+               "measurement\n",
+               p.models_trained, p.models_reused, p.models_unmeasured);
     }
   }
   sweep_spec_free(&s);

@@ -275,6 +275,17 @@ int sweep_resolve(const sweep_spec *s, const sweep_point *p, sweep_config *c,
          s->fp32, s->batches[p->ax[SWEEP_AX_BATCH]],
          arch_objective_name(s->objectives[p->ax[SWEEP_AX_OBJECTIVE]]),
          s->ideal_memory);
+  if (s->measure.on) {
+    /* measured points: the model whose statistics and accuracy they use */
+    uint64_t mk = 0;
+    char *mt = sweep_model_text(s, p->ax[SWEEP_AX_WORKLOAD],
+                                p->ax[SWEEP_AX_WIDTH], p->ax[SWEEP_AX_PREC],
+                                &mk);
+    if (!mt)
+      t.bad = 1;
+    free(mt);
+    sb_put(&t, "measure_model: %016" PRIx64 "\n", mk);
+  }
   /* parameters that could not be set are part of the configuration */
   if (c->invalid)
     sb_put(&t, "invalid: %s\n", params.s);

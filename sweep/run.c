@@ -16,6 +16,7 @@ typedef struct runner {
   size_t n;
   const uint64_t *keys; /* already stored, sorted */
   size_t n_keys;
+  const sweep_model *models; /* measured sweeps (measure_models) */
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -107,8 +108,8 @@ static int check_arch(const sweep_spec *s, store_point *sp, wr_err *e) {
 
 /* Evaluates a resolved point into sp; *net is this worker's copy of the
  * point's workload (loaded on first use). */
-static int eval_point(const sweep_spec *s, store_point *sp, wr_net **net,
-                      wr_err *e) {
+static int eval_point(const sweep_spec *s, const sweep_model *models,
+                      store_point *sp, wr_net **net, wr_err *e) {
   const sweep_point *p = &sp->p;
   const sweep_workload *w = &s->workloads[p->ax[SWEEP_AX_WORKLOAD]];
   wr_err pe;
@@ -119,7 +120,13 @@ static int eval_point(const sweep_spec *s, store_point *sp, wr_net **net,
     return e->status;
   pol.def = s->precs[p->ax[SWEEP_AX_PREC]];
   int rc = wr_policy_set_fp32(&pol, s->fp32, e);
-  if (!rc)
+  if (models)
+    sp->model = &models[((size_t)p->ax[SWEEP_AX_WORKLOAD] *
+                             (size_t)s->n_widths +
+                         (size_t)p->ax[SWEEP_AX_WIDTH]) *
+                            (size_t)s->n_precs +
+                        (size_t)p->ax[SWEEP_AX_PREC]];
+  if (!rc && !(sp->model && sp->model->measured))
     attach_accuracy(s, sp, &pol);
   if (rc || sp->c.invalid) {
     wr_policy_clear(&pol);
@@ -141,6 +148,30 @@ static int eval_point(const sweep_spec *s, store_point *sp, wr_net **net,
   if (arch_eval_net(sp->c.a, *net, &o, &sp->res, &pe))
     return infeasible_or_fail(sp, &pe, e);
   sp->evaluated = 1;
+  sp->di_cycles = sp->res.cycles;
+  sp->di_energy = sp->res.energy.total;
+  sp->di_e_mac = sp->res.energy.mac;
+  if (sp->model && sp->model->measured &&
+      sp->model->n_layers == (*net)->n_layers) {
+    /* the counts measured from the model's data replace them */
+    arch_meas *m = malloc(sizeof *m * (size_t)(*net)->n_layers);
+    if (!m)
+      return wr_err_set(e, WR_ENOMEM, "out of memory");
+    memcpy(m, sp->model->meas, sizeof *m * (size_t)(*net)->n_layers);
+    /* groups of another size than the measured one: no dynamic precision
+       measurement (its counts stay data-independent) */
+    if (sp->c.a->dyn_group != SWEEP_MEASURE_GROUP)
+      for (int i = 0; i < (*net)->n_layers; i++)
+        m[i].dyn_a_bits = 0;
+    arch_net_result mr;
+    rc = arch_eval_net_measured(sp->c.a, *net, &o, m, &mr, &pe);
+    free(m);
+    if (rc)
+      return infeasible_or_fail(sp, &pe, e);
+    arch_net_result_free(&sp->res);
+    sp->res = mr;
+    sp->measured = 1;
+  }
   sp->layer_names = calloc((size_t)(sp->res.n_layers ? sp->res.n_layers : 1),
                            sizeof *sp->layer_names);
   if (!sp->layer_names)
@@ -222,7 +253,8 @@ static void *worker(void *arg) {
                 sweep_cmp_u64)) {
       point_free(sp);
       sp = NULL;
-    } else if (eval_point(s, sp, &nets[sp->p.ax[SWEEP_AX_WORKLOAD]], &e)) {
+    } else if (eval_point(s, r->models, sp,
+                          &nets[sp->p.ax[SWEEP_AX_WORKLOAD]], &e)) {
       point_free(sp);
       break;
     }
@@ -382,6 +414,11 @@ int sweep_run(const sweep_spec *s, const char *db_path,
     rc = store_put_sweep(db, s, e);
   if (!rc)
     rc = run_record(db, &run_id, s, o, &pr, e);
+  sweep_model *models = NULL;
+  size_t n_models = (size_t)s->n_workloads * (size_t)s->n_widths *
+                    (size_t)s->n_precs;
+  if (!rc && s->measure.on)
+    rc = measure_models(db, s, all, n, o, &models, &pr, e);
   if (!rc)
     rc = store_writer_open(db, &w, e);
   runner r;
@@ -391,6 +428,7 @@ int sweep_run(const sweep_spec *s, const char *db_path,
   r.n = n;
   r.keys = keys;
   r.n_keys = n_keys;
+  r.models = models;
   int jobs = o->jobs < 1 ? 1 : o->jobs;
   pthread_t *th = calloc((size_t)jobs, sizeof *th);
   if (!rc && !th)
@@ -437,6 +475,7 @@ int sweep_run(const sweep_spec *s, const char *db_path,
                     db_path);
   free(all);
   free(keys);
+  measure_models_free(models, n_models);
   pr.finished = 1;
   pr.elapsed_s = now_s() - t0;
   if (out)

@@ -509,12 +509,114 @@ static int load_report_objectives(sload *L, yaml_node_t *n) {
   return rc;
 }
 
+/* measure: the models of the workloads, measured on real data. */
+static int load_measure(sload *L, yaml_node_t *n) {
+  static const char *const keys[] = {"data",        "weights", "train",
+                                     "train_limit", "limit",   "seed", NULL};
+  static const char *const tkeys[] = {"epochs", "batch", "lr", "seed",
+                                      "threads", NULL};
+  if (ymap_check(L->d, n, keys, "measure", L->e))
+    return WR_EINPUT;
+  sweep_measure *m = &L->s->measure;
+  m->on = 1;
+  m->train = sim_train_opts_default();
+  m->weights = SWEEP_W_TRAIN;
+  yaml_node_t *v = ymap_get(L->d, n, "data");
+  const char *t;
+  if (!v)
+    return yerr(L->d, n, L->e, "measure: missing field 'data' "
+                               "(fashion-mnist)");
+  if (ystr(L->d, v, "measure: data", &t, L->e))
+    return WR_EINPUT;
+  if (strcmp(t, "fashion-mnist") != 0)
+    return yerr(L->d, v, L->e,
+                "measure: data: '%s' is not a dataset wrpnsim measures on "
+                "(fashion-mnist)",
+                t);
+  if (!(m->data = strdup(t)))
+    return oom(L->e);
+  int64_t x;
+  if ((v = ymap_get(L->d, n, "weights"))) {
+    if (ystr(L->d, v, "measure: weights", &t, L->e))
+      return WR_EINPUT;
+    if (strcmp(t, "train") == 0) {
+      m->weights = SWEEP_W_TRAIN;
+    } else if (strcmp(t, "synthetic") == 0) {
+      m->weights = SWEEP_W_SYNTHETIC;
+    } else if (is_builtin_name(t)) {
+      return yerr(L->d, v, L->e,
+                  "measure: weights: expected train, synthetic or an .npz "
+                  "file, got '%s'",
+                  t);
+    } else {
+      char *text;
+      size_t len;
+      if (read_named(L, v, "measure: weights", t, &m->weights_file, &text,
+                     &len))
+        return L->e->status;
+      m->weights_fnv = sweep_fnv1a64(text, len, SWEEP_FNV_INIT);
+      free(text);
+      wr_npz z;
+      wr_err ze;
+      if (wr_npz_read(m->weights_file, &z, &ze))
+        return yerr(L->d, v, L->e, "measure: weights: %s", ze.msg);
+      wr_npz_free(&z);
+      m->weights = SWEEP_W_FILE;
+    }
+  }
+  if ((v = ymap_get(L->d, n, "train"))) {
+    if (ymap_check(L->d, v, tkeys, "measure: train", L->e))
+      return WR_EINPUT;
+    yaml_node_t *f;
+    if ((f = ymap_get(L->d, v, "epochs"))) {
+      if (yint(L->d, f, 1, 100000, "measure: train: epochs", &x, L->e))
+        return WR_EINPUT;
+      m->train.epochs = (int)x;
+    }
+    if ((f = ymap_get(L->d, v, "batch"))) {
+      if (yint(L->d, f, 1, 65536, "measure: train: batch", &x, L->e))
+        return WR_EINPUT;
+      m->train.batch = (int)x;
+    }
+    if ((f = ymap_get(L->d, v, "lr")) &&
+        yreal(L->d, f, 1e-12, 100, "measure: train: lr", &m->train.lr, L->e))
+      return WR_EINPUT;
+    if ((f = ymap_get(L->d, v, "seed"))) {
+      if (yint(L->d, f, 0, INT32_MAX, "measure: train: seed", &x, L->e))
+        return WR_EINPUT;
+      m->train.seed = (unsigned long)x;
+    }
+    if ((f = ymap_get(L->d, v, "threads"))) {
+      if (yint(L->d, f, 1, 64, "measure: train: threads", &x, L->e))
+        return WR_EINPUT;
+      m->train.threads = (int)x;
+      m->threads_set = 1;
+    }
+  }
+  if ((v = ymap_get(L->d, n, "seed"))) {
+    if (yint(L->d, v, 0, INT32_MAX, "measure: seed", &x, L->e))
+      return WR_EINPUT;
+    m->train.seed = (unsigned long)x;
+  }
+  if ((v = ymap_get(L->d, n, "train_limit"))) {
+    if (yint(L->d, v, 2, (int64_t)1 << 40, "measure: train_limit", &x, L->e))
+      return WR_EINPUT;
+    m->train_limit = (uint64_t)x;
+  }
+  if ((v = ymap_get(L->d, n, "limit"))) {
+    if (yint(L->d, v, 1, (int64_t)1 << 40, "measure: limit", &x, L->e))
+      return WR_EINPUT;
+    m->limit = (uint64_t)x;
+  }
+  return WR_OK;
+}
+
 static int load_root(sload *L) {
   static const char *const keys[] = {
       "name",      "description", "workloads",    "width",
       "precision", "batch",       "objective",    "fp32",
       "ideal_memory", "arch",     "constraints",  "sampling",
-      "accuracy",  "objectives",  NULL};
+      "accuracy",  "objectives",  "measure",      NULL};
   ydoc *d = L->d;
   sweep_spec *s = L->s;
   yaml_node_t *root = ydoc_root(d);
@@ -568,6 +670,8 @@ static int load_root(sload *L) {
     return L->e->status;
   if ((n = ymap_get(d, root, "objectives")) ? load_report_objectives(L, n)
                                             : 0)
+    return L->e->status;
+  if ((n = ymap_get(d, root, "measure")) ? load_measure(L, n) : 0)
     return L->e->status;
   /* defaults of the axes not written */
   if (!s->n_widths) {
@@ -681,6 +785,8 @@ void sweep_spec_free(sweep_spec *s) {
     sweep_acc_free(&s->acc[i]);
   free(s->acc);
   free(s->report_objectives);
+  free(s->measure.data);
+  free(s->measure.weights_file);
   free(s->name);
   free(s->file);
   free(s->text);

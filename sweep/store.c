@@ -10,7 +10,8 @@
 #include "sweep.h"
 #include "sweep_internal.h"
 
-/* Version 1 of the schema.  Energies in pJ, areas in mm^2, bytes and
+/* Version 2 of the schema (version 1 had no models, model_layers, nor the
+ * points columns from `model` on).  Energies in pJ, areas in mm^2, bytes and
  * cycles as integers; per batch unless a name says otherwise. */
 static const char schema_sql[] =
     "CREATE TABLE sweeps("
@@ -38,7 +39,25 @@ static const char schema_sql[] =
     " e_static_pj REAL, area_mm2 REAL, area_array_mm2 REAL,"
     " area_rf_mm2 REAL, area_buf_mm2 REAL, buffer_kib REAL,"
     " accuracy REAL, accuracy_metric TEXT, accuracy_dataset TEXT,"
-    " accuracy_source TEXT NOT NULL, accuracy_note TEXT);"
+    " accuracy_source TEXT NOT NULL, accuracy_note TEXT,"
+    " model TEXT, counts TEXT, di_cycles INTEGER, di_energy_pj REAL,"
+    " di_e_mac_pj REAL);"
+    "CREATE TABLE models("
+    " key TEXT PRIMARY KEY, tool_version TEXT NOT NULL, config TEXT NOT NULL,"
+    " network TEXT NOT NULL, workload TEXT NOT NULL, width REAL NOT NULL,"
+    " precision TEXT NOT NULL, fp32 TEXT NOT NULL, dataset TEXT NOT NULL,"
+    " weights TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('measured', 'unmeasured')),"
+    " note TEXT, accuracy REAL, correct INTEGER, images INTEGER,"
+    " accuracy_source TEXT, train_images INTEGER, epochs INTEGER,"
+    " seed INTEGER, loss REAL, train_acc REAL, train_s REAL, exec_s REAL,"
+    " weights_fnv1a64 TEXT, weights_npz BLOB, created_utc TEXT NOT NULL);"
+    "CREATE TABLE model_layers("
+    " key TEXT NOT NULL, layer INTEGER NOT NULL, name TEXT NOT NULL,"
+    " macs INTEGER, nz_macs INTEGER, act INTEGER, nz_act INTEGER,"
+    " groups INTEGER, group_bits INTEGER, nz_act_frac REAL, nz_mac_frac REAL,"
+    " dyn_a_bits REAL, images INTEGER, PRIMARY KEY (key, layer))"
+    " WITHOUT ROWID;"
     "CREATE TABLE point_buffers("
     " key TEXT NOT NULL, buffer INTEGER NOT NULL, name TEXT NOT NULL,"
     " holds TEXT NOT NULL, kib REAL NOT NULL, bytes_per_cycle REAL NOT NULL,"
@@ -257,7 +276,8 @@ struct store_writer {
 
 static const char *const insert_sql[N_ST] = {
     "INSERT OR IGNORE INTO points VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-    "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    "?,?,?,?,?)",
     "INSERT OR IGNORE INTO point_buffers VALUES (?,?,?,?,?,?,?,?)",
     "INSERT OR IGNORE INTO layers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
     "?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -396,7 +416,7 @@ int store_put(store_writer *w, const sweep_spec *s, const store_point *sp,
   const sweep_config *c = &sp->c;
   const arch *a = c->a;
   const arch_net_result *r = &sp->res;
-  char key[24], prec[16];
+  char key[24], prec[16], mkey[24];
   sweep_key_str(c->key, key, sizeof key);
   wr_prec pr = s->precs[p->ax[SWEEP_AX_PREC]];
   binder b = {w->st[ST_POINT], 0};
@@ -458,10 +478,28 @@ int store_put(store_writer *w, const sweep_spec *s, const store_point *sp,
                    ? NULL
                    : "the source keeps the first and last layers FP32; "
                      "this point's FP32 layers differ");
+  } else if (sp->model && sp->model->measured) {
+    b_real(&b, sp->model->accuracy);
+    b_text(&b, "top1");
+    b_text(&b, s->measure.data);
+    b_text(&b, sp->model->source);
+    b_null(&b, 1);
   } else {
     b_null(&b, 3);
     b_text(&b, "none");
+    b_text(&b, sp->model ? sp->model->note : NULL);
+  }
+  if (sp->model)
+    b_text(&b, sweep_key_str(sp->model->key, mkey, sizeof mkey));
+  else
     b_null(&b, 1);
+  if (sp->evaluated) {
+    b_text(&b, sp->measured ? "measured" : "data-independent");
+    b_int(&b, (int64_t)sp->di_cycles);
+    b_real(&b, sp->di_energy);
+    b_real(&b, sp->di_e_mac);
+  } else {
+    b_null(&b, 4);
   }
   if (step(w, ST_POINT, e))
     return WR_ERUNTIME;
@@ -565,6 +603,9 @@ static int merge_one(sqlite3 *db, const char *in, uint64_t *added,
         "INSERT OR IGNORE INTO main.layer_buffers SELECT * FROM "
         "src.layer_buffers;"
         "INSERT OR IGNORE INTO main.sweeps SELECT * FROM src.sweeps;"
+        "INSERT OR IGNORE INTO main.models SELECT * FROM src.models;"
+        "INSERT OR IGNORE INTO main.model_layers SELECT * FROM "
+        "src.model_layers;"
         "INSERT INTO main.runs (spec_fnv1a64, tool_version, started_utc,"
         " finished_utc, shard, jobs, points, evaluated, skipped, infeasible)"
         " SELECT spec_fnv1a64, tool_version, started_utc, finished_utc,"

@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "sim.h"
 #include "workloads.h"
 
 /* The database layout this version writes and reads (PRAGMA user_version;
  * docs/sweep.md describes it). */
-#define SWEEP_SCHEMA_VERSION 1
+#define SWEEP_SCHEMA_VERSION 2
 /* PRAGMA application_id of wrpnsim sweep databases ("WRPS"). */
 #define SWEEP_APPLICATION_ID 0x57525053
 
@@ -91,6 +92,29 @@ typedef struct sweep_vary {
   int n;
 } sweep_vary;
 
+/* The optional `measure` section (docs/sweep.md "Measured accuracy and
+ * statistics"): how the models of the sweep's workloads are obtained and
+ * measured on real data. */
+typedef enum sweep_weights {
+  SWEEP_W_TRAIN,     /* sim_train from scratch */
+  SWEEP_W_SYNTHETIC, /* sim_synthetic_weights(seed) */
+  SWEEP_W_FILE       /* an .npz */
+} sweep_weights;
+
+#define SWEEP_MEASURE_GROUP 16 /* input channels per dynamic-precision group */
+
+typedef struct sweep_measure {
+  int on;
+  char *data;           /* "fashion-mnist" */
+  sweep_weights weights;
+  char *weights_file;   /* SWEEP_W_FILE: the path (relative to the cwd) */
+  uint64_t weights_fnv; /* SWEEP_W_FILE: FNV-1a of its bytes */
+  sim_train_opts train; /* SWEEP_W_TRAIN; seed also for synthetic */
+  int threads_set;      /* train.threads written (else: the sweep's jobs) */
+  uint64_t train_limit; /* first N training images (0: all) */
+  uint64_t limit;       /* first N test images (0: all) */
+} sweep_measure;
+
 typedef struct sweep_spec {
   char *name;
   char *file;
@@ -127,6 +151,7 @@ typedef struct sweep_spec {
   sweep_acc_table *acc; /* accuracy tables, first match wins */
   int n_acc;
   char *report_objectives; /* "min energy, max accuracy", or NULL */
+  sweep_measure measure;
 } sweep_spec;
 
 /* Parses and resolves a spec: every workload, preset, architecture file
@@ -206,6 +231,14 @@ typedef struct sweep_config {
 int sweep_resolve(const sweep_spec *s, const sweep_point *p, sweep_config *c,
                   wr_err *e);
 void sweep_config_free(sweep_config *c);
+
+/* The canonical text of the model a measured sweep uses for (workload,
+ * width, precision) axis levels: network, workload hash, width,
+ * precision, FP32 layers and the measure section (not the architecture);
+ * its FNV-1a is the model's key.  NULL on allocation failure; the caller
+ * frees. */
+char *sweep_model_text(const sweep_spec *s, int workload, int width, int prec,
+                       uint64_t *key);
 /* "%016" PRIx64 text of a key (buf >= 17 bytes). */
 const char *sweep_key_str(uint64_t key, char *buf, size_t n);
 
@@ -219,7 +252,29 @@ typedef struct sweep_progress {
   uint64_t infeasible; /* of those, stored as infeasible */
   double elapsed_s;
   int finished;        /* the last call */
+  /* measured sweeps: models (distinct workload, width, precision) */
+  uint64_t models_trained;    /* trained (or loaded) and measured now */
+  uint64_t models_reused;     /* found in the database */
+  uint64_t models_unmeasured; /* of all, those without a measurement (the
+                                 workload does not fit the data) */
 } sweep_progress;
+
+/* What the model stage of a measured sweep is doing (before the points). */
+typedef struct sweep_model_event {
+  int index, total;      /* 1-based model, models in this run */
+  const char *network;
+  double width;
+  wr_prec prec;
+  const char *what;      /* "reused", "training", "epoch", "measuring",
+                            "measured", "unmeasured" */
+  const sim_train_epoch *epoch; /* "epoch" */
+  double accuracy;       /* "measured", "reused": percent (-1: none) */
+  int64_t images;        /* test images run */
+  double seconds;        /* "measured": training + measuring */
+  const char *note;      /* "unmeasured": why */
+} sweep_model_event;
+
+typedef void (*sweep_model_fn)(const sweep_model_event *ev, void *ctx);
 
 typedef void (*sweep_progress_fn)(const sweep_progress *p, void *ctx);
 
@@ -230,6 +285,7 @@ typedef struct sweep_run_opts {
                                  committed batch and at least every 0.2 s;
                                  may be NULL */
   void *ctx;
+  sweep_model_fn model_progress; /* measured sweeps; may be NULL */
 } sweep_run_opts;
 
 /* Runs the sweep into the database at `db_path` (created if missing, WAL

@@ -13,6 +13,31 @@ int sweep_cmp_u64(const void *a, const void *b);
 /* Loads the shipped accuracy tables a spec without `accuracy:` uses. */
 int sweep_default_accuracy(sweep_spec *s, wr_err *e);
 
+/* ---- measured sweeps (measure.c) ---- */
+
+/* A model of a measured sweep, as the points use it. */
+typedef struct sweep_model {
+  uint64_t key;
+  int measured;      /* accuracy and statistics available */
+  char *note;        /* unmeasured: why (NULL if measured) */
+  double accuracy;   /* percent */
+  int64_t images;    /* test images run */
+  char *source;      /* the accuracy_source text */
+  arch_meas *meas;   /* n_layers entries: conv/fc measured, others {1,1,0} */
+  int n_layers;
+} sweep_model;
+
+/* The model stage of sweep_run: for every distinct (workload, width,
+ * precision) among the points idx[0..n), the cached model from `db`, or
+ * else one trained (or loaded) and measured now and stored in its own
+ * transaction.  *out receives n_workloads x n_widths x n_precs entries
+ * (index (workload * n_widths + width) * n_precs + precision; those not
+ * needed are zero); free with measure_models_free. */
+int measure_models(sqlite3 *db, const sweep_spec *s, const uint64_t *idx,
+                   size_t n, const sweep_run_opts *o, sweep_model **out,
+                   sweep_progress *pr, wr_err *e);
+void measure_models_free(sweep_model *m, size_t n);
+
 /* ---- the SQLite store (store.c) ---- */
 
 /* Opens (creating if missing) a sweep database: WAL mode, busy timeout,
@@ -39,6 +64,10 @@ typedef struct store_point {
   const sweep_acc_row *acc;
   const sweep_acc_table *acc_table;
   int acc_exact;          /* the point's FP32 layers are the table's */
+  const sweep_model *model; /* measured sweeps: the point's model */
+  int measured;           /* res holds counts measured from the model's data */
+  uint64_t di_cycles;     /* evaluated: the data-independent totals */
+  double di_energy, di_e_mac;
 } store_point;
 
 /* Prepared statements of a writer. */

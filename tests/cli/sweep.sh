@@ -39,7 +39,7 @@ check "plain progress lines off a terminal" grep -q '^wrpnsim sweep: 144/144 poi
 check "reference integrity" integrity "$tmp/ref.db"
 dump "$tmp/ref.db" >"$tmp/ref.dump"
 check "layers stored" test "$(sqlite3 "$tmp/ref.db" "SELECT count(DISTINCT key) FROM layers")" = 90
-check "schema version" test "$(sqlite3 "$tmp/ref.db" 'PRAGMA user_version')" = 1
+check "schema version" test "$(sqlite3 "$tmp/ref.db" 'PRAGMA user_version')" = 2
 check "WAL mode" test "$(sqlite3 "$tmp/ref.db" 'PRAGMA journal_mode')" = wal
 check "infeasible with reasons" test "$(sqlite3 "$tmp/ref.db" "SELECT count(*) FROM points WHERE status = 'infeasible' AND reason LIKE '%max_area_mm2 20'")" = 24
 check "paper accuracy attached" test "$(sqlite3 "$tmp/ref.db" "SELECT accuracy FROM points WHERE network = 'inception-bn' AND width = 2 AND precision = '2/2' GROUP BY accuracy")" = 70.75
@@ -102,7 +102,7 @@ check "two writers lose nothing, duplicate nothing" cmp -s "$tmp/ref.dump" <(dum
 sqlite3 "$tmp/v99.db" "PRAGMA application_id = 1465012307; PRAGMA user_version = 99; CREATE TABLE points(key);"
 "$bin" merge "$tmp/out99.db" "$tmp/v99.db" >/dev/null 2>"$tmp/v99.err"
 check "merge refuses another schema version" test $? = 2
-check "schema version message" grep -q 'sweep database schema version 99, this wrpnsim .* reads and writes version 1 only' "$tmp/v99.err"
+check "schema version message" grep -q 'sweep database schema version 99, this wrpnsim .* reads and writes version 2 only' "$tmp/v99.err"
 check "refused merge writes nothing" test ! -e "$tmp/out99.db"
 echo "not a database" >"$tmp/text.db"
 "$bin" sweep "$spec" --db "$tmp/text.db" --quiet >/dev/null 2>"$tmp/text.err"
