@@ -383,6 +383,18 @@ static int load_data(const char *spec, int train, int64_t limit, wr_dataset *d,
   return wr_dataset_npy(spec, limit, d, e);
 }
 
+/* "b:fraction" for the bit lengths present. */
+static void histogram(const uint64_t *bitlen, uint64_t n, char *buf,
+                      size_t cap) {
+  size_t used = 0;
+  buf[0] = 0;
+  for (int b = 0; b <= 16 && n; b++)
+    if (bitlen[b] && used < cap)
+      used += (size_t)snprintf(buf + used, cap - used, "%s%d:%.3f",
+                               used ? " " : "", b,
+                               (double)bitlen[b] / (double)n);
+}
+
 static void print_stats(const wr_net *net, const sim_layer_stats *st,
                         int64_t images, int64_t correct, int labelled,
                         cli_format fmt) {
@@ -403,14 +415,9 @@ static void print_stats(const wr_net *net, const sim_layer_stats *st,
     if (s->out_bits <= 16) {
       snprintf(out, sizeof out, "%d-bit", s->out_bits);
       double sum = 0;
-      size_t used = 0;
-      for (int b = 0; b <= 16; b++) {
+      for (int b = 0; b <= 16; b++)
         sum += (double)b * (double)s->bitlen[b];
-        if (s->bitlen[b] && used < sizeof hist)
-          used += (size_t)snprintf(hist + used, sizeof hist - used, "%s%d:%.3f",
-                                   used ? " " : "", b,
-                                   (double)s->bitlen[b] / (double)s->values);
-      }
+      histogram(s->bitlen, s->values, hist, sizeof hist);
       snprintf(zf, sizeof zf, "%.4f",
                (double)s->zero_codes / (double)s->values);
       snprintf(mb, sizeof mb, "%.3f", sum / (double)s->values);
@@ -445,9 +452,10 @@ static void print_cosim(const sim_cosim *c, int64_t correct, int labelled,
       "#cycles_max",   "#energy_uj",    "#energy_meas_uj",
       "#energy_min_uj", "#energy_max_uj", "#e_mac_uj",
       "#e_mac_meas_uj", "#nz_act",      "#nz_mac",
-      "#group_bits",   "#macs_gated",   "#macs_skipped"};
+      "#group_bits",   "#macs_gated",   "#macs_skipped",
+      "in_bit_lengths"};
   cli_table t;
-  if (cli_table_init(&t, 18, cols))
+  if (cli_table_init(&t, 19, cols))
     return;
   double n = (double)c->images;
   const arch_net_result *b = &c->base;
@@ -457,6 +465,7 @@ static void print_cosim(const sim_cosim *c, int64_t correct, int labelled,
     const wr_layer *l = &c->net->layers[r->layer];
     int conv = l->kind == WR_CONV || l->kind == WR_FC;
     char mode[16] = "-", nza[24] = "", nzm[24] = "", gb[24] = "";
+    char hist[256] = "";
     if (conv)
       wr_prec_str(r->mode, mode, sizeof mode);
     if (L->ops.act) {
@@ -464,20 +473,21 @@ static void print_cosim(const sim_cosim *c, int64_t correct, int labelled,
       snprintf(nza, sizeof nza, "%.4f", m.nz_act);
       snprintf(nzm, sizeof nzm, "%.4f", m.nz_mac);
       snprintf(gb, sizeof gb, "%.3f", m.dyn_a_bits);
+      histogram(L->ops.bitlen, L->ops.act, hist, sizeof hist);
     }
     cli_table_row(&t,
                   "%s\t%s\t%s\t%" PRIu64 "\t%.1f\t%.0f\t%.0f\t%.4f\t%.4f\t"
-                  "%.4f\t%.4f\t%.4f\t%.4f\t%s\t%s\t%s\t%.0f\t%.0f",
+                  "%.4f\t%.4f\t%.4f\t%.4f\t%s\t%s\t%s\t%.0f\t%.0f\t%s",
                   l->name, wr_kind_name(l->kind), mode, r->cycles,
                   L->cycles_sum / n, L->cycles_min, L->cycles_max,
                   r->energy.total * 1e-6, L->energy_sum / n * 1e-6,
                   L->energy_min * 1e-6, L->energy_max * 1e-6,
                   r->energy.mac * 1e-6, L->energy.mac / n * 1e-6, nza, nzm, gb,
-                  L->macs_gated / n, L->macs_skipped / n);
+                  L->macs_gated / n, L->macs_skipped / n, hist);
   }
   cli_table_row(&t,
                 "total\t-\t-\t%" PRIu64 "\t%.1f\t%.0f\t%.0f\t%.4f\t%.4f\t"
-                "%.4f\t%.4f\t%.4f\t\t\t\t\t\t",
+                "%.4f\t%.4f\t%.4f\t\t\t\t\t\t\t",
                 b->cycles, c->cycles_sum / n, c->cycles_min, c->cycles_max,
                 b->energy.total * 1e-6, c->energy_sum / n * 1e-6,
                 c->energy_min * 1e-6, c->energy_max * 1e-6,

@@ -45,8 +45,10 @@ void sim_operand_count(const sim_conv_geom *g, const sim_packed *in,
   st->act = (uint64_t)(C * plane);
   /* non-zero indicator of every input code, CHW */
   for (int64_t i = 0; i < C * plane; i++) {
-    scratch[i] = sim_packed_get(in, i) != 0;
+    uint32_t v = sim_packed_get(in, i);
+    scratch[i] = v != 0;
     st->nz_act += scratch[i];
+    st->bitlen[bit_length(v)]++;
   }
   for (int64_t c = 0; c < C; c++) {
     const uint8_t *nzp = scratch + c * plane;
@@ -138,6 +140,8 @@ void sim_operand_add(sim_operand_stats *to, const sim_operand_stats *x) {
   to->nz_act += x->nz_act;
   to->groups += x->groups;
   to->group_bits += x->group_bits;
+  for (int b = 0; b <= 16; b++)
+    to->bitlen[b] += x->bitlen[b];
 }
 
 int sim_cosim_add(sim_cosim *c, const sim_layer_stats *st, wr_err *e) {

@@ -248,6 +248,7 @@ typedef struct sim_operand_stats {
                               at one pixel */
   uint64_t group_bits;     /* sum over groups of the widest code's bit
                               length (at least 1) */
+  uint64_t bitlen[17];     /* input codes by effective bit length */
 } sim_operand_stats;
 
 /* Adds every count of `x` to `to`. */

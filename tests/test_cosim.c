@@ -80,8 +80,11 @@ static void counts_match_naive(void **state) {
                 int32_t wv = w[((o * cg + c) * g.kh + r) * g.kw + s];
                 nz += av != 0 && wv != 0;
               }
-    for (int64_t i = 0; i < n_in; i++)
+    uint64_t hist[17] = {0};
+    for (int64_t i = 0; i < n_in; i++) {
       nza += a[i] != 0;
+      hist[bitlen(a[i])]++;
+    }
     for (int64_t p = 0; p < g.h_in * g.w_in; p++)
       for (int64_t c0 = 0; c0 < g.c_in; c0 += group) {
         int widest = 1;
@@ -101,6 +104,7 @@ static void counts_match_naive(void **state) {
     assert_int_equal(st.nz_act, nza);
     assert_int_equal(st.groups, groups);
     assert_int_equal(st.group_bits, gbits);
+    assert_memory_equal(st.bitlen, hist, sizeof hist);
     free(scratch);
     free(wnz);
     free(a);
