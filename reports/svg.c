@@ -18,7 +18,7 @@ static const char *const pal_cat[] = {"#0072B2", "#E69F00", "#009E73",
 static const char *const pal_comp[] = {
     "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F",
     "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC"};
-enum { N_CAT = 8, N_COMP = 10, N_SHAPES = 7 };
+enum { N_CAT = 8, N_COMP = 10, N_SHAPES = 9 };
 
 #define FONT "font-family=\"DejaVu Sans, Arial, sans-serif\""
 
@@ -261,6 +261,22 @@ static void marker(FILE *out, int s, double x, double y, double r,
             y + 1.2 * r, x - a, y + a, x - 1.2 * r, y - a, x - a);
     break;
   }
+  case 7: { /* a cross (x) */
+    double a = 0.35 * r, b = 1.1 * r;
+    fprintf(out,
+            "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f "
+            "%.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\"",
+            x - b, y - b + a, x - b + a, y - b, x, y - a, x + b - a, y - b,
+            x + b, y - b + a, x + a, y, x + b, y + b - a, x + b - a, y + b, x,
+            y + a, x - b + a, y + b, x - b, y + b - a, x - a, y);
+    break;
+  }
+  case 8: /* a ring: a hollow circle */
+    fprintf(out,
+            "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" stroke=\"%s\" "
+            "stroke-width=\"2.5\" fill-opacity=\"0\"",
+            x, y, r * 0.85, fill);
+    break;
   default: /* star-ish hexagon */
     fprintf(out,
             "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f "
