@@ -172,25 +172,6 @@ typedef struct run_shared {
   progress prog;
 } run_shared;
 
-/* Adds the statistics of `src` to `dst` (n layers). */
-static void stats_add(sim_layer_stats *dst, const sim_layer_stats *src,
-                      int n) {
-  for (int i = 0; i < n; i++) {
-    const sim_layer_stats *s = &src[i];
-    sim_layer_stats *d = &dst[i];
-    if (s->values) /* a job that ran no image knows no representation */
-      d->out_bits = s->out_bits;
-    d->values += s->values;
-    d->zero_codes += s->zero_codes;
-    for (int b = 0; b <= 16; b++)
-      d->bitlen[b] += s->bitlen[b];
-    d->overflows += s->overflows;
-    d->requantized += s->requantized;
-    d->rq_mismatch += s->rq_mismatch;
-    sim_operand_add(&d->ops, &s->ops);
-  }
-}
-
 /* One worker runs images w, w + jobs, w + 2*jobs, ... */
 typedef struct worker {
   run_shared *sh;
@@ -223,7 +204,7 @@ static void *worker_main(void *arg) {
     w->rc = sim_run_image(w->m, sh->data, i, &top1, w->cs ? w->img : w->st,
                           sh->dump ? dump_cb : NULL, &dc, &w->e);
     if (w->cs && !w->rc) {
-      stats_add(w->st, w->img, w->n_layers);
+      sim_stats_add(w->st, w->img, w->n_layers);
       w->rc = sim_cosim_add(w->cs, w->img, &w->e);
     }
     pthread_mutex_lock(&sh->lock);
@@ -298,7 +279,7 @@ static int run_all(sim_model *m, const wr_net *net, const wr_dataset *data,
     }
     *correct += w[j].correct;
     if (w[j].st)
-      stats_add(st, w[j].st, net->n_layers);
+      sim_stats_add(st, w[j].st, net->n_layers);
     if (w[j].cs && w[j].cs->layers) {
       sim_cosim_merge(cs, w[j].cs);
       sim_cosim_free(w[j].cs);

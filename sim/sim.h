@@ -115,6 +115,10 @@ typedef struct sim_conv_geom {
   int groups;
 } sim_conv_geom;
 
+/* The geometry of a conv or fc layer of a network (fc: a 1x1 conv on its
+ * flattened input). */
+void sim_conv_geom_of(const wr_layer *l, sim_conv_geom *g);
+
 /* Exact integer conv: out[o][y][x] = sum over the group's input channels,
  * kernel rows and columns of in * w (zero outside the input).  Input codes
  * are unsigned (CHW), weight codes signed (O x C/groups x KH x KW, in
@@ -343,6 +347,17 @@ typedef int (*sim_dump_fn)(void *ctx, const sim_output *o, wr_err *e);
 int sim_run_image(sim_model *m, const wr_dataset *data, int64_t i, int *top1,
                   sim_layer_stats *stats, sim_dump_fn dump, void *dump_ctx,
                   wr_err *e);
+
+/* Adds the statistics of src[0..n) to dst[0..n). */
+void sim_stats_add(sim_layer_stats *dst, const sim_layer_stats *src, int n);
+
+/* Runs every image of `d` with weights `w` (default sim_config) on
+ * `threads` model clones: top-1 hits into *correct and, when `stats` is not
+ * NULL, the layer statistics summed into stats[0..n_layers), with operand
+ * statistics in groups of `group` when group >= 0 (0: no groups). */
+int sim_exec_run(const wr_net *net, const wr_npz *w, const char *wsrc,
+                 const wr_dataset *d, int threads, int group,
+                 sim_layer_stats *stats, int64_t *correct, wr_err *e);
 
 /* ---- co-simulation (sim/cosim.c; docs/exec.md "Counts from real data") - */
 

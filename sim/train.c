@@ -158,34 +158,6 @@ static void par_for(sim_trainer *t, int64_t n, par_fn fn, void *arg) {
   /* slices of threads beyond n (T > n) are empty: nothing to do */
 }
 
-/* ---- geometry ----------------------------------------------------------- */
-
-static void geom_of(const wr_layer *l, sim_conv_geom *g) {
-  memset(g, 0, sizeof *g);
-  if (l->kind == WR_FC) {
-    g->c_in = wr_shape_elems(l->in);
-    g->h_in = g->w_in = 1;
-    g->kh = g->kw = g->sh = g->sw = g->dh = g->dw = 1;
-    g->groups = 1;
-  } else {
-    g->c_in = l->in.c;
-    g->h_in = l->in.h;
-    g->w_in = l->in.w;
-    g->kh = l->kh;
-    g->kw = l->kw;
-    g->sh = l->sh;
-    g->sw = l->sw;
-    g->dh = l->dh;
-    g->dw = l->dw;
-    g->pad_t = l->pad_t;
-    g->pad_l = l->pad_l;
-    g->groups = l->groups;
-  }
-  g->c_out = l->out.c;
-  g->h_out = l->out.h;
-  g->w_out = l->out.w;
-}
-
 /* Output columns [*lo, *hi) whose input column ox * sw - pad + off is
  * inside [0, size). */
 static void valid_range(int64_t n_out, int stride, int64_t off, int64_t size,
@@ -369,7 +341,7 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
     switch (l->kind) {
     case WR_CONV:
     case WR_FC: {
-      geom_of(l, &L->g);
+      sim_conv_geom_of(l, &L->g);
       L->a_bits = l->prec.a_bits;
       L->w_bits = l->prec.w_bits;
       int src_q = l->inputs[0] >= 0 ? t->L[l->inputs[0]].out_q : 0;
@@ -1305,76 +1277,6 @@ int sim_trainer_export(const sim_trainer *t, wr_npz *out, wr_err *e) {
     }
   }
   return WR_OK;
-}
-
-/* ---- the executor's accuracy -------------------------------------------- */
-
-typedef struct exec_job {
-  sim_model *m;
-  const wr_dataset *d;
-  int64_t lo, hi, correct;
-  int rc;
-  wr_err e;
-} exec_job;
-
-static void *exec_main(void *p) {
-  exec_job *j = p;
-  for (int64_t i = j->lo; i < j->hi && j->rc == WR_OK; i++) {
-    int top1;
-    j->rc = sim_run_image(j->m, j->d, i, &top1, NULL, NULL, NULL, &j->e);
-    j->correct += j->rc == WR_OK && j->d->labels && top1 == j->d->labels[i];
-  }
-  return NULL;
-}
-
-int sim_exec_accuracy(const wr_net *net, const wr_npz *w, const char *wsrc,
-                      const wr_dataset *d, int threads, int64_t *correct,
-                      wr_err *e) {
-  sim_config cfg = sim_config_default();
-  sim_model *m = sim_model_new(net, w, wsrc, &cfg, e);
-  if (!m)
-    return e->status;
-  if (threads < 1)
-    threads = 1;
-  if (threads > 64)
-    threads = 64;
-  exec_job jobs[64];
-  pthread_t tid[64];
-  int started[64] = {0};
-  int rc = WR_OK;
-  memset(jobs, 0, sizeof jobs);
-  for (int k = 0; k < threads; k++) {
-    jobs[k].d = d;
-    jobs[k].lo = d->n * k / threads;
-    jobs[k].hi = d->n * (k + 1) / threads;
-    jobs[k].m = k ? sim_model_clone(m, e) : m;
-    if (!jobs[k].m) {
-      rc = e->status;
-      break;
-    }
-  }
-  for (int k = 1; rc == WR_OK && k < threads; k++)
-    started[k] = pthread_create(&tid[k], NULL, exec_main, &jobs[k]) == 0;
-  if (rc == WR_OK)
-    exec_main(&jobs[0]);
-  for (int k = 1; rc == WR_OK && k < threads; k++) {
-    if (started[k])
-      pthread_join(tid[k], NULL);
-    else
-      exec_main(&jobs[k]);
-  }
-  *correct = 0;
-  for (int k = 0; k < threads; k++) {
-    if (rc == WR_OK && jobs[k].rc) {
-      rc = jobs[k].rc;
-      *e = jobs[k].e;
-    }
-    *correct += jobs[k].correct;
-    if (k && jobs[k].m)
-      sim_model_free(jobs[k].m);
-  }
-  sim_model_free(m);
-  return rc;
 }
 
 /* ---- the whole run ------------------------------------------------------ */

@@ -264,96 +264,14 @@ static int store_model(sqlite3 *db, const sweep_spec *s, const sweep_model *md,
 
 /* ---- running the executor --------------------------------------------- */
 
-typedef struct exec_job {
-  sim_model *m;
-  const wr_dataset *d;
-  int64_t lo, hi, correct;
-  sim_layer_stats *st;
-  int rc;
-  wr_err e;
-} exec_job;
-
-static void *exec_main(void *arg) {
-  exec_job *j = arg;
-  for (int64_t i = j->lo; i < j->hi && !j->rc; i++) {
-    int top1;
-    j->rc = sim_run_image(j->m, j->d, i, &top1, j->st, NULL, NULL, &j->e);
-    if (!j->rc && j->d->labels && top1 == j->d->labels[i])
-      j->correct++;
-  }
-  return NULL;
-}
-
 /* Runs every test image on `threads` model clones: top-1 hits into
  * *correct, the layer statistics (with operand statistics) summed into
  * stats[0..n_layers). */
 static int run_exec(const wr_net *net, const wr_npz *w, const char *wsrc,
                     const wr_dataset *d, int threads, sim_layer_stats *stats,
                     int64_t *correct, wr_err *e) {
-  sim_config cfg = sim_config_default();
-  sim_model *m = sim_model_new(net, w, wsrc, &cfg, e);
-  if (!m)
-    return e->status;
-  if (sim_model_operand_stats(m, SWEEP_MEASURE_GROUP, e)) {
-    sim_model_free(m);
-    return e->status;
-  }
-  if (threads < 1)
-    threads = 1;
-  if (threads > 64)
-    threads = 64;
-  exec_job jobs[64];
-  pthread_t tid[64];
-  int started[64] = {0};
-  int rc = WR_OK;
-  memset(jobs, 0, sizeof jobs);
-  size_t nl = (size_t)net->n_layers;
-  for (int k = 0; k < threads && !rc; k++) {
-    jobs[k].d = d;
-    jobs[k].lo = d->n * k / threads;
-    jobs[k].hi = d->n * (k + 1) / threads;
-    jobs[k].m = k ? sim_model_clone(m, e) : m;
-    jobs[k].st = calloc(nl, sizeof *jobs[k].st);
-    if (!jobs[k].m)
-      rc = e->status;
-    else if (!jobs[k].st)
-      rc = oom(e);
-  }
-  for (int k = 1; !rc && k < threads; k++)
-    started[k] = pthread_create(&tid[k], NULL, exec_main, &jobs[k]) == 0;
-  if (!rc)
-    exec_main(&jobs[0]);
-  for (int k = 1; !rc && k < threads; k++) {
-    if (started[k])
-      pthread_join(tid[k], NULL);
-    else
-      exec_main(&jobs[k]);
-  }
-  *correct = 0;
-  for (int k = 0; k < threads; k++) {
-    if (!rc && jobs[k].rc) {
-      rc = jobs[k].rc;
-      *e = jobs[k].e;
-    }
-    *correct += jobs[k].correct;
-    for (size_t l = 0; !rc && l < nl; l++) {
-      sim_layer_stats *a = &stats[l], *b = &jobs[k].st[l];
-      a->values += b->values;
-      a->zero_codes += b->zero_codes;
-      for (int q = 0; q < 17; q++)
-        a->bitlen[q] += b->bitlen[q];
-      a->overflows += b->overflows;
-      a->requantized += b->requantized;
-      a->rq_mismatch += b->rq_mismatch;
-      a->out_bits = b->out_bits;
-      sim_operand_add(&a->ops, &b->ops);
-    }
-    free(jobs[k].st);
-    if (k && jobs[k].m)
-      sim_model_free(jobs[k].m);
-  }
-  sim_model_free(m);
-  return rc;
+  return sim_exec_run(net, w, wsrc, d, threads, SWEEP_MEASURE_GROUP, stats,
+                      correct, e);
 }
 
 /* The weights as an .npz image in memory (written to a temporary file and
