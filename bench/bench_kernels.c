@@ -144,20 +144,12 @@ static double time_int(const sim_conv_geom *g, int a, int wb, int reps,
 }
 
 int main(int argc, char **argv) {
-  /* OpenBLAS 0.3.21 (Debian 12) does not recognise some AVX-512 CPUs (e.g.
-     virtual "Intel Xeon Processor" models) and falls back to its generic
-     Prescott kernels, 4-8x slower; a fair reference uses the kernels the
-     CPU can run, so re-run with the core type named. */
-  if (!getenv("OPENBLAS_CORETYPE") &&
-      strcmp(openblas_get_corename(), "Prescott") == 0) {
-    __builtin_cpu_init();
-    const char *core = __builtin_cpu_supports("avx512f") ? "SkylakeX"
-                       : __builtin_cpu_supports("avx2")  ? "Haswell"
-                                                         : NULL;
-    if (core) {
-      setenv("OPENBLAS_CORETYPE", core, 1);
-      execv("/proc/self/exe", argv);
-    }
+  /* OpenBLAS misdetects some AVX-512 CPUs: run again with the core type
+     named (sim_blas_coretype) */
+  const char *core = sim_blas_coretype();
+  if (core) {
+    setenv("OPENBLAS_CORETYPE", core, 1);
+    execv("/proc/self/exe", argv);
   }
   int reps = argc > 1 ? atoi(argv[1]) : 3;
   const char *isa_env = getenv("BENCH_ISA");

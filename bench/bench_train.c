@@ -25,17 +25,12 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-  /* OpenBLAS 0.3.21 misdetects some AVX-512 CPUs (bench_kernels.c) */
-  if (!getenv("OPENBLAS_CORETYPE") &&
-      strcmp(openblas_get_corename(), "Prescott") == 0) {
-    __builtin_cpu_init();
-    const char *core = __builtin_cpu_supports("avx512f") ? "SkylakeX"
-                       : __builtin_cpu_supports("avx2")  ? "Haswell"
-                                                         : NULL;
-    if (core) {
-      setenv("OPENBLAS_CORETYPE", core, 1);
-      execv("/proc/self/exe", argv);
-    }
+  /* OpenBLAS misdetects some AVX-512 CPUs: run again with the core type
+     named (sim_blas_coretype) */
+  const char *core = sim_blas_coretype();
+  if (core) {
+    setenv("OPENBLAS_CORETYPE", core, 1);
+    execv("/proc/self/exe", argv);
   }
   int steps = argc > 1 ? atoi(argv[1]) : 20;
   if (steps < 1)

@@ -2,9 +2,11 @@
  * "--name=value" and flags; anything else is a usage error (exit 2). */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
+#include "sim.h"
 
 void cli_usage(FILE *f, const char *cmd, const char *usage, const cli_opt *opts,
                int nopts) {
@@ -120,4 +122,18 @@ int cli_u64(const char *opt, const char *s, unsigned long long lo,
   }
   *out = v;
   return 0;
+}
+
+void cli_blas_rerun(const char *cmd, int argc, char **argv) {
+  const char *core = sim_blas_coretype();
+  char **args = core ? calloc((size_t)argc + 3, sizeof *args) : NULL;
+  if (!args)
+    return;
+  args[0] = "wrpnsim";
+  args[1] = (char *)cmd;
+  for (int i = 0; i < argc; i++)
+    args[i + 2] = argv[i];
+  setenv("OPENBLAS_CORETYPE", core, 1);
+  execv("/proc/self/exe", args);
+  free(args);
 }

@@ -110,4 +110,9 @@ int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
+/* Runs `wrpnsim CMD ARGS...` again with OPENBLAS_CORETYPE set when
+ * OpenBLAS misdetects the CPU (sim_blas_coretype); returns when no re-run
+ * is needed or it failed (the run goes on with the generic kernels). */
+void cli_blas_rerun(const char *cmd, int argc, char **argv);
+
 #endif

@@ -68,33 +68,6 @@ static void show_progress(const sweep_progress *p, void *ctx) {
   fflush(stderr);
 }
 
-char *openblas_get_corename(void);
-
-/* A sweep that trains runs OpenBLAS's sgemm: on CPUs OpenBLAS 0.3.21
- * mistakes for a Prescott (virtual "Intel Xeon Processor" models) it
- * would use its generic kernels, so the sweep runs itself again with the
- * core type named (as `wrpnsim train` does, docs/train.md).  Returns only
- * when no re-run is needed or it failed. */
-static void sweep_blas_core(int argc, char **argv) {
-  if (getenv("OPENBLAS_CORETYPE") ||
-      strcmp(openblas_get_corename(), "Prescott") != 0)
-    return;
-  __builtin_cpu_init();
-  const char *core = NULL;
-  if (__builtin_cpu_supports("avx512f"))
-    core = "SkylakeX";
-  else if (__builtin_cpu_supports("avx2"))
-    core = "Haswell";
-  char **args = core ? calloc((size_t)argc + 3, sizeof *args) : NULL;
-  if (!args)
-    return;
-  args[0] = "wrpnsim";
-  args[1] = "sweep";
-  memcpy(args + 2, argv, sizeof *args * (size_t)argc);
-  setenv("OPENBLAS_CORETYPE", core, 1);
-  execv("/proc/self/exe", args);
-  free(args);
-}
 
 /* The model stage of a measured sweep: one line per model and epoch. */
 static void show_model(const sweep_model_event *ev, void *ctx) {
@@ -210,7 +183,7 @@ int cmd_sweep(int argc, char **argv) {
     rc = dry_run(&s, si, sn);
   } else if (!rc) {
     if (s.measure.on && s.measure.weights == SWEEP_W_TRAIN)
-      sweep_blas_core(argc0, argv0);
+      cli_blas_rerun("sweep", argc0, argv0);
     progress_ui ui = {isatty(2), 0, 0};
     sweep_run_opts ro = {(int)jobs, si, sn,
                          o[S_QUIET].n ? NULL : show_progress, &ui,

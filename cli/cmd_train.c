@@ -11,30 +11,6 @@
 
 char *openblas_get_corename(void);
 
-/* OpenBLAS 0.3.21 (Debian 12) takes some AVX-512 CPUs (virtual "Intel
- * Xeon Processor" models) for a Prescott and runs its generic kernels,
- * several times slower: run again with the core type named, as
- * bench_kernels does.  Returns only when no re-run is needed (or it
- * failed). */
-static void openblas_coretype(int argc, char **argv) {
-  if (getenv("OPENBLAS_CORETYPE") ||
-      strcmp(openblas_get_corename(), "Prescott") != 0)
-    return;
-  __builtin_cpu_init();
-  const char *core = __builtin_cpu_supports("avx512f") ? "SkylakeX"
-                     : __builtin_cpu_supports("avx2")  ? "Haswell"
-                                                       : NULL;
-  char **args = core ? calloc((size_t)argc + 3, sizeof *args) : NULL;
-  if (!args)
-    return;
-  args[0] = "wrpnsim";
-  args[1] = "train";
-  for (int i = 0; i < argc; i++)
-    args[i + 2] = argv[i];
-  setenv("OPENBLAS_CORETYPE", core, 1);
-  execv("/proc/self/exe", args);
-  free(args); /* exec failed: go on with the generic kernels */
-}
 
 static void on_epoch(void *ctx, const sim_train_epoch *ep) {
   (void)ctx;
@@ -145,7 +121,7 @@ int cmd_train(int argc, char **argv) {
     rc = cli_u64("test-limit", cli_val(&o[T_TEST_LIMIT]), 1, 1ULL << 40,
                  &test_limit);
   if (!rc)
-    openblas_coretype(argc, argv);
+    cli_blas_rerun("train", argc, argv);
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   if (net) {
     wr_err e;

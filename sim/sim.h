@@ -464,6 +464,13 @@ int sim_train(const wr_net *net, const wr_dataset *train,
               sim_train_progress_fn progress, void *ctx, wr_npz *out,
               sim_train_result *res, wr_err *e);
 
+/* OpenBLAS 0.3.21 (Debian 12) takes some AVX-512 CPUs (virtual "Intel
+ * Xeon Processor" models) for a Prescott and runs its generic kernels,
+ * several times slower.  The core type a process should set in
+ * OPENBLAS_CORETYPE before OpenBLAS starts (then run itself again), or
+ * NULL when no such re-run is needed (already set, or detected right). */
+const char *sim_blas_coretype(void);
+
 /* Top-1 accuracy of the executor (default sim_config) with weights `w` on
  * labelled images, run on `threads` model clones. */
 int sim_exec_accuracy(const wr_net *net, const wr_npz *w, const char *wsrc,

@@ -1279,6 +1279,20 @@ int sim_trainer_export(const sim_trainer *t, wr_npz *out, wr_err *e) {
   return WR_OK;
 }
 
+/* ---- BLAS ----------------------------------------------------------------- */
+
+char *openblas_get_corename(void);
+
+const char *sim_blas_coretype(void) {
+  if (getenv("OPENBLAS_CORETYPE") ||
+      strcmp(openblas_get_corename(), "Prescott") != 0)
+    return NULL;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") ? "SkylakeX"
+         : __builtin_cpu_supports("avx2")  ? "Haswell"
+                                           : NULL;
+}
+
 /* ---- the whole run ------------------------------------------------------ */
 
 static double now_s(void) {
