@@ -5,18 +5,7 @@
 set -u
 bin=$(realpath "$1")
 cd "$2" || exit 1
-pass=0
-fail=0
-check() { # check NAME COMMAND...: the command must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $name"
-  fi
-}
+. cli/check.sh # check, finish
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -180,5 +169,4 @@ if [ -w /dev/full ]; then
   check "stdout full" bash -c "'$bin' zoo >/dev/full 2>/dev/null; [ \$? = 1 ]"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -7,13 +7,7 @@ build=$1
 cflags=${2:-}
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
-pass=0
-fail=0
-check() {
-  local name=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
+. "$(dirname "$0")/check.sh" # check, finish
 cmake --install "$build" --prefix "$prefix" >/dev/null
 check "binary installed" "$prefix/bin/wrpnsim" --version
 check "header installed" test -f "$prefix/include/wrpnsim/workloads.h"
@@ -36,5 +30,4 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 check "compile against the installed library" \
   cc -std=c11 $cflags -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs --static wrpnsim)
 check "installed library works" test "$("$prefix/use")" = 1814073344
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -10,18 +10,7 @@ set -u
 bin=$(realpath "$1")
 cd "$2" || exit 1
 spec=data/sweep-small.yaml
-pass=0
-fail=0
-check() { # check NAME COMMAND...: the command must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $name"
-  fi
-}
+. cli/check.sh # check, finish
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -120,5 +109,4 @@ check "bad spec leaves a database as it was" cmp -s "$tmp/ref.db" "$tmp/ref2.db"
 # dry run and the built-in default
 check "dry run counts shards" bash -c "'$bin' sweep '$spec' --shard 2/5 --dry-run | grep -q '144 grid points, 144 to run, 29 in shard 2/5'"
 check "default sweep dry run" bash -c "'$bin' sweep --dry-run | grep -q '^sweep wrpn-default: 432 grid points'"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

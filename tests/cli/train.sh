@@ -5,13 +5,7 @@
 # workload), the same weights for the same seed, and bad input (exit 2).
 set -u
 bin=$(realpath "$1")
-pass=0
-fail=0
-check() {
-  local name=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
+. "$(dirname "$0")/check.sh" # check, finish
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/res.yaml" <<'Y'
@@ -90,5 +84,4 @@ check "bad epochs" exit2 epochs --net fmnist-mlp --data fashion-mnist --epochs 0
 check "bad threads" exit2 threads --net fmnist-mlp --data fashion-mnist --threads 65 --out "$tmp/bad.npz"
 check "wrong input shape" exit2 shape --net resnet18 --data fashion-mnist --epochs 1 --out "$tmp/bad.npz"
 check "help" bash -c "'$bin' train --help | grep -q '^usage: wrpnsim train'"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
