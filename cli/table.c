@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "reports.h"
 
 int cli_format_parse(const char *s, cli_format *out) {
   if (!s || strcmp(s, "table") == 0)
@@ -67,47 +68,20 @@ static const char *cell(const cli_table *t, int r, int c) {
   return t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
 }
 
-static void csv_field(FILE *out, const char *s) {
-  if (!strpbrk(s, ",\"\n\r")) {
-    fputs(s, out);
-    return;
-  }
-  fputc('"', out);
-  for (; *s; s++) {
-    if (*s == '"')
-      fputc('"', out);
-    fputc(*s, out);
-  }
-  fputc('"', out);
-}
-
-static void json_string(FILE *out, const char *s) {
-  fputc('"', out);
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\')
-      fprintf(out, "\\%c", ch);
-    else if (ch < 0x20)
-      fprintf(out, "\\u%04x", ch);
-    else
-      fputc(ch, out);
-  }
-  fputc('"', out);
-}
 
 void cli_table_print(const cli_table *t, cli_format f, FILE *out) {
   if (f == FMT_CSV) {
     for (int c = 0; c < t->ncols; c++) {
       if (c)
         fputc(',', out);
-      csv_field(out, t->head[c]);
+      rp_csv_field(out, t->head[c]);
     }
     fputc('\n', out);
     for (int r = 0; r < t->nrows; r++) {
       for (int c = 0; c < t->ncols; c++) {
         if (c)
           fputc(',', out);
-        csv_field(out, cell(t, r, c));
+        rp_csv_field(out, cell(t, r, c));
       }
       fputc('\n', out);
     }
@@ -120,7 +94,7 @@ void cli_table_print(const cli_table *t, cli_format f, FILE *out) {
       for (int c = 0; c < t->ncols; c++) {
         if (c)
           fputs(", ", out);
-        json_string(out, t->head[c]);
+        rp_json_string(out, t->head[c]);
         fputs(": ", out);
         const char *v = cell(t, r, c);
         if (t->numeric[c] && *v)
@@ -128,7 +102,7 @@ void cli_table_print(const cli_table *t, cli_format f, FILE *out) {
         else if (t->numeric[c])
           fputs("null", out);
         else
-          json_string(out, v);
+          rp_json_string(out, v);
       }
       fputs("}", out);
     }

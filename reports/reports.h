@@ -299,4 +299,10 @@ typedef struct rp_db_info {
 int rp_db_read(rp_set *s, const char *path, rp_db_info *info, wr_err *e);
 void rp_db_info_free(rp_db_info *info);
 
+/* Text escapes the writers share (also used by the CLI's result tables):
+ * a JSON string literal, and one CSV field, quoted (RFC 4180) when it holds
+ * a comma, quote or line break. */
+void rp_json_string(FILE *out, const char *s);
+void rp_csv_field(FILE *out, const char *s);
+
 #endif

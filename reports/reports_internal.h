@@ -43,7 +43,6 @@ void rp_table_write(const rp_table *t, rp_format f, FILE *out);
 
 /* Escapes for XML text and attributes, and JSON strings. */
 void rp_xml_escape(FILE *out, const char *s);
-void rp_json_string(FILE *out, const char *s);
 /* A number as text: %.6g, "" for NaN. */
 void rp_num(char *buf, size_t n, double v);
 

@@ -131,7 +131,7 @@ static const char *cell(const rp_table *t, int r, int c) {
   return t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
 }
 
-static void csv_field(FILE *out, const char *s) {
+void rp_csv_field(FILE *out, const char *s) {
   if (!strpbrk(s, ",\"\n\r")) {
     fputs(s, out);
     return;
@@ -267,7 +267,7 @@ static void write_csv(const rp_table *t, FILE *out) {
     for (int c = 0; c < t->ncols; c++) {
       if (c)
         fputc(',', out);
-      csv_field(out, r < 0 ? t->head[c] : cell(t, r, c));
+      rp_csv_field(out, r < 0 ? t->head[c] : cell(t, r, c));
     }
     fputc('\n', out);
   }
