@@ -265,32 +265,136 @@ int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,
 
 /* ---- FP32 kernel -------------------------------------------------------- */
 
-void sim_conv_f32(const sim_conv_geom *g, const float *in, const float *w,
-                  float *out) {
+void sim_conv_valid_range(int64_t n_out, int stride, int64_t off, int64_t size,
+                          int64_t *lo, int64_t *hi) {
+  /* o * stride + off >= 0 and <= size - 1 */
+  int64_t a = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  int64_t b = size - 1 - off < 0 ? -1 : (size - 1 - off) / stride;
+  *lo = a;
+  *hi = b + 1 < n_out ? b + 1 : n_out;
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
+/* Outputs are computed F32_OB channels x a tile of at most F32_TILE
+ * positions at a time, their sums in a binary64 tile: for each (channel,
+ * row, column) of the kernel in the contract's order, each row of the
+ * tile adds its products (sim_f32_row_*).  Every output still adds its
+ * products in that order, so the tiling and the instruction set leave the
+ * bits unchanged (the product of two binary32 values is exact in
+ * binary64, so a fused multiply-add rounds as the add alone).  Terms
+ * outside the input (padding) are skipped, not added as zero. */
+enum { F32_OB = 8, F32_TILE = 512 };
+
+void sim_f32_row_portable(double *acc, int64_t ld, int nj, const float *x,
+                          int sw, int64_t n, const double *wv) {
+  for (int j = 0; j < nj; j++) {
+    double *a = acc + j * ld;
+    for (int64_t k = 0; k < n; k++)
+      a[k] += (double)x[k * sw] * wv[j];
+  }
+}
+
+/* A fully connected layer (one output position, 1 x 1 kernel): F32_OB
+ * independent sums a step, each over its weight row in order. */
+static void fc_f32(const sim_conv_geom *g, const float *in, const float *w,
+                   float *out) {
+  const int64_t cg_in = g->c_in / g->groups, cg_out = g->c_out / g->groups;
+  for (int64_t oc = 0; oc < g->c_out;) {
+    int64_t grp = oc / cg_out;
+    int nj = (int)((grp + 1) * cg_out - oc < F32_OB ? (grp + 1) * cg_out - oc
+                                                    : F32_OB);
+    const float *x = in + grp * cg_in;
+    const float *wr[F32_OB];
+    for (int j = 0; j < F32_OB; j++)
+      wr[j] = w + (oc + (j < nj ? j : 0)) * cg_in;
+    /* written out so that the eight sums stay in registers */
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    const float *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];
+    const float *w4 = wr[4], *w5 = wr[5], *w6 = wr[6], *w7 = wr[7];
+    for (int64_t c = 0; c < cg_in; c++) {
+      double xv = (double)x[c];
+      a0 += xv * (double)w0[c];
+      a1 += xv * (double)w1[c];
+      a2 += xv * (double)w2[c];
+      a3 += xv * (double)w3[c];
+      a4 += xv * (double)w4[c];
+      a5 += xv * (double)w5[c];
+      a6 += xv * (double)w6[c];
+      a7 += xv * (double)w7[c];
+    }
+    double a[F32_OB] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    for (int j = 0; j < nj; j++)
+      out[oc + j] = (float)a[j];
+    oc += nj;
+  }
+}
+
+void sim_conv_f32_isa(const sim_conv_geom *g, const float *in, const float *w,
+                      float *out, sim_isa isa) {
+  if (g->h_out == 1 && g->w_out == 1 && g->kh == 1 && g->kw == 1 &&
+      g->h_in == 1 && g->w_in == 1) {
+    fc_f32(g, in, w, out);
+    return;
+  }
+  int wide = isa != SIM_ISA_PORTABLE && sim_cpu_has_f32_avx512();
   const int64_t cg_in = g->c_in / g->groups, cg_out = g->c_out / g->groups;
   const int64_t plane = g->h_in * g->w_in, oplane = g->h_out * g->w_out;
-  for (int64_t oc = 0; oc < g->c_out; oc++) {
+  const int64_t ksz = (int64_t)g->kh * g->kw;
+  /* a tile: rows [oy0, oy1) x columns [xa, xb) */
+  int64_t tw = g->w_out < F32_TILE ? g->w_out : F32_TILE;
+  int64_t th = F32_TILE / tw;
+  double acc[F32_OB * F32_TILE];
+  double wv[F32_OB];
+  for (int64_t oc = 0; oc < g->c_out;) {
     int64_t grp = oc / cg_out;
+    int nj = (int)((grp + 1) * cg_out - oc < F32_OB ? (grp + 1) * cg_out - oc
+                                                    : F32_OB);
     const float *gin = in + grp * cg_in * plane;
-    const float *wo = w + oc * cg_in * g->kh * g->kw;
-    for (int64_t oy = 0; oy < g->h_out; oy++)
-      for (int64_t ox = 0; ox < g->w_out; ox++) {
-        double acc = 0.0;
+    for (int64_t oy0 = 0; oy0 < g->h_out; oy0 += th)
+      for (int64_t xa = 0; xa < g->w_out; xa += tw) {
+        int64_t oy1 = oy0 + th < g->h_out ? oy0 + th : g->h_out;
+        int64_t xb = xa + tw < g->w_out ? xa + tw : g->w_out;
+        int64_t ld = (oy1 - oy0) * (xb - xa);
+        for (int64_t k = 0; k < (int64_t)nj * ld; k++)
+          acc[k] = 0.0;
         for (int64_t c = 0; c < cg_in; c++)
-          for (int r = 0; r < g->kh; r++) {
-            int64_t iy = in_coord(oy, g->sh, r, g->dh, g->pad_t, g->h_in);
-            if (iy < 0)
-              continue;
+          for (int r = 0; r < g->kh; r++)
             for (int s = 0; s < g->kw; s++) {
-              int64_t ix = in_coord(ox, g->sw, s, g->dw, g->pad_l, g->w_in);
-              if (ix < 0)
+              for (int j = 0; j < nj; j++)
+                wv[j] = (double)w[((oc + j) * cg_in + c) * ksz + r * g->kw + s];
+              int64_t off = (int64_t)s * g->dw - g->pad_l, x0, x1;
+              sim_conv_valid_range(g->w_out, g->sw, off, g->w_in, &x0, &x1);
+              if (x0 < xa)
+                x0 = xa;
+              if (x1 > xb)
+                x1 = xb;
+              if (x1 <= x0)
                 continue;
-              /* the product of two binary32 values is exact in binary64 */
-              acc += (double)gin[c * plane + iy * g->w_in + ix] *
-                     (double)wo[(c * g->kh + r) * g->kw + s];
+              for (int64_t oy = oy0; oy < oy1; oy++) {
+                int64_t iy = in_coord(oy, g->sh, r, g->dh, g->pad_t, g->h_in);
+                if (iy < 0)
+                  continue;
+                const float *xr =
+                    gin + c * plane + iy * g->w_in + x0 * g->sw + off;
+                double *a = acc + (oy - oy0) * (xb - xa) + (x0 - xa);
+                if (wide && g->sw == 1)
+                  sim_f32_row_avx512(a, ld, nj, xr, x1 - x0, wv);
+                else
+                  sim_f32_row_portable(a, ld, nj, xr, g->sw, x1 - x0, wv);
+              }
             }
-          }
-        out[oc * oplane + oy * g->w_out + ox] = (float)acc;
+        for (int j = 0; j < nj; j++)
+          for (int64_t oy = oy0; oy < oy1; oy++)
+            for (int64_t ox = xa; ox < xb; ox++)
+              out[(oc + j) * oplane + oy * g->w_out + ox] =
+                  (float)acc[j * ld + (oy - oy0) * (xb - xa) + (ox - xa)];
       }
+    oc += nj;
   }
+}
+
+void sim_conv_f32(const sim_conv_geom *g, const float *in, const float *w,
+                  float *out) {
+  sim_conv_f32_isa(g, in, w, out, SIM_ISA_AUTO);
 }

@@ -43,6 +43,34 @@ int sim_cpu_has_i8_avx512(void) {
          __builtin_cpu_supports("avx512vnni");
 }
 
+int sim_cpu_has_f32_avx512(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+
+/* ---- FP32 rows ---------------------------------------------------------- */
+
+/* Eight positions a vector: each binary32 input widened once, then one
+ * fused multiply-add per output channel (exact product, one rounding: the
+ * same bits as the portable multiply then add). */
+__attribute__((target("avx512f"))) void
+sim_f32_row_avx512(double *acc, int64_t ld, int nj, const float *x, int64_t n,
+                   const double *wv) {
+  __m512d w[8];
+  for (int j = 0; j < nj && j < 8; j++)
+    w[j] = _mm512_set1_pd(wv[j]);
+  for (int64_t k = 0; k < n; k += 8) {
+    __mmask8 m = n - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n - k)) - 1);
+    __m512d xv = _mm512_cvtps_pd(
+        _mm512_castps512_ps256(_mm512_maskz_loadu_ps((__mmask16)m, x + k)));
+    for (int j = 0; j < nj && j < 8; j++) {
+      double *a = acc + j * ld + k;
+      __m512d s = _mm512_maskz_loadu_pd(m, a);
+      _mm512_mask_storeu_pd(a, m, _mm512_fmadd_pd(xv, w[j], s));
+    }
+  }
+}
+
 /* ---- bit planes --------------------------------------------------------- */
 
 /* One plane pair: tile[pixel][lane] +=, or with `neg` -=, 2^shift times
@@ -364,6 +392,13 @@ PACK_TARGET void sim_pack_row_avx512(const sim_wpack *p, const uint16_t *row0,
 }
 
 #else /* not x86 */
+
+int sim_cpu_has_f32_avx512(void) { return 0; }
+
+void sim_f32_row_avx512(double *acc, int64_t ld, int nj, const float *x,
+                        int64_t n, const double *wv) {
+  sim_f32_row_portable(acc, ld, nj, x, 1, n, wv);
+}
 
 int sim_cpu_has_bp_avx512(void) { return 0; }
 int sim_cpu_has_i8_avx512(void) { return 0; }

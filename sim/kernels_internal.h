@@ -127,6 +127,14 @@ void sim_tile_store_avx512(const sim_wpack *p, const int64_t *tile, int grp,
                            int64_t blk, int64_t p0, int n_pix,
                            const int64_t *ones, int64_t *out);
 
+/* FP32 conv rows (kernels.c): acc[j * ld + k] += x[k * sw] * wv[j] in
+ * binary64, for j < nj and k < n; the AVX-512 body takes sw = 1 only. */
+void sim_f32_row_portable(double *acc, int64_t ld, int nj, const float *x,
+                          int sw, int64_t n, const double *wv);
+void sim_f32_row_avx512(double *acc, int64_t ld, int nj, const float *x,
+                        int64_t n, const double *wv);
+int sim_cpu_has_f32_avx512(void);
+
 /* Whether the running CPU (and OS) supports the AVX-512 bit-plane path
  * (F, BW, VPOPCNTDQ) and the int8 path (F, BW, VNNI).  Can't fail. */
 int sim_cpu_has_bp_avx512(void);

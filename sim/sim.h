@@ -197,6 +197,15 @@ int sim_conv_direct(const sim_conv_geom *g, const uint16_t *in, int a_bits,
  * kernel column), rounded once to binary32. */
 void sim_conv_f32(const sim_conv_geom *g, const float *in, const float *w,
                   float *out);
+/* The same on a chosen path: SIM_ISA_PORTABLE, or AVX512 (where the CPU
+ * has AVX-512F; else portable) and AUTO (the best); bit-identical. */
+void sim_conv_f32_isa(const sim_conv_geom *g, const float *in, const float *w,
+                      float *out, sim_isa isa);
+
+/* Output columns [*lo, *hi) of a row of n_out whose input column
+ * o * stride + off lies in [0, size). */
+void sim_conv_valid_range(int64_t n_out, int stride, int64_t off, int64_t size,
+                          int64_t *lo, int64_t *hi);
 
 /* ---- the executor ------------------------------------------------------- */
 

@@ -158,19 +158,6 @@ static void par_for(sim_trainer *t, int64_t n, par_fn fn, void *arg) {
   /* slices of threads beyond n (T > n) are empty: nothing to do */
 }
 
-/* Output columns [*lo, *hi) whose input column ox * sw - pad + off is
- * inside [0, size). */
-static void valid_range(int64_t n_out, int stride, int64_t off, int64_t size,
-                        int64_t *lo, int64_t *hi) {
-  /* ox * stride + off >= 0 and <= size - 1 */
-  int64_t a = off >= 0 ? 0 : (-off + stride - 1) / stride;
-  int64_t b = size - 1 - off < 0 ? -1 : (size - 1 - off) / stride;
-  *lo = a;
-  *hi = b + 1 < n_out ? b + 1 : n_out;
-  if (*hi < *lo)
-    *hi = *lo;
-}
-
 /* Columns of group `grp` of one image: cols[(c, r, s)][y, x]. */
 static void im2col(const sim_conv_geom *g, int grp, const float *x,
                    float *cols) {
@@ -181,7 +168,7 @@ static void im2col(const sim_conv_geom *g, int grp, const float *x,
       for (int s = 0; s < g->kw; s++) {
         float *d = cols + ((c * g->kh + r) * g->kw + s) * P;
         int64_t off = (int64_t)s * g->dw - g->pad_l, x0, x1;
-        valid_range(g->w_out, g->sw, off, g->w_in, &x0, &x1);
+        sim_conv_valid_range(g->w_out, g->sw, off, g->w_in, &x0, &x1);
         for (int64_t oy = 0; oy < g->h_out; oy++) {
           int64_t iy = oy * g->sh - g->pad_t + (int64_t)r * g->dh;
           float *dr = d + oy * g->w_out;
@@ -214,7 +201,7 @@ static void col2im(const sim_conv_geom *g, int grp, const float *cols,
       for (int s = 0; s < g->kw; s++) {
         const float *d = cols + ((c * g->kh + r) * g->kw + s) * P;
         int64_t off = (int64_t)s * g->dw - g->pad_l, x0, x1;
-        valid_range(g->w_out, g->sw, off, g->w_in, &x0, &x1);
+        sim_conv_valid_range(g->w_out, g->sw, off, g->w_in, &x0, &x1);
         for (int64_t oy = 0; oy < g->h_out; oy++) {
           int64_t iy = oy * g->sh - g->pad_t + (int64_t)r * g->dh;
           if (iy < 0 || iy >= g->h_in)

@@ -7,6 +7,7 @@
  * choice) on every instruction-set path (AVX-512 where the CPU has it,
  * and portable C), and sums past the range of the int8 kernel's 32-bit
  * partial sums. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -89,6 +90,17 @@ static uint32_t rnd(uint32_t n) { /* xorshift64*, uniform enough here */
   return (uint32_t)((rng_state * 2685821657736338717ULL) >> 33) % n;
 }
 
+/* Index of the input under kernel tap (r, s) of output (y, x) in channel
+ * c, or -1 where it falls in the padding. */
+static int64_t tap(const sim_conv_geom *g, int64_t c, int64_t y, int64_t x,
+                   int64_t r, int64_t s) {
+  int64_t iy = y * g->sh - g->pad_t + r * g->dh;
+  int64_t ix = x * g->sw - g->pad_l + s * g->dw;
+  if (iy < 0 || iy >= g->h_in || ix < 0 || ix >= g->w_in)
+    return -1;
+  return (c * g->h_in + iy) * g->w_in + ix;
+}
+
 /* Straight from the contract: out = sum over the group's channels and the
  * kernel window of code_a * code_w, zero outside the input. */
 static void golden_conv(const sim_conv_geom *g, const uint16_t *in,
@@ -101,13 +113,10 @@ static void golden_conv(const sim_conv_geom *g, const uint16_t *in,
         for (int64_t c = 0; c < cg_in; c++)
           for (int64_t r = 0; r < g->kh; r++)
             for (int64_t s = 0; s < g->kw; s++) {
-              int64_t iy = y * g->sh - g->pad_t + r * g->dh;
-              int64_t ix = x * g->sw - g->pad_l + s * g->dw;
-              if (iy < 0 || iy >= g->h_in || ix < 0 || ix >= g->w_in)
-                continue;
-              int64_t a = in[((grp * cg_in + c) * g->h_in + iy) * g->w_in + ix];
-              int64_t wv = w[((o * cg_in + c) * g->kh + r) * g->kw + s];
-              acc += a * wv;
+              int64_t i = tap(g, grp * cg_in + c, y, x, r, s);
+              if (i >= 0)
+                acc += (int64_t)in[i] *
+                       (int64_t)w[((o * cg_in + c) * g->kh + r) * g->kw + s];
             }
         out[(o * g->h_out + y) * g->w_out + x] = acc;
       }
@@ -413,6 +422,97 @@ static void fp32_sums_in_binary64(void **state) {
   assert_true(out == 1.0f + 0x1p-23f);
 }
 
+/* The contract's FP32 conv, straight: each output the binary64 sum in
+ * (channel, row, column) order, terms outside the input skipped. */
+static void golden_f32(const sim_conv_geom *g, const float *in,
+                       const float *w, float *out) {
+  int64_t cg_in = g->c_in / g->groups, cg_out = g->c_out / g->groups;
+  for (int64_t o = 0; o < g->c_out; o++)
+    for (int64_t y = 0; y < g->h_out; y++)
+      for (int64_t x = 0; x < g->w_out; x++) {
+        double acc = 0.0;
+        int64_t grp = o / cg_out;
+        for (int64_t c = 0; c < cg_in; c++)
+          for (int64_t r = 0; r < g->kh; r++)
+            for (int64_t s = 0; s < g->kw; s++) {
+              int64_t i = tap(g, grp * cg_in + c, y, x, r, s);
+              if (i >= 0)
+                acc += (double)in[i] *
+                       (double)w[((o * cg_in + c) * g->kh + r) * g->kw + s];
+            }
+        out[(o * g->h_out + y) * g->w_out + x] = (float)acc;
+      }
+}
+
+/* A value whose sums are order-sensitive in binary64: random sign, 24-bit
+ * mantissa, exponent over 2^-40..2^40. */
+static float rnd_f32(void) {
+  float m = (float)(1 + rnd(1u << 23)) * 0x1p-23f;
+  return (rnd(2) ? -1.0f : 1.0f) * ldexpf(m, (int)rnd(81) - 40);
+}
+
+static void check_f32(const sim_conv_geom *g) {
+  int64_t n_in = g->c_in * g->h_in * g->w_in;
+  int64_t n_w = g->c_out * (g->c_in / g->groups) * g->kh * g->kw;
+  int64_t n_out = g->c_out * g->h_out * g->w_out;
+  float *in = malloc((size_t)n_in * sizeof *in);
+  float *w = malloc((size_t)n_w * sizeof *w);
+  float *want = malloc((size_t)n_out * sizeof *want);
+  float *got = malloc((size_t)n_out * sizeof *got);
+  assert_true(in && w && want && got);
+  for (int64_t k = 0; k < n_in; k++)
+    in[k] = rnd_f32();
+  for (int64_t k = 0; k < n_w; k++)
+    w[k] = rnd_f32();
+  golden_f32(g, in, w, want);
+  static const sim_isa isas[] = {SIM_ISA_PORTABLE, SIM_ISA_AVX512,
+                                 SIM_ISA_AUTO};
+  for (int k = 0; k < 3; k++) {
+    memset(got, 0xff, (size_t)n_out * sizeof *got);
+    sim_conv_f32_isa(g, in, w, got, isas[k]);
+    if (memcmp(got, want, (size_t)n_out * sizeof *got))
+      fail_msg("fp32 conv path %d differs: %lldx%lldx%lld -> %lldx%lldx%lld "
+               "k %dx%d s %d,%d d %d,%d pad %d,%d groups %d",
+               k, (long long)g->c_in, (long long)g->h_in, (long long)g->w_in,
+               (long long)g->c_out, (long long)g->h_out, (long long)g->w_out,
+               g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->pad_t, g->pad_l,
+               g->groups);
+  }
+  free(in);
+  free(w);
+  free(want);
+  free(got);
+}
+
+/* Every path of the FP32 conv equals the contract bit for bit: random
+ * small geometries (strides, dilation, padding, groups, channel tails),
+ * rows wider than a tile, several row tiles, and fully connected layers. */
+static void fp32_paths_match_golden(void **state) {
+  (void)state;
+  for (int rep = 0; rep < 300; rep++) {
+    sim_conv_geom g;
+    random_geom(&g);
+    g.dw = 1 + (int)rnd(2);
+    g.w_in += (g.kw - 1) * (g.dw - 1);
+    check_f32(&g);
+  }
+  sim_conv_geom wide = square_geom(3, 1, 1, 11);
+  wide.w_in = 700;
+  wide.w_out = 700 - 2;
+  wide.kw = 3;
+  check_f32(&wide); /* a row over two column tiles */
+  sim_conv_geom tall = square_geom(5, 40, 5, 9);
+  tall.pad_t = tall.pad_l = 2;
+  tall.h_out = tall.w_out = 40;
+  check_f32(&tall); /* 'same' padding, four row tiles */
+  sim_conv_geom fc = square_geom(1000, 1, 1, 21);
+  check_f32(&fc);
+  fc.groups = 4;
+  fc.c_in = 4 * 37;
+  fc.c_out = 4 * 5;
+  check_f32(&fc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rounding_ties_to_even),
@@ -426,6 +526,7 @@ int main(void) {
       cmocka_unit_test(kernels_packed_bands),
       cmocka_unit_test(isa_paths_follow_cpu),
       cmocka_unit_test(fp32_sums_in_binary64),
+      cmocka_unit_test(fp32_paths_match_golden),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
