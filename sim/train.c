@@ -49,6 +49,7 @@ typedef struct tlay {
   int out_q;    /* the output values are codes of these bits (0: not) */
   int clamp;    /* shadow weights kept in [-1, 1] */
   int64_t n_w;
+  double alpha; /* 1-bit weights: mean |w| of the step */
   float *w, *wq, *gw, *b, *gb;
   float *xq; /* batch input after quantization (quant_in) */
   /* bn */
@@ -530,24 +531,34 @@ static inline float aquant(const sim_trainer *t, float x, int bits) {
   return t->vtab[bits][(int32_t)code];
 }
 
-/* Weights as the forward pass uses them. */
-static void quantize_weights(sim_trainer *t, tlay *L) {
+/* Weights as the forward pass uses them: elements [lo, hi) of layer
+ * `*arg` (a tlay); 1-bit layers take their scale from L->alpha. */
+static void quantize_slice(sim_trainer *t, int tid, int64_t lo, int64_t hi,
+                           void *arg) {
+  (void)tid;
+  tlay *L = arg;
   if (L->w_bits > 16 || t->surrogate) {
-    memcpy(L->wq, L->w, (size_t)L->n_w * sizeof *L->wq);
+    memcpy(L->wq + lo, L->w + lo, (size_t)(hi - lo) * sizeof *L->wq);
     return;
   }
   if (L->w_bits == 1) {
-    double alpha = 0;
-    for (int64_t k = 0; k < L->n_w; k++)
-      alpha += fabs((double)L->w[k]);
-    alpha /= (double)L->n_w;
-    for (int64_t k = 0; k < L->n_w; k++)
-      L->wq[k] = (float)(alpha * sim_weight_code(L->w[k], 1));
+    for (int64_t k = lo; k < hi; k++)
+      L->wq[k] = (float)(L->alpha * sim_weight_code(L->w[k], 1));
     return;
   }
   double top = (double)((1 << (L->w_bits - 1)) - 1);
-  for (int64_t k = 0; k < L->n_w; k++)
+  for (int64_t k = lo; k < hi; k++)
     L->wq[k] = (float)((double)sim_weight_code(L->w[k], L->w_bits) / top);
+}
+
+static void quantize_weights(sim_trainer *t, tlay *L) {
+  if (L->w_bits == 1 && !t->surrogate) {
+    double alpha = 0;
+    for (int64_t k = 0; k < L->n_w; k++)
+      alpha += fabs((double)L->w[k]);
+    L->alpha = alpha / (double)L->n_w;
+  }
+  par_for(t, L->n_w, quantize_slice, L);
 }
 
 typedef struct lay_arg {
@@ -607,6 +618,44 @@ static void fc_fwd(sim_trainer *t, int tid, int64_t lo, int64_t hi, void *arg) {
         L->y[b * O + o] += L->b[o];
 }
 
+/* Per-channel sums of batch norm, four channels (rows P apart) at a time:
+ * each channel's sum runs over its row in order, as one loop per channel
+ * would, but four independent chains keep the adder busy.  Each adds its
+ * row sums into out[0..n): mode 0 sum of x, 1 sum of (x - m[j])^2, 2 sum
+ * of x * z (binary64). */
+static inline double bn_term(int mode, float x, double m, float z) {
+  return mode == 0 ? (double)x
+                   : (mode == 1 ? (x - m) * (x - m) : (double)x * z);
+}
+
+static inline __attribute__((always_inline)) void
+bn_sums(int mode, const float *x, const float *z, const double *m, int64_t n,
+        int64_t P, double *out) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *x0 = x + j * P, *z0 = z ? z + j * P : NULL;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    double m0 = m ? m[j] : 0, m1 = m ? m[j + 1] : 0, m2 = m ? m[j + 2] : 0,
+           m3 = m ? m[j + 3] : 0;
+    for (int64_t k = 0; k < P; k++) {
+      s0 += bn_term(mode, x0[k], m0, z0 ? z0[k] : 0);
+      s1 += bn_term(mode, x0[P + k], m1, z0 ? z0[P + k] : 0);
+      s2 += bn_term(mode, x0[2 * P + k], m2, z0 ? z0[2 * P + k] : 0);
+      s3 += bn_term(mode, x0[3 * P + k], m3, z0 ? z0[3 * P + k] : 0);
+    }
+    out[j] += s0;
+    out[j + 1] += s1;
+    out[j + 2] += s2;
+    out[j + 3] += s3;
+  }
+  for (; j < n; j++) {
+    double s0 = 0, m0 = m ? m[j] : 0;
+    for (int64_t k = 0; k < P; k++)
+      s0 += bn_term(mode, x[j * P + k], m0, z ? z[j * P + k] : 0);
+    out[j] += s0;
+  }
+}
+
 /* Batch norm over channels [lo, hi); every sum runs over images, then
  * positions, for each channel (the same order for any slicing), reading
  * memory in order. */
@@ -622,23 +671,11 @@ static void bn_fwd(sim_trainer *t, int tid, int64_t lo, int64_t hi, void *arg) {
     for (int64_t c = 0; c < n; c++)
       mean[c] = acc[c] = 0;
     for (int64_t b = 0; b < nb; b++)
-      for (int64_t c = lo; c < hi; c++) {
-        const float *r = x + (b * C + c) * P;
-        double s = 0;
-        for (int64_t k = 0; k < P; k++)
-          s += r[k];
-        mean[c - lo] += s;
-      }
+      bn_sums(0, x + (b * C + lo) * P, NULL, NULL, n, P, mean);
     for (int64_t c = 0; c < n; c++)
       mean[c] /= cnt;
     for (int64_t b = 0; b < nb; b++)
-      for (int64_t c = lo; c < hi; c++) {
-        const float *r = x + (b * C + c) * P;
-        double m = mean[c - lo], s = 0;
-        for (int64_t k = 0; k < P; k++)
-          s += (r[k] - m) * (r[k] - m);
-        acc[c - lo] += s;
-      }
+      bn_sums(1, x + (b * C + lo) * P, NULL, mean, n, P, acc);
     for (int64_t c = lo; c < hi; c++) {
       double s2 = acc[c - lo], var = s2 / cnt;
       L->rmean[c] = (float)((1 - mom) * L->rmean[c] + mom * mean[c - lo]);
@@ -674,15 +711,18 @@ static void act_fwd(sim_trainer *t, int tid, int64_t lo, int64_t hi,
   const wr_layer *l = &t->net->layers[i];
   tlay *L = &t->L[i];
   const float *x = out_of(t, l->inputs[0]);
-  for (int64_t k = lo * L->out_n; k < hi * L->out_n; k++) {
-    float v = x[k];
-    if (L->act_mode == ACT_QUANT)
-      L->y[k] = aquant(t, v, L->act_bits);
-    else if (L->act_mode == ACT_RELU)
-      L->y[k] = v > 0.0f ? v : 0.0f;
-    else
-      L->y[k] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
-  }
+  float *y = L->y;
+  int64_t k0 = lo * L->out_n, k1 = hi * L->out_n;
+  /* one loop per mode, so that the plain ones vectorize */
+  if (L->act_mode == ACT_QUANT)
+    for (int64_t k = k0; k < k1; k++)
+      y[k] = aquant(t, x[k], L->act_bits);
+  else if (L->act_mode == ACT_RELU)
+    for (int64_t k = k0; k < k1; k++)
+      y[k] = x[k] > 0.0f ? x[k] : 0.0f;
+  else
+    for (int64_t k = k0; k < k1; k++)
+      y[k] = x[k] < 0.0f ? 0.0f : (x[k] > 1.0f ? 1.0f : x[k]);
 }
 
 /* Window of output position o along one axis (as the executor's). */
@@ -966,17 +1006,11 @@ static void bn_bwd(sim_trainer *t, int tid, int64_t lo, int64_t hi, void *arg) {
   double *sb = t->S[tid].d1, *sg = t->S[tid].d2;
   for (int64_t c = 0; c < n; c++)
     sb[c] = sg[c] = 0;
-  for (int64_t b = 0; b < nb; b++)
-    for (int64_t c = lo; c < hi; c++) {
-      int64_t j0 = (b * C + c) * P;
-      double s1 = 0, s2 = 0;
-      for (int64_t k = 0; k < P; k++) {
-        s1 += L->dy[j0 + k];
-        s2 += (double)L->dy[j0 + k] * L->xhat[j0 + k];
-      }
-      sb[c - lo] += s1;
-      sg[c - lo] += s2;
-    }
+  for (int64_t b = 0; b < nb; b++) {
+    int64_t j0 = (b * C + lo) * P;
+    bn_sums(0, L->dy + j0, NULL, NULL, n, P, sb);
+    bn_sums(2, L->dy + j0, L->xhat + j0, NULL, n, P, sg);
+  }
   for (int64_t c = lo; c < hi; c++) {
     L->ggamma[c] = (float)sg[c - lo];
     L->gbeta[c] = (float)sb[c - lo];
@@ -1007,12 +1041,14 @@ static void act_bwd(sim_trainer *t, int tid, int64_t lo, int64_t hi,
     return;
   const float *x = t->L[src].y;
   float *dx = t->L[src].dy;
-  for (int64_t k = lo * L->out_n; k < hi * L->out_n; k++) {
-    int pass =
-        L->act_mode == ACT_RELU ? x[k] > 0.0f : (x[k] >= 0.0f && x[k] <= 1.0f);
-    if (pass)
-      dx[k] += L->dy[k];
-  }
+  const float *dy = L->dy;
+  int64_t k0 = lo * L->out_n, k1 = hi * L->out_n;
+  if (L->act_mode == ACT_RELU)
+    for (int64_t k = k0; k < k1; k++)
+      dx[k] += x[k] > 0.0f ? dy[k] : 0.0f;
+  else
+    for (int64_t k = k0; k < k1; k++)
+      dx[k] += x[k] >= 0.0f && x[k] <= 1.0f ? dy[k] : 0.0f;
 }
 
 static void pool_bwd(sim_trainer *t, int tid, int64_t lo, int64_t hi,
@@ -1113,6 +1149,16 @@ static void backward(sim_trainer *t) {
   }
 }
 
+/* Zeroes the gradients of images [lo, hi) in every layer. */
+static void clear_dy(sim_trainer *t, int tid, int64_t lo, int64_t hi,
+                     void *arg) {
+  (void)tid;
+  (void)arg;
+  for (int i = 0; i < t->net->n_layers; i++)
+    memset(t->L[i].dy + lo * t->L[i].out_n, 0,
+           (size_t)((hi - lo) * t->L[i].out_n) * sizeof(float));
+}
+
 int sim_trainer_grad(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
                      int nb, double *loss, int64_t *correct, wr_err *e) {
   if (!d->labels)
@@ -1137,8 +1183,7 @@ int sim_trainer_grad(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
     }
   }
   forward(t);
-  for (int i = 0; i < t->net->n_layers; i++)
-    memset(t->L[i].dy, 0, (size_t)(t->nb * t->L[i].out_n) * sizeof(float));
+  par_for(t, t->nb, clear_dy, NULL);
   int64_t c = 0;
   double l = loss_of(t, labels, &c, 1);
   if (labels != lab)
@@ -1153,30 +1198,62 @@ int sim_trainer_grad(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
 
 /* ---- optimizer ---------------------------------------------------------- */
 
+typedef struct upd_arg {
+  tparam *p;
+  double lr, c1, c2;
+} upd_arg;
+
+/* Elements [lo, hi) of one parameter (each on its own: any slicing gives
+ * the same values).  Its divisions and square roots dominate, so it is
+ * also compiled for AVX-512 and AVX2, chosen at load time (each lane does
+ * the same binary64 operations: the same bits on every path). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TRAIN_CLONES
+#endif
+TRAIN_CLONES static void update_slice(sim_trainer *t, int tid, int64_t lo,
+                                      int64_t hi, void *arg) {
+  (void)tid;
+  const upd_arg *u = arg;
+  tparam *p = u->p;
+  float *restrict v = p->v, *restrict m1 = p->m1, *restrict m2 = p->m2;
+  const float *restrict g = p->g;
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8, lr = u->lr, c1 = u->c1,
+               c2 = u->c2, mom = t->o.momentum;
+  const int clamp = p->clamp;
+  if (t->o.optim == SIM_OPT_ADAM)
+    for (int64_t j = lo; j < hi; j++) {
+      double gj = g[j];
+      float a = (float)(b1 * m1[j] + (1 - b1) * gj);
+      float q = (float)(b2 * m2[j] + (1 - b2) * gj * gj);
+      m1[j] = a;
+      m2[j] = q;
+      double x = v[j] - lr * (a / c1) / (sqrt(q / c2) + eps);
+      if (clamp)
+        x = x < -1.0 ? -1.0 : (x > 1.0 ? 1.0 : x);
+      v[j] = (float)x;
+    }
+  else
+    for (int64_t j = lo; j < hi; j++) {
+      float a = (float)(mom * m1[j] + g[j]);
+      m1[j] = a;
+      double x = v[j] - lr * a;
+      if (clamp)
+        x = x < -1.0 ? -1.0 : (x > 1.0 ? 1.0 : x);
+      v[j] = (float)x;
+    }
+}
+
 static void update(sim_trainer *t, double lr) {
   t->step++;
-  double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  double c1 = 1.0 - pow(b1, (double)t->step),
-         c2 = 1.0 - pow(b2, (double)t->step);
-  for (int k = 0; k < t->n_params; k++) {
-    tparam *p = &t->P[k];
-    if (!p->grad)
-      continue;
-    for (int64_t j = 0; j < p->count; j++) {
-      double g = p->g[j], v;
-      if (t->o.optim == SIM_OPT_ADAM) {
-        p->m1[j] = (float)(b1 * p->m1[j] + (1 - b1) * g);
-        p->m2[j] = (float)(b2 * p->m2[j] + (1 - b2) * g * g);
-        v = p->v[j] - lr * (p->m1[j] / c1) / (sqrt(p->m2[j] / c2) + eps);
-      } else {
-        p->m1[j] = (float)(t->o.momentum * p->m1[j] + g);
-        v = p->v[j] - lr * p->m1[j];
-      }
-      if (p->clamp)
-        v = v < -1.0 ? -1.0 : (v > 1.0 ? 1.0 : v);
-      p->v[j] = (float)v;
+  upd_arg u = {NULL, lr, 1.0 - pow(0.9, (double)t->step),
+               1.0 - pow(0.999, (double)t->step)};
+  for (int k = 0; k < t->n_params; k++)
+    if (t->P[k].grad) {
+      u.p = &t->P[k];
+      par_for(t, u.p->count, update_slice, &u);
     }
-  }
 }
 
 int sim_trainer_step(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
