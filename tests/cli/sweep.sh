@@ -109,4 +109,9 @@ check "bad spec leaves a database as it was" cmp -s "$tmp/ref.db" "$tmp/ref2.db"
 # dry run and the built-in default
 check "dry run counts shards" bash -c "'$bin' sweep '$spec' --shard 2/5 --dry-run | grep -q '144 grid points, 144 to run, 29 in shard 2/5'"
 check "default sweep dry run" bash -c "'$bin' sweep --dry-run | grep -q '^sweep wrpn-default: 432 grid points'"
+# every shipped example spec loads (the demo runs demo-fmnist.yaml)
+for ex in ../sweep/examples/*.yaml; do
+  check "example $(basename "$ex") loads" bash -c "'$bin' sweep '$ex' --dry-run >/dev/null"
+done
+check "demo-fmnist dry run" bash -c "'$bin' sweep ../sweep/examples/demo-fmnist.yaml --dry-run | grep -q '^sweep demo-fmnist: 24 grid points'"
 finish
