@@ -93,29 +93,32 @@ static int note_infeasible(notes *ns, const rp_set *s, const int *bad, int nb,
                   nb, nb == 1 ? "" : "s", by, rp_attr(s, bad[0], ic), db);
 }
 
+typedef struct report_out {
+  const rp_set *s;
+  const rp_report_opts *ro;
+  rp_format f;
+  wr_err err; /* the report writer's own failure */
+  int failed;
+} report_out;
+
+static int emit_report(FILE *f, const void *ctx) {
+  report_out *r = (report_out *)ctx;
+  r->failed = rp_report_write(r->s, r->ro, r->f, f, &r->err) != WR_OK;
+  return r->failed ? -1 : 0;
+}
+
+/* The report on stdout, or written atomically (synced, then renamed) to
+ * `path`. */
 static int write_atomic(const rp_set *s, const rp_report_opts *ro, rp_format f,
                         const char *path, wr_err *e) {
   if (!path)
     return rp_report_write(s, ro, f, stdout, e);
-  size_t len = strlen(path) + 32;
-  char *tmp = malloc(len);
-  if (!tmp)
-    return wr_err_set(e, WR_ENOMEM, "out of memory");
-  snprintf(tmp, len, "%s.tmp-%ld", path, (long)getpid());
-  FILE *out = fopen(tmp, "w");
-  int rc;
-  if (!out) {
-    rc = wr_err_set(e, WR_ERUNTIME, "%s: cannot write", tmp);
-  } else {
-    rc = rp_report_write(s, ro, f, out, e);
-    if (fclose(out) != 0 && !rc)
-      rc = wr_err_set(e, WR_ERUNTIME, "%s: write failed", tmp);
-    if (!rc && rename(tmp, path) != 0)
-      rc = wr_err_set(e, WR_ERUNTIME, "%s: cannot rename to %s", tmp, path);
-    if (rc)
-      remove(tmp);
+  report_out r = {s, ro, f, {0}, 0};
+  int rc = wr_write_atomic(path, emit_report, &r, e);
+  if (rc && r.failed) {
+    *e = r.err;
+    rc = r.err.status;
   }
-  free(tmp);
   return rc;
 }
 

@@ -542,12 +542,50 @@ void sweep_db_remove(const char *path) {
 
 static int file_exists(const char *p) { return access(p, F_OK) == 0; }
 
+/* The folder of `path` (a copy), for access checks. */
+static char *folder_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return strdup(".");
+  size_t n = slash == path ? 1 : (size_t)(slash - path);
+  char *d = malloc(n + 1);
+  if (d) {
+    memcpy(d, path, n);
+    d[n] = '\0';
+  }
+  return d;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded (RFC 3986 unreserved
+ * characters and '/' kept), for sqlite3_open_v2 with SQLITE_OPEN_URI. */
+static char *immutable_uri(const char *path) {
+  size_t n = strlen(path);
+  char *u = malloc(3 * n + 32);
+  if (!u)
+    return NULL;
+  char *o = u + sprintf(u, "file:");
+  for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+    if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+        (*c >= '0' && *c <= '9') || strchr("/-._~", *c))
+      *o++ = (char)*c;
+    else
+      o += sprintf(o, "%%%02X", *c);
+  }
+  strcpy(o, "?immutable=1");
+  return u;
+}
+
+static int open_ro(const char *name, int flags, sqlite3 **db) {
+  *db = NULL;
+  return sqlite3_open_v2(name, db, SQLITE_OPEN_READONLY | flags, NULL);
+}
+
 int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
   *out = NULL;
   if (!file_exists(path))
     return wr_err_set(e, WR_EINPUT, "%s: no such database", path);
   sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+  if (open_ro(path, 0, &db) != SQLITE_OK) {
     int rc = wr_err_set(e, WR_EINPUT, "%s: cannot open: %s", path,
                         db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
@@ -556,6 +594,44 @@ int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
   sqlite3_busy_timeout(db, 60000);
   int empty;
   int rc = check_schema(db, "main", path, &empty, e);
+  if (rc) {
+    /* A WAL database in a folder we can't write (a read-only share):
+     * SQLite can't make its -shm file.  Nothing can be writing it from
+     * here, so it is read as immutable — unless a -wal file holds commits
+     * not yet in the database, which that would ignore. */
+    char *dir = folder_of(path);
+    size_t n = strlen(path) + 8;
+    char *wal = malloc(n);
+    if (dir && wal && access(dir, W_OK) != 0) {
+      snprintf(wal, n, "%s-wal", path);
+      FILE *f = fopen(wal, "rb");
+      long wal_len = 0;
+      if (f && fseek(f, 0, SEEK_END) == 0)
+        wal_len = ftell(f);
+      if (f)
+        fclose(f);
+      if (wal_len > 0) {
+        rc = wr_err_set(e, WR_EINPUT,
+                        "%s: its folder is read-only and %s holds %ld bytes "
+                        "of commits not yet in the database: copy both to a "
+                        "writable folder to read them",
+                        path, wal, wal_len);
+      } else {
+        char *uri = immutable_uri(path);
+        sqlite3_close(db);
+        db = NULL;
+        if (uri && open_ro(uri, SQLITE_OPEN_URI, &db) == SQLITE_OK) {
+          wr_err e2;
+          rc = check_schema(db, "main", path, &empty, &e2);
+          if (rc)
+            *e = e2;
+        }
+        free(uri);
+      }
+    }
+    free(dir);
+    free(wal);
+  }
   if (!rc && empty)
     rc = wr_err_set(e, WR_EINPUT, "%s: not a wrpnsim sweep database (empty)",
                     path);

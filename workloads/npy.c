@@ -1038,7 +1038,6 @@ static int array_check(const wr_array *a, const char *what, size_t *bytes,
 }
 
 /* Writes the whole file to `f`; 0, or -1 with errno set. */
-typedef int (*emit_fn)(FILE *f, const void *ctx);
 
 /* Writes n bytes; 0, or -1 with errno set.  n may be 0 with p NULL. */
 static int put_bytes(FILE *f, const void *p, size_t n) {
@@ -1051,7 +1050,7 @@ static int put_bytes(FILE *f, const void *p, size_t n) {
 
 /* Emits into the temporary file `fd` (closing it in every case), flushes
  * and syncs it. */
-static int write_fd(int fd, const char *path, emit_fn emit, const void *ctx,
+static int write_fd(int fd, const char *path, wr_emit_fn emit, const void *ctx,
                     wr_err *e) {
   FILE *f = fdopen(fd, "wb");
   if (!f) {
@@ -1078,8 +1077,8 @@ static int write_fd(int fd, const char *path, emit_fn emit, const void *ctx,
 /* Writes `path` atomically: emits into "PATH.tmpXXXXXX" in the same
  * folder, syncs it and renames it over `path`.  On failure the temporary
  * file is removed and `path` is left as it was. */
-static int atomic_write(const char *path, emit_fn emit, const void *ctx,
-                        wr_err *e) {
+int wr_write_atomic(const char *path, wr_emit_fn emit, const void *ctx,
+                    wr_err *e) {
   size_t n = strlen(path) + sizeof ".tmpXXXXXX";
   char *tmp = malloc(n);
   if (!tmp)
@@ -1142,7 +1141,7 @@ int wr_npy_write(const char *path, const wr_array *a, wr_err *e) {
     return wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
   int rc = npy_prepare(a, path, o, e);
   if (!rc)
-    rc = atomic_write(path, emit_npy, o, e);
+    rc = wr_write_atomic(path, emit_npy, o, e);
   free(o);
   return rc;
 }
@@ -1288,7 +1287,7 @@ int wr_npz_write(const char *path, const wr_array *arrays, size_t n,
   int rc = npz_plan_sizes(path, &p, arrays, e);
   if (!rc) {
     npz_crcs(&p);
-    rc = atomic_write(path, emit_npz, &p, e);
+    rc = wr_write_atomic(path, emit_npz, &p, e);
   }
   free(p.m);
   return rc;

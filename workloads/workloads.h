@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <yaml.h>
 
@@ -351,6 +352,15 @@ size_t wr_npy_header(const wr_array *a, char *buf, size_t cap);
 /* Writes a .npy file (format 1.0) atomically: to a temporary file in the
  * same folder, renamed over `path` only when complete. */
 int wr_npy_write(const char *path, const wr_array *a, wr_err *e);
+
+/* Writes any file atomically, as wr_npy_write does: `emit` writes the
+ * content to f (returning non-zero on failure) into a temporary file in
+ * the same folder, which is flushed, synced (fsync) and renamed over
+ * `path`; on any failure the temporary file is removed and `path` left as
+ * it was. */
+typedef int (*wr_emit_fn)(FILE *f, const void *ctx);
+int wr_write_atomic(const char *path, wr_emit_fn emit, const void *ctx,
+                    wr_err *e);
 
 /* The arrays of an .npz archive, in archive order. */
 typedef struct wr_npz {
