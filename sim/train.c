@@ -260,13 +260,12 @@ static int value_table(sim_trainer *t, int bits, wr_err *e) {
 static int check_layers(const wr_net *net, wr_err *e) {
   for (int i = 0; i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
-    int ok = l->kind != WR_CONCAT &&
-             (l->kind != WR_SOFTMAX || i == net->n_layers - 1);
+    int ok = l->kind != WR_SOFTMAX || i == net->n_layers - 1;
     if (!ok)
       return wr_err_at(e, net->file, l->line, l->col,
                        "%s '%s': training supports conv, fc, maxpool, "
-                       "avgpool, bn, act, add and a softmax as the last "
-                       "layer",
+                       "avgpool, bn, act, add, concat and a softmax as the "
+                       "last layer",
                        wr_kind_name(l->kind), l->name);
   }
   return WR_OK;
@@ -407,6 +406,17 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
       if (!(L->arg = malloc((size_t)(B * L->out_n) * sizeof *L->arg)))
         rc = oom(e);
       break;
+    case WR_CONCAT: {
+      /* codes at the readers' bits when every input is codes (inputs at
+         other bits requantized), else binary32: the executor's rule */
+      int codes = rb[i] <= 16;
+      for (int k = 0; k < l->n_inputs; k++)
+        codes &= l->inputs[k] >= 0 && t->L[l->inputs[k]].out_q > 0;
+      L->out_q = codes ? rb[i] : 0;
+      if (codes)
+        rc = value_table(t, rb[i], e);
+      break;
+    }
     default:
       break;
     }
@@ -563,6 +573,7 @@ static void quantize_weights(sim_trainer *t, tlay *L) {
 
 typedef struct lay_arg {
   int i;
+  int back; /* concat_run: the backward pass */
 } lay_arg;
 
 static void conv_fwd(sim_trainer *t, int tid, int64_t lo, int64_t hi,
@@ -789,6 +800,40 @@ static void add_fwd(sim_trainer *t, int i) {
   }
 }
 
+/* Channel concatenation, image by image: forward, each input's slice
+ * copied (an input whose codes are not at the output's bits requantized
+ * to them, as the executor does); backward (arg->back), each slice of the
+ * gradient added to its input's (the requantizer's straight-through
+ * estimator passes everything: codes' values lie in [0, 1]). */
+static void concat_run(sim_trainer *t, int tid, int64_t lo, int64_t hi,
+                       void *arg) {
+  (void)tid;
+  int i = ((lay_arg *)arg)->i, back = ((lay_arg *)arg)->back;
+  const wr_layer *l = &t->net->layers[i];
+  tlay *L = &t->L[i];
+  for (int64_t b = lo; b < hi; b++) {
+    int64_t off = b * L->out_n;
+    for (int k = 0; k < l->n_inputs; k++) {
+      int src = l->inputs[k];
+      int64_t n = src < 0 ? wr_shape_elems(t->net->input) : t->L[src].out_n;
+      if (back && src >= 0) {
+        float *dx = t->L[src].dy + b * n;
+        for (int64_t j = 0; j < n; j++)
+          dx[j] += L->dy[off + j];
+      } else if (!back) {
+        const float *x = out_of(t, src) + b * n;
+        /* (out_q > 0 only when every input is a layer's codes) */
+        if (L->out_q && t->L[src].out_q != L->out_q)
+          for (int64_t j = 0; j < n; j++)
+            L->y[off + j] = aquant(t, x[j], L->out_q);
+        else
+          memcpy(L->y + off, x, (size_t)n * sizeof *L->y);
+      }
+      off += n;
+    }
+  }
+}
+
 static int check_shape(const wr_net *n, const wr_dataset *d, wr_err *e) {
   if (d->c != n->input.c || d->h != n->input.h || d->w != n->input.w)
     return wr_err_set(e, WR_EINPUT,
@@ -832,7 +877,7 @@ static void forward(sim_trainer *t) {
   for (int i = 0; i < n->n_layers; i++) {
     const wr_layer *l = &n->layers[i];
     tlay *L = &t->L[i];
-    lay_arg a = {i};
+    lay_arg a = {i, 0};
     switch (l->kind) {
     case WR_CONV:
       quantize_weights(t, L);
@@ -855,8 +900,10 @@ static void forward(sim_trainer *t) {
     case WR_ADD:
       add_fwd(t, i);
       break;
-    case WR_SOFTMAX: /* the loss works on its input; probabilities here */
     case WR_CONCAT:
+      par_for(t, t->nb, concat_run, &a);
+      break;
+    case WR_SOFTMAX: /* the loss works on its input; probabilities here */
       break;
     }
   }
@@ -1105,7 +1152,7 @@ static void backward(sim_trainer *t) {
   for (int i = n->n_layers - 1; i >= 0; i--) {
     const wr_layer *l = &n->layers[i];
     tlay *L = &t->L[i];
-    lay_arg a = {i};
+    lay_arg a = {i, 0};
     switch (l->kind) {
     case WR_CONV: {
       par_for(t, t->nb, conv_bwd, &a);
@@ -1142,8 +1189,12 @@ static void backward(sim_trainer *t) {
     case WR_ADD:
       add_bwd(t, i);
       break;
+    case WR_CONCAT: {
+      lay_arg ab = {i, 1};
+      par_for(t, t->nb, concat_run, &ab);
+      break;
+    }
     case WR_SOFTMAX:
-    case WR_CONCAT:
       break;
     }
   }

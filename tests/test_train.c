@@ -159,10 +159,35 @@ static const char *const net_res =
     "  - {name: fc2, fc: {out: 4}}\n"
     "precision: {default: 32/32, fp32: [first, last]}\n";
 
+/* an inception-style block: three branches concatenated by channel, then
+ * a concat with the network input (binary32) before the classifier */
+static const char *const net_cat =
+    "name: cat\ninput: {shape: [1, 6, 6]}\nlayers:\n"
+    "  - {name: c1, conv: {out: 3, k: 3, pad: 1}}\n"
+    "  - {name: b1, bn: {}}\n"
+    "  - {name: a1, act: {}}\n"
+    "  - {name: c2, conv: {out: 2, k: 1, bias: false}}\n"
+    "  - {name: b2, bn: {}}\n"
+    "  - {name: a2, act: {}}\n"
+    "  - {name: c3, input: a1, conv: {out: 3, k: 3, pad: 1, bias: false}}\n"
+    "  - {name: b3, bn: {}}\n"
+    "  - {name: a3, act: {}}\n"
+    "  - {name: p3, maxpool: {k: 3, stride: 1, pad: 1}}\n"
+    "  - {name: cat, concat: {inputs: [a2, p3, a1]}}\n"
+    "  - {name: c4, conv: {out: 4, k: 1, bias: false}}\n"
+    "  - {name: b4, bn: {}}\n"
+    "  - {name: a4, act: {}}\n"
+    "  - {name: cat2, concat: {inputs: [a4, input]}}\n"
+    "  - {name: fc, fc: {out: 4}}\n"
+    "precision: {default: 32/32, fp32: [first, last]}\n";
+/* the same with c2 at 8/8 (integer, not differentiable: forward only) */
+#define NET_CAT_8BIT_C2 "precision: {default: 32/32, fp32: [first, last], layers: {c2: 8/8}}\n"
+
 static void grads_fp32(void **state) {
   (void)state;
   grad_check(net_conv, "32/32", 0, 2, 9, 9);
   grad_check(net_res, "32/32", 0, 1, 6, 6);
+  grad_check(net_cat, "32/32", 0, 1, 6, 6);
 }
 
 /* Quantized networks through the straight-through surrogate: clip
@@ -174,6 +199,7 @@ static void grads_ste(void **state) {
   for (int p = 0; p < 5; p++) {
     grad_check(net_conv, precs[p], 1, 2, 9, 9);
     grad_check(net_res, precs[p], 1, 1, 6, 6);
+    grad_check(net_cat, precs[p], 1, 1, 6, 6);
   }
 }
 
@@ -214,9 +240,9 @@ static void quantized_forward(void **state) {
   wr_net_free(net);
 }
 
-static void train_some(const char *prec, int threads, unsigned long seed,
-                       wr_npz *out) {
-  wr_net *net = net_at(net_res, prec);
+static void train_net(const char *yaml, const char *prec, int threads,
+                      unsigned long seed, int64_t n_test, wr_npz *out) {
+  wr_net *net = net_at(yaml, prec);
   sim_train_opts o = sim_train_opts_default();
   o.batch = 8;
   o.epochs = 2;
@@ -224,12 +250,19 @@ static void train_some(const char *prec, int threads, unsigned long seed,
   o.seed = seed;
   seed_state = 12345;
   wr_dataset d = random_data(40, 1, 6, 6, 4);
-  wr_dataset test = random_data(10, 1, 6, 6, 4);
+  wr_dataset test = random_data(n_test, 1, 6, 6, 4);
   sim_train_result r;
   wr_err e;
   if (sim_train(net, &d, &test, &o, NULL, NULL, out, &r, &e))
     fail_msg("%s", e.msg);
-  assert_int_equal(r.test_n, 10);
+  assert_int_equal(r.test_n, n_test);
+  /* the trainer's own forward pass (running statistics) answers as the
+     executor does: the same quantizers, so the same top-1 hits */
+  if (n_test > 10 &&
+      llround(r.float_test_acc * (double)n_test) != r.test_correct)
+    fail_msg("%s at %s: float path %.0f hits, executor %lld", net->name,
+             prec, r.float_test_acc * (double)n_test,
+             (long long)r.test_correct);
   /* the reported accuracy is the executor's on the exported weights */
   int64_t c;
   assert_int_equal(sim_exec_accuracy(net, out, "w", &test, 1, &c, &e), WR_OK);
@@ -237,6 +270,31 @@ static void train_some(const char *prec, int threads, unsigned long seed,
   wr_dataset_free(&d);
   wr_dataset_free(&test);
   wr_net_free(net);
+}
+
+static void train_some(const char *prec, int threads, unsigned long seed,
+                       wr_npz *out) {
+  train_net(net_res, prec, threads, seed, 10, out);
+}
+
+/* Concat in training: the executor on the exported weights agrees with the
+ * trainer's reported accuracy (train_net checks it), with codes copied
+ * through the concat and, with c2 at 8/8 (so a1 holds 8-bit codes, which
+ * the concat requantizes to 4 or 2 bits), requantized. */
+static void concat_trains(void **state) {
+  (void)state;
+  char yaml[2048];
+  const char *body_end = strstr(net_cat, "precision:");
+  int body = (int)(body_end - net_cat);
+  snprintf(yaml, sizeof yaml, "%.*s%s", body, net_cat, NET_CAT_8BIT_C2);
+  static const char *const precs[] = {"32/32", "4/4", "2/2"};
+  for (int p = 0; p < 3; p++)
+    for (int v = 0; v < 2; v++) {
+      wr_npz w;
+      train_net(v ? yaml : net_cat, precs[p], 2, 5, 300, &w);
+      assert_non_null(wr_npz_get(&w, "c4.weight"));
+      wr_npz_free(&w);
+    }
 }
 
 static int same_npz(const wr_npz *a, const wr_npz *b) {
@@ -297,17 +355,17 @@ static void export_format(void **state) {
 
 static void unsupported(void **state) {
   (void)state;
-  wr_net *net = net_at("name: cat\ninput: {shape: [1, 4, 4]}\nlayers:\n"
+  wr_net *net = net_at("name: sm\ninput: {shape: [1, 4, 4]}\nlayers:\n"
                        "  - {name: c1, conv: {out: 2, k: 1}}\n"
                        "  - {name: c2, conv: {out: 2, k: 1}}\n"
-                       "  - {name: cat, concat: {inputs: [c1, c2]}}\n"
+                       "  - {name: mid, softmax: {}}\n"
                        "  - {name: fc, fc: {out: 3}}\n",
                        "32/32");
   sim_train_opts o = sim_train_opts_default();
   wr_err e;
   assert_null(sim_trainer_new(net, &o, &e));
   assert_int_equal(e.status, WR_EINPUT);
-  if (!strstr(e.msg, "t.yaml:6:") || !strstr(e.msg, "concat 'cat'"))
+  if (!strstr(e.msg, "t.yaml:6:") || !strstr(e.msg, "softmax 'mid'"))
     fail_msg("got '%s'", e.msg);
   wr_net_free(net);
   net = net_at(net_res, "4/4");
@@ -351,6 +409,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(grads_fp32),           cmocka_unit_test(grads_ste),
       cmocka_unit_test(quantized_forward),    cmocka_unit_test(deterministic),
+      cmocka_unit_test(concat_trains),
       cmocka_unit_test(export_format),        cmocka_unit_test(unsupported),
       cmocka_unit_test(learns_fashion_mnist),
   };

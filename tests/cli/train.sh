@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # train.sh BIN — end-to-end checks of `wrpnsim train`: a short deterministic
 # run whose reported test accuracy `wrpnsim exec` reproduces exactly on the
-# weights it wrote (quantized, binary and FP32 networks, a residual user
-# workload), the same weights for the same seed, and bad input (exit 2).
+# weights it wrote (quantized, binary and FP32 networks, a residual and an
+# inception-style user workload), the same weights for the same seed, and bad input (exit 2).
 set -u
 bin=$(realpath "$1")
 . "$(dirname "$0")/check.sh" # check, finish
@@ -23,6 +23,25 @@ layers:
   - {name: fc, fc: {out: 10}}
   - {name: softmax, softmax: {}}
 precision: {default: 4/4, fp32: [first, last]}
+Y
+cat >"$tmp/cat.yaml" <<'Y'
+name: tiny-inception
+input: {shape: [1, 28, 28]}
+layers:
+  - {name: conv1, conv: {out: 8, k: 3, stride: 2, pad: 1}}
+  - {name: bn1, bn: {}}
+  - {name: act1, act: {}}
+  - {name: b1, conv: {out: 4, k: 1, bias: false}}
+  - {name: b1_bn, bn: {}}
+  - {name: b1_act, act: {}}
+  - {name: b2, input: act1, conv: {out: 4, k: 3, pad: 1, bias: false}}
+  - {name: b2_bn, bn: {}}
+  - {name: b2_act, act: {}}
+  - {name: b3, input: act1, maxpool: {k: 3, stride: 1, pad: 1}}
+  - {name: cat, concat: {inputs: [b1_act, b2_act, b3]}}
+  - {name: pool, maxpool: {k: 2}}
+  - {name: fc, fc: {out: 10}}
+precision: {default: 4/4, fp32: [first, last], layers: {b1: 8/8}}
 Y
 
 # train, then exec on the same test images: the same accuracy, exactly
@@ -49,6 +68,7 @@ check "fmnist-cnn 4/4 reproduced by exec" roundtrip cnn44 fmnist-cnn 4/4
 check "fmnist-mlp 2/1 reproduced by exec" roundtrip mlp21 fmnist-mlp 2/1
 check "fmnist-mlp 32/32 reproduced by exec" roundtrip mlp32 fmnist-mlp 32/32 --optim sgd
 check "residual workload reproduced by exec" roundtrip res "$tmp/res.yaml" 2/2
+check "concat workload reproduced by exec" roundtrip cat "$tmp/cat.yaml" 4/4
 
 # deterministic: same seed and threads, the same file
 "$bin" train --net fmnist-mlp --prec 4/2 --data fashion-mnist --epochs 1 --train-limit 300 \
@@ -65,17 +85,17 @@ exit2() { # NAME ARGS...: exit status 2, a message, no output file
   local rc=$?
   [ $rc = 2 ] && [ -s "$tmp/err" ] && [ ! -e "$tmp/bad.npz" ] || { echo "rc $rc: $(cat "$tmp/err")"; return 1; }
 }
-cat >"$tmp/cat.yaml" <<'Y'
-name: cat
+cat >"$tmp/sm.yaml" <<'Y'
+name: sm
 input: {shape: [1, 28, 28]}
 layers:
   - {name: c1, conv: {out: 2, k: 1}}
   - {name: c2, conv: {out: 2, k: 1}}
-  - {name: cat, concat: {inputs: [c1, c2]}}
+  - {name: mid, softmax: {}}
   - {name: fc, fc: {out: 10}}
 Y
-check "unsupported layer" exit2 cat --net "$tmp/cat.yaml" --data fashion-mnist --out "$tmp/bad.npz"
-check "names the layer" grep -q "cat.yaml:6:.*concat 'cat'" "$tmp/err"
+check "unsupported layer" exit2 sm --net "$tmp/sm.yaml" --data fashion-mnist --out "$tmp/bad.npz"
+check "names the layer" grep -q "sm.yaml:6:.*softmax 'mid'" "$tmp/err"
 check "no --out" exit2 nooout --net fmnist-mlp --data fashion-mnist
 check "no --data" exit2 nodata --net fmnist-mlp --out "$tmp/bad.npz"
 check "other data" exit2 data --net fmnist-mlp --data x.npy --out "$tmp/bad.npz"
