@@ -34,6 +34,15 @@
  * reference: absent with another CBLAS). */
 extern void openblas_set_num_threads(int n) __attribute__((weak));
 
+/* The hottest element-wise loops are also compiled for AVX-512 and AVX2,
+ * chosen at load time; each lane does the scalar code's operations, so
+ * every path gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TRAIN_CLONES
+#endif
+
 enum { ACT_QUANT, ACT_CLIP, ACT_RELU };
 
 typedef struct tlay {
@@ -93,7 +102,6 @@ struct sim_trainer {
   int train_mode;
   int surrogate;
   double *probs;   /* batch softmax */
-  float *vtab[17]; /* value of every activation code, by bits */
 };
 
 static int oom(wr_err *e) {
@@ -246,17 +254,6 @@ static float *falloc(int64_t n) {
   return calloc((size_t)(n > 0 ? n : 1), sizeof(float));
 }
 
-static int value_table(sim_trainer *t, int bits, wr_err *e) {
-  if (t->vtab[bits])
-    return WR_OK;
-  int32_t n = (int32_t)1 << bits;
-  if (!(t->vtab[bits] = malloc((size_t)n * sizeof(float))))
-    return oom(e);
-  for (int32_t c = 0; c < n; c++)
-    t->vtab[bits][c] = sim_act_value(c, bits);
-  return WR_OK;
-}
-
 static int check_layers(const wr_net *net, wr_err *e) {
   for (int i = 0; i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
@@ -333,8 +330,6 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
       L->w_bits = l->prec.w_bits;
       int src_q = l->inputs[0] >= 0 ? t->L[l->inputs[0]].out_q : 0;
       L->quant_in = L->a_bits <= 16 && L->w_bits <= 16 && src_q != L->a_bits;
-      if (L->quant_in)
-        rc = value_table(t, L->a_bits, e);
       L->clamp = L->w_bits <= 16;
       L->n_w = l->weights;
       L->kg = L->g.c_in / L->g.groups * L->g.kh * L->g.kw;
@@ -396,10 +391,8 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
     case WR_ACT:
       L->act_bits = rb[i];
       L->act_mode = rb[i] <= 16 ? ACT_QUANT : quantized ? ACT_CLIP : ACT_RELU;
-      if (L->act_mode == ACT_QUANT) {
+      if (L->act_mode == ACT_QUANT)
         L->out_q = rb[i];
-        rc = value_table(t, rb[i], e);
-      }
       break;
     case WR_MAXPOOL:
       L->out_q = l->inputs[0] >= 0 ? t->L[l->inputs[0]].out_q : 0;
@@ -413,8 +406,6 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
       for (int k = 0; k < l->n_inputs; k++)
         codes &= l->inputs[k] >= 0 && t->L[l->inputs[k]].out_q > 0;
       L->out_q = codes ? rb[i] : 0;
-      if (codes)
-        rc = value_table(t, rb[i], e);
       break;
     }
     default:
@@ -505,8 +496,6 @@ void sim_trainer_free(sim_trainer *t) {
   free(t->probs);
   if (t->rng)
     gsl_rng_free(t->rng);
-  for (int b = 0; b <= 16; b++)
-    free(t->vtab[b]);
   free(t);
 }
 
@@ -527,18 +516,28 @@ static float *out_of(sim_trainer *t, int src) {
   return src < 0 ? t->input : t->L[src].y;
 }
 
-/* The activation quantizer: sim_act_value(sim_act_code(x, bits), bits). */
-static inline float aquant(const sim_trainer *t, float x, int bits) {
-  if (t->surrogate)
-    return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
-  if (!(x > 0.0f))
-    return 0.0f;
-  if (x >= 1.0f)
-    return 1.0f;
-  float scaled = x * (float)((1 << bits) - 1); /* one rounding, no FMA */
-  /* round half to even: exact for 0 <= scaled < 2^22 */
-  float code = (scaled + 12582912.0f) - 12582912.0f;
-  return t->vtab[bits][(int32_t)code];
+/* The activation quantizer on n values: y = sim_act_value(sim_act_code(x,
+ * bits), bits) — 0 for x <= 0 (and NaN), 1 for x >= 1, else the code
+ * round-half-even(fl32(x * (2^bits - 1))) over 2^bits - 1 in binary64,
+ * rounded to binary32 — written branch-free so that it vectorizes; with
+ * the surrogate, a clip to [0, 1]. */
+TRAIN_CLONES static void aquant_run(const sim_trainer *t, const float *x,
+                                    float *y, int64_t n, int bits) {
+  if (t->surrogate) {
+    for (int64_t k = 0; k < n; k++)
+      y[k] = x[k] < 0.0f ? 0.0f : (x[k] > 1.0f ? 1.0f : x[k]);
+    return;
+  }
+  const float nf = (float)((1 << bits) - 1);
+  const double nd = (double)((1 << bits) - 1);
+  for (int64_t k = 0; k < n; k++) {
+    float v = x[k];
+    float scaled = v * nf; /* one rounding, no FMA */
+    /* round half to even: exact for 0 <= scaled < 2^22 */
+    float code = (scaled + 12582912.0f) - 12582912.0f;
+    float val = (float)((double)code / nd);
+    y[k] = v > 0.0f ? (v >= 1.0f ? 1.0f : val) : 0.0f;
+  }
 }
 
 /* Weights as the forward pass uses them: elements [lo, hi) of layer
@@ -589,8 +588,7 @@ static void conv_fwd(sim_trainer *t, int tid, int64_t lo, int64_t hi,
     const float *x = xin + b * L->in_n;
     if (L->quant_in) {
       float *q = L->xq + b * L->in_n;
-      for (int64_t k = 0; k < L->in_n; k++)
-        q[k] = aquant(t, x[k], L->a_bits);
+      aquant_run(t, x, q, L->in_n, L->a_bits);
       x = q;
     }
     float *y = L->y + b * L->out_n;
@@ -615,8 +613,7 @@ static void fc_fwd(sim_trainer *t, int tid, int64_t lo, int64_t hi, void *arg) {
   int64_t In = L->in_n, O = L->g.c_out;
   const float *x = out_of(t, l->inputs[0]);
   if (L->quant_in) {
-    for (int64_t k = lo * In; k < hi * In; k++)
-      L->xq[k] = aquant(t, x[k], L->a_bits);
+    aquant_run(t, x + lo * In, L->xq + lo * In, (hi - lo) * In, L->a_bits);
     x = L->xq;
   }
   if (hi > lo)
@@ -726,8 +723,7 @@ static void act_fwd(sim_trainer *t, int tid, int64_t lo, int64_t hi,
   int64_t k0 = lo * L->out_n, k1 = hi * L->out_n;
   /* one loop per mode, so that the plain ones vectorize */
   if (L->act_mode == ACT_QUANT)
-    for (int64_t k = k0; k < k1; k++)
-      y[k] = aquant(t, x[k], L->act_bits);
+    aquant_run(t, x + k0, y + k0, k1 - k0, L->act_bits);
   else if (L->act_mode == ACT_RELU)
     for (int64_t k = k0; k < k1; k++)
       y[k] = x[k] > 0.0f ? x[k] : 0.0f;
@@ -824,8 +820,7 @@ static void concat_run(sim_trainer *t, int tid, int64_t lo, int64_t hi,
         const float *x = out_of(t, src) + b * n;
         /* (out_q > 0 only when every input is a layer's codes) */
         if (L->out_q && t->L[src].out_q != L->out_q)
-          for (int64_t j = 0; j < n; j++)
-            L->y[off + j] = aquant(t, x[j], L->out_q);
+          aquant_run(t, x, L->y + off, n, L->out_q);
         else
           memcpy(L->y + off, x, (size_t)n * sizeof *L->y);
       }
@@ -1255,14 +1250,7 @@ typedef struct upd_arg {
 } upd_arg;
 
 /* Elements [lo, hi) of one parameter (each on its own: any slicing gives
- * the same values).  Its divisions and square roots dominate, so it is
- * also compiled for AVX-512 and AVX2, chosen at load time (each lane does
- * the same binary64 operations: the same bits on every path). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TRAIN_CLONES
-#endif
+ * the same values); its divisions and square roots vectorize (clones). */
 TRAIN_CLONES static void update_slice(sim_trainer *t, int tid, int64_t lo,
                                       int64_t hi, void *arg) {
   (void)tid;
