@@ -72,6 +72,16 @@ void measure_models_free(sweep_model *m, size_t n) {
 
 /* ---- the database ----------------------------------------------------- */
 
+/* A query on the models tables with the model's key bound to its one
+ * parameter. */
+static int prepare_keyed(sqlite3 *db, const char *sql, const char *key,
+                         sqlite3_stmt **st, wr_err *e) {
+  if (sqlite3_prepare_v2(db, sql, -1, st, NULL))
+    return store_fail(db, "reading models", e);
+  sqlite3_bind_text(*st, 1, key, -1, SQLITE_TRANSIENT);
+  return WR_OK;
+}
+
 /* Loads a cached model; *found = 0 if there is none. */
 static int load_model(sqlite3 *db, sweep_model *md, int n_layers, int *found,
                       wr_err *e) {
@@ -79,12 +89,11 @@ static int load_model(sqlite3 *db, sweep_model *md, int n_layers, int *found,
   sweep_key_str(md->key, key, sizeof key);
   sqlite3_stmt *st;
   *found = 0;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT status, note, accuracy, images,"
-                         " accuracy_source FROM models WHERE key = ?",
-                         -1, &st, NULL))
-    return store_fail(db, "reading models", e);
-  sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+  if (prepare_keyed(db,
+                    "SELECT status, note, accuracy, images,"
+                    " accuracy_source FROM models WHERE key = ?",
+                    key, &st, e))
+    return e->status;
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     *found = 1;
@@ -105,12 +114,11 @@ static int load_model(sqlite3 *db, sweep_model *md, int n_layers, int *found,
     return store_fail(db, "reading models", e);
   if (!*found || !md->measured)
     return WR_OK;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT layer, nz_act_frac, nz_mac_frac, dyn_a_bits"
-                         " FROM model_layers WHERE key = ?",
-                         -1, &st, NULL))
-    return store_fail(db, "reading models", e);
-  sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+  if (prepare_keyed(db,
+                    "SELECT layer, nz_act_frac, nz_mac_frac, dyn_a_bits"
+                    " FROM model_layers WHERE key = ?",
+                    key, &st, e))
+    return e->status;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int l = sqlite3_column_int(st, 0);
     if (l >= 0 && l < n_layers) {

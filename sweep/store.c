@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sweep.h"
@@ -604,12 +605,8 @@ int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
     char *wal = malloc(n);
     if (dir && wal && access(dir, W_OK) != 0) {
       snprintf(wal, n, "%s-wal", path);
-      FILE *f = fopen(wal, "rb");
-      long wal_len = 0;
-      if (f && fseek(f, 0, SEEK_END) == 0)
-        wal_len = ftell(f);
-      if (f)
-        fclose(f);
+      struct stat wst;
+      long wal_len = stat(wal, &wst) == 0 ? (long)wst.st_size : 0;
       if (wal_len > 0) {
         rc = wr_err_set(e, WR_EINPUT,
                         "%s: its folder is read-only and %s holds %ld bytes "
