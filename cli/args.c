@@ -12,6 +12,8 @@ void cli_usage(FILE *f, const char *cmd, const char *usage, const cli_opt *opts,
                int nopts) {
   fprintf(f, "usage: wrpnsim %s %s\n\noptions:\n", cmd, usage);
   for (int i = 0; i < nopts; i++) {
+    if (!opts[i].help)
+      continue; /* not offered by this command */
     char left[64];
     snprintf(left, sizeof left, "--%s%s%s", opts[i].name,
              opts[i].metavar ? " " : "",
@@ -40,7 +42,7 @@ int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
     size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
     cli_opt *o = NULL;
     for (int j = 0; j < nopts && !o; j++)
-      if (strlen(opts[j].name) == len && strncmp(opts[j].name, a + 2, len) == 0)
+      if (opts[j].help && strlen(opts[j].name) == len && strncmp(opts[j].name, a + 2, len) == 0)
         o = &opts[j];
     if (!o) {
       fprintf(stderr,

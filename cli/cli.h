@@ -14,7 +14,9 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_INPUT = 2 };
 typedef struct cli_opt {
   const char *name;    /* without the leading "--" */
   const char *metavar; /* NULL for a flag */
-  const char *help;
+  const char *help; /* NULL: not offered by this command (a shared table's
+                       entry it turns off): unlisted, and unknown to
+                       cli_parse */
   int repeat; /* may be given more than once */
   /* filled by cli_parse */
   const char **vals;
@@ -55,7 +57,9 @@ typedef struct cli_table {
   int nrows, cap;
 } cli_table;
 
-/* Columns: names, with a leading '#' marking a numeric column. */
+/* Columns: names, with a leading '#' marking a numeric column (copied:
+ * the caller's strings need not outlive the table).  On failure the
+ * caller still frees with cli_table_free. */
 int cli_table_init(cli_table *t, int ncols, const char *const *cols);
 /* Appends a row of ncols printf'd cells: fmt is one printf format per
  * cell joined by '\t'. */

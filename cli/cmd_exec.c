@@ -35,9 +35,9 @@ static void progress_show(progress *p, int64_t done, int64_t total, int final) {
   double rate = done / (t - p->start > 1e-9 ? t - p->start : 1e-9);
   double eta = rate > 0 ? (double)(total - done) / rate : 0;
   fprintf(stderr,
-          "%sexec: %" PRId64 "/%" PRId64 " images, %.1f images/s, "
+          "%sexec: %" PRId64 "/%" PRId64 " image%s, %.1f images/s, "
           "%s %.0f s%s",
-          p->tty ? "\r" : "", done, total, rate, final ? "took" : "ETA",
+          p->tty ? "\r" : "", done, total, wr_plural(total), rate, final ? "took" : "ETA",
           final ? t - p->start : eta, p->tty && !final ? "" : "\n");
   fflush(stderr);
 }
@@ -415,10 +415,12 @@ static void print_stats(const wr_net *net, const sim_layer_stats *st,
   if (fmt == FMT_TABLE) {
     if (labelled)
       printf(
-          "%s: top-1 accuracy %.2f %% (%" PRId64 " of %" PRId64 " images)\n\n",
-          net->name, 100.0 * (double)correct / (double)images, correct, images);
+          "%s: top-1 accuracy %.2f %% (%" PRId64 " of %" PRId64 " image%s)\n\n",
+          net->name, 100.0 * (double)correct / (double)images, correct, images,
+          wr_plural(images));
     else
-      printf("%s: %" PRId64 " images (no labels)\n\n", net->name, images);
+      printf("%s: %" PRId64 " image%s (no labels)\n\n", net->name, images,
+             wr_plural(images));
   }
   cli_table_print(&t, fmt, stdout);
   cli_table_free(&t);
@@ -669,11 +671,12 @@ int cmd_weights(int argc, char **argv) {
                  {"seed", "S", "random seed (default 1)", 0, NULL, 0},
                  {"out", "W.npz", "the .npz to write (required)", 0, NULL, 0}};
   const int n_opts = N_NET_OPTS + 2;
+  o[O_FORMAT].help = NULL; /* writes a file; prints no results */
   cli_format fmt;
   unsigned long long seed = 1;
   int rc = cli_parse_net_cmd("weights",
                              "--net NAME|FILE [--width K] [--prec A/W] "
-                             "[--seed S] --out W.npz",
+                             "[--seed S] --out W.npz [...]",
                              argc, argv, o, n_opts, &fmt);
   if (!rc && cli_val(&o[N_NET_OPTS]))
     rc = cli_u64("seed", cli_val(&o[N_NET_OPTS]), 0, UINT32_MAX, &seed);
@@ -694,8 +697,8 @@ int cmd_weights(int argc, char **argv) {
       wr_npz_free(&w);
     }
     if (rc == WR_OK)
-      fprintf(stderr, "wrote %s: %zu arrays for %s at width %g\n", out, count,
-              net->name, net->width);
+      fprintf(stderr, "wrote %s: %zu array%s for %s at width %g\n", out,
+              count, wr_plural((long long)count), net->name, net->width);
     else
       rc = cli_fail(&e);
     wr_net_free(net);

@@ -29,7 +29,8 @@ static const char report_usage[] =
     "--db FILE [--pareto OBJ,...|none] [--where EXPR] "
     "[--format table|csv|json|md|html]\n"
     "       [--out FILE] [--baseline ARCH] [--best-under CONSTRAINT "
-    "[--objective OBJ]] [--breakdown]";
+    "[--objective OBJ]] [--breakdown]\n"
+    "       [--title TEXT]";
 
 /* Notes under the report: growable list of formatted lines. */
 typedef struct notes {
@@ -235,16 +236,17 @@ int cmd_report(int argc, char **argv) {
   err = err ? err : note_infeasible(&ns, s, bad, nbad, db);
   err = err ? err
             : note_add(&ns,
-                       "accuracy: %d of %d design points have one%s; the "
+                       "accuracy: %d of %d design point%s ha%s one%s; the "
                        "others have none, never an invented one",
-                       nacc, nok,
+                       nacc, nok, wr_plural(nok), nacc == 1 ? "s" : "ve",
                        info.n_sources ? " (from the sources below)" : "");
   for (int i = 0; i < info.n_sources && !err; i++) {
     rp_db_source *x = &info.sources[i];
-    err = note_add(&ns, "accuracy_source '%s': %s%s%s%s%s (%d points)",
+    err = note_add(&ns, "accuracy_source '%s': %s%s%s%s%s (%d point%s)",
                    x->label, x->source, x->dataset ? ", " : "",
                    x->dataset ? x->dataset : "", x->metric ? " " : "",
-                   x->metric ? x->metric : "", x->points);
+                   x->metric ? x->metric : "", x->points,
+                   wr_plural(x->points));
     if (!err && x->note)
       err = note_add(&ns, "'%s' on %d of those points: %s", x->label, x->noted,
                      x->note);

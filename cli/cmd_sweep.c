@@ -59,9 +59,9 @@ static void show_progress(const sweep_progress *p, void *ctx) {
       fputc('\n', stderr);
   } else {
     fprintf(stderr,
-            "wrpnsim sweep: %" PRIu64 "/%" PRIu64 " points (%d%%), %.1f "
+            "wrpnsim sweep: %" PRIu64 "/%" PRIu64 " point%s (%d%%), %.1f "
             "points/s, %s %s, %" PRIu64 " skipped, %" PRIu64 " infeasible\n",
-            p->done, p->total, pct, rate,
+            p->done, p->total, wr_plural((long long)p->total), pct, rate,
             p->done == p->total ? "took" : "ETA", eta, p->skipped,
             p->infeasible);
   }
@@ -86,9 +86,9 @@ static void show_model(const sweep_model_event *ev, void *ctx) {
   } else if (ev->accuracy >= 0) {
     fprintf(stderr,
             "wrpnsim sweep: model %d/%d %s x%g %s: %s, accuracy %.2f %% on "
-            "%" PRId64 " test images%s\n",
+            "%" PRId64 " test image%s%s\n",
             ev->index, ev->total, ev->network, ev->width, p, ev->what,
-            ev->accuracy, ev->images,
+            ev->accuracy, ev->images, wr_plural(ev->images),
             strcmp(ev->what, "reused") == 0 ? " (cached)" : "");
   } else {
     fprintf(stderr, "wrpnsim sweep: model %d/%d %s x%g %s: %s\n",
@@ -130,8 +130,8 @@ static int dry_run(const sweep_spec *s, int si, int sn) {
   for (size_t i = 0; i < n; i++)
     mine += sweep_in_shard(i, si, sn);
   free(idx);
-  printf("sweep %s: %" PRIu64 " grid points, %zu to run", s->name,
-         sweep_grid_size(s), n);
+  printf("sweep %s: %" PRIu64 " grid point%s, %zu to run", s->name,
+         sweep_grid_size(s), wr_plural((long long)sweep_grid_size(s)), n);
   if (sn)
     printf(", %zu in shard %d/%d", mine, si, sn);
   printf("\n");
@@ -194,9 +194,9 @@ int cmd_sweep(int argc, char **argv) {
         fputc('\n', stderr);
       rc = cli_fail(&e);
     } else {
-      printf("sweep %s: %" PRIu64 " points%s%s: %" PRIu64 " evaluated (%" PRIu64
+      printf("sweep %s: %" PRIu64 " point%s%s%s: %" PRIu64 " evaluated (%" PRIu64
              " infeasible), %" PRIu64 " already stored, %.2f s -> %s\n",
-             s.name, p.total, sn ? " in shard " : "",
+             s.name, p.total, wr_plural((long long)p.total), sn ? " in shard " : "",
              sn ? cli_val(&o[S_SHARD]) : "", p.evaluated, p.infeasible,
              p.skipped, p.elapsed_s, db);
       if (s.measure.on)
@@ -213,33 +213,63 @@ int cmd_sweep(int argc, char **argv) {
 
 /* ---- merge -------------------------------------------------------------- */
 
-int cmd_merge(int argc, char **argv) {
+/* Splits merge's words into options (each with its value, if it takes
+ * one) and operands (OUT.db IN.db...), keeping their order; optw and pos
+ * hold argc entries each.  This function can't fail. */
+static void merge_split(int argc, char **argv, const cli_opt *opts,
+                        int nopts, char **optw, int *no, char **pos,
+                        int *np) {
+  *no = *np = 0;
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf("usage: wrpnsim merge OUT.db IN.db...\n\n"
-             "Copies every point of the inputs not yet in OUT.db (by key) "
-             "with its layers;\nOUT.db is created if missing. Inputs must be "
-             "sweep databases of schema version %d.\n",
-             SWEEP_SCHEMA_VERSION);
-      return EXIT_OK;
+    if (argv[i][0] != '-' || !argv[i][1]) {
+      pos[(*np)++] = argv[i];
+      continue;
     }
-    if (strncmp(argv[i], "--", 2) == 0) {
-      fprintf(stderr, "wrpnsim merge: unknown option '%s' (see 'wrpnsim "
-                      "merge --help')\n", argv[i]);
-      return EXIT_INPUT;
-    }
+    optw[(*no)++] = argv[i];
+    for (int j = 0; j < nopts; j++)
+      if (strncmp(argv[i], "--", 2) == 0 &&
+          strcmp(argv[i] + 2, opts[j].name) == 0 && opts[j].metavar &&
+          i + 1 < argc)
+        optw[(*no)++] = argv[++i];
   }
-  if (argc < 2) {
+}
+
+int cmd_merge(int argc, char **argv) {
+  char usage[512];
+  snprintf(usage, sizeof usage,
+           "OUT.db IN.db...\n\n"
+           "Copies every point of the inputs not yet in OUT.db (by key) with "
+           "its layers;\nOUT.db is created if missing. Inputs must be sweep "
+           "databases of schema version %d.",
+           SWEEP_SCHEMA_VERSION);
+  char **words = calloc(2 * (size_t)argc + 2, sizeof *words);
+  if (!words) {
+    fprintf(stderr, "wrpnsim: out of memory\n");
+    return EXIT_RUNTIME;
+  }
+  char **optw = words, **pos = words + argc + 1;
+  int no, np;
+  merge_split(argc, argv, NULL, 0, optw, &no, pos, &np);
+  int rc = cli_parse("merge", usage, no, optw, NULL, 0);
+  argc = np;
+  argv = pos;
+  if (rc == 0 && argc < 2) {
     fprintf(stderr, "wrpnsim merge: needs OUT.db and at least one IN.db "
                     "(see 'wrpnsim merge --help')\n");
-    return EXIT_INPUT;
+    rc = EXIT_INPUT;
+  }
+  if (rc) {
+    free(words);
+    return rc == 1 ? EXIT_OK : rc;
   }
   wr_err e;
   uint64_t added;
-  if (sweep_merge(argv[0], (const char *const *)argv + 1, argc - 1, &added,
-                  &e))
-    return cli_fail(&e);
-  printf("merged %d database%s into %s: %" PRIu64 " points added\n",
-         argc - 1, argc > 2 ? "s" : "", argv[0], added);
-  return EXIT_OK;
+  rc = sweep_merge(argv[0], (const char *const *)argv + 1, argc - 1, &added,
+                   &e);
+  if (rc == WR_OK)
+    printf("merged %d database%s into %s: %" PRIu64 " point%s added\n",
+           argc - 1, argc > 2 ? "s" : "", argv[0], added,
+           added == 1 ? "" : "s");
+  free(words);
+  return rc == WR_OK ? EXIT_OK : cli_fail(&e);
 }

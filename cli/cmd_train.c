@@ -65,7 +65,7 @@ int cmd_train(int argc, char **argv) {
       "train",
       "--net NAME|FILE --data fashion-mnist [--width K] [--prec A/W] "
       "[--epochs E] [--batch B] [--lr X] [--seed S] [--threads N] "
-      "--out MODEL.npz",
+      "--out MODEL.npz [...]",
       argc, argv, o, N_TRAIN_OPTS, &fmt);
   sim_train_opts opt = sim_train_opts_default();
   unsigned long long v, train_limit = 0, test_limit = 0;
@@ -138,11 +138,12 @@ int cmd_train(int argc, char **argv) {
     if (rc == WR_OK)
       fprintf(stderr,
               "train: %s at width %g, %" PRId64 " training and %" PRId64
-              " test images, %d epochs of batch %d, %s lr %g, seed %lu, %d "
-              "threads (BLAS core %s)\n",
-              net->name, net->width, train.n, test.n, opt.epochs, opt.batch,
+              " test image%s, %d epoch%s of batch %d, %s lr %g, seed %lu, %d "
+              "thread%s (BLAS core %s)\n",
+              net->name, net->width, train.n, test.n, wr_plural(test.n),
+              opt.epochs, wr_plural(opt.epochs), opt.batch,
               opt.optim == SIM_OPT_ADAM ? "adam" : "sgd", opt.lr, opt.seed,
-              opt.threads, openblas_get_corename());
+              opt.threads, wr_plural(opt.threads), openblas_get_corename());
     if (rc == WR_OK)
       rc = sim_train(net, &train, &test, &opt, on_epoch, NULL, &w, &res, &e);
     if (rc == WR_OK)
@@ -150,8 +151,9 @@ int cmd_train(int argc, char **argv) {
     if (rc == WR_OK) {
       fprintf(stderr,
               "train: wrote %s; test accuracy %.2f %% (bit-accurate executor, "
-              "%" PRId64 " of %" PRId64 " images, %.1f s)\n",
+              "%" PRId64 " of %" PRId64 " image%s, %.1f s)\n",
               out, 100.0 * res.test_acc, res.test_correct, res.test_n,
+              wr_plural(res.test_n),
               res.exec_seconds);
       static const char *const cols[] = {"net",
                                          "#width",

@@ -72,8 +72,10 @@ int cmd_net(int argc, char **argv) {
   cli_opt o[] = {NET_OPTS};
   cli_format fmt;
   int rc = cli_parse_net_cmd(
-      "net", "--net NAME|FILE [--width K] [--prec A/W] [--format FMT]", argc,
-      argv, o, N_NET_OPTS, &fmt);
+      "net",
+      "--net NAME|FILE [--width K] [--prec A/W] [--fp32 LIST] "
+      "[--layer-prec PAT=A/W]... [--format FMT]",
+      argc, argv, o, N_NET_OPTS, &fmt);
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   cli_opts_free(o, N_NET_OPTS);
   if (!net)
@@ -109,9 +111,11 @@ int cmd_net(int argc, char **argv) {
   cli_table_free(&t);
   if (fmt == FMT_TABLE) {
     wr_net_totals s = wr_net_sum(net);
-    printf("\n%s at width %g: %d layers (%" PRId64 " conv/fc), %" PRIu64
-           " parameters, %" PRIu64 " MACs per image\n",
-           net->name, net->width, net->n_layers, s.n_compute, s.params, s.macs);
+    printf("\n%s at width %g: %d layer%s (%" PRId64 " conv/fc), %" PRIu64
+           " parameter%s, %" PRIu64 " MAC%s per image\n",
+           net->name, net->width, net->n_layers, wr_plural(net->n_layers),
+           s.n_compute, s.params, wr_plural((long long)s.params), s.macs,
+           wr_plural((long long)s.macs));
   }
   wr_net_free(net);
   return EXIT_OK;
@@ -149,23 +153,21 @@ int cmd_cost(int argc, char **argv) {
                  {"bits", "LIST", "bit counts of the grid (default 32,8,4,2,1)",
                   0, NULL, 0}};
   const int n_opts = N_NET_OPTS + 1;
+  /* the cost model counts every layer at the grid's precision: the
+   * precision options do not apply */
+  o[O_PREC].help = o[O_FP32].help = o[O_LAYER_PREC].help = NULL;
   cli_format fmt;
   int bits[16], nb = 0;
   int rc = cli_parse_net_cmd("cost",
                              "--net NAME|FILE [--width K] [--bits LIST] "
-                             "[--format FMT]",
+                             "[--format FMT]\n"
+                             "       (every layer at the grid's precision: "
+                             "the precision options do not apply)",
                              argc, argv, o, n_opts, &fmt);
   if (!rc && cli_val(&o[N_NET_OPTS]))
     rc = parse_bits_list(cli_val(&o[N_NET_OPTS]), bits, &nb);
   if (!rc && nb == 0)
     rc = parse_bits_list("32,8,4,2,1", bits, &nb);
-  if (!rc &&
-      (cli_val(&o[O_PREC]) || cli_val(&o[O_FP32]) || o[O_LAYER_PREC].n)) {
-    fprintf(stderr, "wrpnsim cost: the paper's cost model counts every layer "
-                    "at the grid's precision; --prec, --fp32 and --layer-prec "
-                    "do not apply\n");
-    rc = EXIT_INPUT;
-  }
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   const char *name = cli_val(&o[O_NET]);
   wr_net *base = NULL;
@@ -182,9 +184,10 @@ int cmd_cost(int argc, char **argv) {
   double growth = (double)fmas / (double)base_fmas;
   wr_net_free(base);
   if (fmt == FMT_TABLE) {
-    printf("%s, width %g: %" PRIu64 " FMAs per image, %.3fx the 1x network "
+    printf("%s, width %g: %" PRIu64 " FMA%s per image, %.3fx the 1x network "
            "(%" PRIu64 ")\n",
-           net->name, net->width, fmas, growth, base_fmas);
+           net->name, net->width, fmas, wr_plural((long long)fmas), growth,
+           base_fmas);
     printf("compute cost relative to the 1x FP32 network = FMAs x (A + W) / "
            "(1x FMAs x 64), every layer at A/W\n\n");
     printf("W \\ A");
@@ -234,7 +237,7 @@ int cmd_footprint(int argc, char **argv) {
   int rc =
       cli_parse_net_cmd("footprint",
                         "--net NAME|FILE [--width K] [--prec A/W] [--batch N] "
-                        "[--format FMT]",
+                        "[--format FMT] [...]",
                         argc, argv, o, n_opts, &fmt);
   if (!rc && cli_val(&o[N_NET_OPTS]))
     rc = cli_u64("batch", cli_val(&o[N_NET_OPTS]), 1, 1ULL << 40, &batch);

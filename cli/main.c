@@ -38,11 +38,15 @@ static void usage(FILE *f) {
   fprintf(f,
           "wrpnsim %s — simulator and design-space explorer for wide "
           "reduced-precision networks\n\n"
-          "usage: wrpnsim <command> [options]   (wrpnsim <command> --help)\n\n"
+          "usage: wrpnsim <command> [options]   (wrpnsim <command> --help, or "
+          "wrpnsim help <command>)\n"
+          "       wrpnsim --help | --version\n\n"
           "commands:\n",
           WRPNSIM_VERSION);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\noptions:\n  %-10s %s\n  %-10s %s\n", "--help",
+          "show this help", "--version", "print the version");
   fprintf(f, "\nResults go to stdout (--format table|csv|json), diagnostics "
              "to stderr.\nExit status: 0 ok, 1 runtime failure, 2 bad "
              "input.\n");
@@ -51,6 +55,15 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
+    return EXIT_INPUT;
+  }
+  /* `wrpnsim help CMD` is `wrpnsim CMD --help` */
+  char *help_argv[] = {argv[0], argc > 2 ? argv[2] : NULL, "--help", NULL};
+  if (strcmp(argv[1], "help") == 0 && argc == 3) {
+    argv = help_argv;
+    argc = 3;
+  } else if (strcmp(argv[1], "help") == 0 && argc > 3) {
+    fprintf(stderr, "wrpnsim help: takes one command (see 'wrpnsim --help')\n");
     return EXIT_INPUT;
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -97,8 +97,9 @@ static int fronts(report *r, const rp_objective *obj, int k, int **out,
     }
     const char *w = rp_attr(s, sub[0], wc);
     if (note && u < nn) {
-      int c = snprintf(note + u, nn - u, "%s%s: %d points, %d on the front",
-                       u ? "; " : "", w ? w : "(no workload)", m, nf);
+      int c = snprintf(note + u, nn - u, "%s%s: %d point%s, %d on the front",
+                       u ? "; " : "", w ? w : "(no workload)", m,
+                       wr_plural(m), nf);
       if (miss && c > 0 && u + (size_t)c < nn)
         c += snprintf(note + u + c, nn - u - (size_t)c,
                       ", %d without a value for an objective", miss);
@@ -222,7 +223,8 @@ static int sec_points(report *r) {
   if (o->n_pareto)
     rp_table_note(r->sec[SEC_POINTS], "%s", note);
   else
-    rp_table_note(r->sec[SEC_POINTS], "%d points", o->n_idx);
+    rp_table_note(r->sec[SEC_POINTS], "%d point%s", o->n_idx,
+                  wr_plural(o->n_idx));
   for (int i = 0; i < r->n_front && !rc; i++) {
     int p = r->front[i], k = 0;
     for (int c = 0; c < s->attrs.n; c++)
@@ -558,9 +560,9 @@ static int html_scatter(report *r, FILE *out, const int *pts, int n,
   }
   char note[160];
   snprintf(note, sizeof note,
-           "%d designs, %d on the front (solid, labelled); %d without a "
+           "%d design%s, %d on the front (solid, labelled); %d without a "
            "value not shown",
-           m, nf, miss);
+           m, wr_plural(m), nf, miss);
   char(*wl)[48] = calloc((size_t)(nw ? nw : 1), sizeof *wl);
   const char **wn = calloc((size_t)(nw ? nw : 1), sizeof *wn);
   if (!wl || !wn) {

@@ -224,10 +224,13 @@ int sim_conv_packed_in(const sim_wpack *p, const sim_packed *in, int64_t *out,
   const sim_conv_geom *g = &p->g;
   if (in->bits > p->a_bits || in->count != g->c_in * g->h_in * g->w_in)
     return wr_err_set(e, WR_EINPUT,
-                      "conv input: %lld codes of %d bits, the layer takes "
-                      "%lld codes of at most %d bits",
-                      (long long)in->count, in->bits,
-                      (long long)(g->c_in * g->h_in * g->w_in), p->a_bits);
+                      "conv input: %lld code%s of %d bit%s, the layer takes "
+                      "%lld code%s of at most %d bit%s",
+                      (long long)in->count, wr_plural(in->count), in->bits,
+                      wr_plural(in->bits),
+                      (long long)(g->c_in * g->h_in * g->w_in),
+                      wr_plural(g->c_in * g->h_in * g->w_in), p->a_bits,
+                      wr_plural(p->a_bits));
   sim_src src = {NULL, in};
   return conv_src(p, &src, out, e);
 }

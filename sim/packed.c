@@ -14,9 +14,10 @@ int64_t sim_packed_words(int64_t count, int bits) {
 int sim_packed_reset(sim_packed *t, int64_t count, int bits, wr_err *e) {
   if (bits < 1 || bits > 16 || count < 0 || count > (INT64_MAX - 64) / 16)
     return wr_err_set(e, WR_EINPUT,
-                      "packed codes: %lld codes of %d bits: expected 1..16 "
+                      "packed codes: %lld code%s of %d bit%s: expected 1..16 "
                       "bits and a count below 2^59",
-                      (long long)count, bits);
+                      (long long)count, wr_plural(count), bits,
+                      wr_plural(bits));
   int64_t n = sim_packed_words(count, bits);
   if (n > t->cap) {
     uint64_t *w = malloc((size_t)n * sizeof *w);

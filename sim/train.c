@@ -1223,9 +1223,9 @@ int sim_trainer_grad(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
         free(labels);
       return wr_err_set(e, WR_EINPUT,
                         "label %d of image %lld: network '%s' has %lld "
-                        "outputs",
+                        "output%s",
                         (int)d->labels[idx[b]], (long long)idx[b], t->net->name,
-                        (long long)t->classes);
+                        (long long)t->classes, wr_plural(t->classes));
     }
   }
   forward(t);

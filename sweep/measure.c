@@ -424,22 +424,22 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
   if (ms->weights == SWEEP_W_TRAIN) {
     char lim[64] = "";
     if (ms->train_limit)
-      snprintf(lim, sizeof lim, " on %" PRId64 " training images",
-               r->train_images);
+      snprintf(lim, sizeof lim, " on %" PRId64 " training image%s",
+               r->train_images, wr_plural(r->train_images));
     snprintf(src, sizeof src,
              "measured: wrpnsim exec, %s test, %" PRId64
-             " images, trained %d epoch%s%s seed %lu",
-             ms->data, md->images, ms->train.epochs,
+             " image%s, trained %d epoch%s%s seed %lu",
+             ms->data, md->images, wr_plural(md->images), ms->train.epochs,
              ms->train.epochs == 1 ? "" : "s", lim, ms->train.seed);
   } else if (ms->weights == SWEEP_W_SYNTHETIC) {
     snprintf(src, sizeof src,
              "measured: wrpnsim exec, %s test, %" PRId64
-             " images, synthetic weights seed %lu",
-             ms->data, md->images, ms->train.seed);
+             " image%s, synthetic weights seed %lu",
+             ms->data, md->images, wr_plural(md->images), ms->train.seed);
   } else {
     snprintf(src, sizeof src,
-             "measured: wrpnsim exec, %s test, %" PRId64 " images, weights %s",
-             ms->data, md->images, ms->weights_file);
+             "measured: wrpnsim exec, %s test, %" PRId64 " image%s, weights %s",
+             ms->data, md->images, wr_plural(md->images), ms->weights_file);
   }
   if (!(md->source = strdup(src)))
     return oom(e);

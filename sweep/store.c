@@ -609,10 +609,10 @@ int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
       long wal_len = stat(wal, &wst) == 0 ? (long)wst.st_size : 0;
       if (wal_len > 0) {
         rc = wr_err_set(e, WR_EINPUT,
-                        "%s: its folder is read-only and %s holds %ld bytes "
+                        "%s: its folder is read-only and %s holds %ld byte%s "
                         "of commits not yet in the database: copy both to a "
                         "writable folder to read them",
-                        path, wal, wal_len);
+                        path, wal, wal_len, wr_plural(wal_len));
       } else {
         char *uri = immutable_uri(path);
         sqlite3_close(db);

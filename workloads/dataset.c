@@ -77,8 +77,8 @@ static int idx_header(gzFile f, const char *path, int *ndim,
     return rc;
   if (got < 4)
     return wr_err_set(e, WR_EINPUT,
-                      "%s: truncated: %zu bytes, too short for an IDX header",
-                      path, got);
+                      "%s: truncated: %zu byte%s, too short for an IDX header",
+                      path, got, wr_plural((long long)got));
   uint32_t magic =
       (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
   if (h[0] != 0 || h[1] != 0 || h[3] < 1 || h[3] > IDX_MAX_DIMS)
@@ -129,8 +129,8 @@ static int idx_data(gzFile f, const char *path, size_t size, uint8_t **data,
     have += got;
     if (rc == WR_OK && have < cap)
       rc = wr_err_set(e, WR_EINPUT,
-                      "%s: truncated: expected %zu bytes of data, got %zu",
-                      path, size, have);
+                      "%s: truncated: expected %zu byte%s of data, got %zu",
+                      path, size, wr_plural((long long)size), have);
   }
   if (rc)
     free(buf);
@@ -158,8 +158,10 @@ static int idx_end(gzFile f, const char *path, size_t size, wr_err *e) {
                       "%s: corrupt gzip data: unexpected end of file", path);
   if (extra)
     return wr_err_set(e, WR_EINPUT,
-                      "%s: %llu trailing bytes after the %zu bytes of data",
-                      path, (unsigned long long)extra, size);
+                      "%s: %llu trailing byte%s after the %zu byte%s of data",
+                      path, (unsigned long long)extra,
+                      wr_plural((long long)extra), size,
+                      wr_plural((long long)size));
   return WR_OK;
 }
 
@@ -302,8 +304,9 @@ static int fmnist_labels(const char *path, const char *images_path, int64_t n,
                     "%s: expected labels of shape [N], got %d dimensions", path,
                     nd);
   else if (d[0] != n)
-    rc = wr_err_set(e, WR_EINPUT, "%s: %lld labels, but %s has %lld images",
-                    path, (long long)d[0], images_path, (long long)n);
+    rc = wr_err_set(e, WR_EINPUT, "%s: %lld label%s, but %s has %lld image%s",
+                    path, (long long)d[0], wr_plural(d[0]), images_path,
+                    (long long)n, wr_plural(n));
   int max = -1;
   for (int64_t i = 0; rc == WR_OK && i < n; i++) {
     if (raw[i] >= FMNIST_CLASSES)

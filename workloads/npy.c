@@ -355,7 +355,8 @@ static int npy_preamble(const uint8_t *b, size_t len, const char *what,
     return wr_err_at(e, what, 0, 0, "not a .npy file (bad magic number)");
   if (len < 10)
     return wr_err_at(e, what, 0, 0,
-                     "truncated: %zu bytes, too short for a .npy header", len);
+                     "truncated: %zu byte%s, too short for a .npy header", len,
+                     wr_plural((long long)len));
   unsigned major = b[6], minor = b[7];
   if (major < 1 || major > 3 || minor != 0)
     return wr_err_at(e, what, 0, 0,
@@ -365,7 +366,8 @@ static int npy_preamble(const uint8_t *b, size_t len, const char *what,
   *start = major == 1 ? 10 : 12;
   if (len < *start)
     return wr_err_at(e, what, 0, 0,
-                     "truncated: %zu bytes, too short for a .npy header", len);
+                     "truncated: %zu byte%s, too short for a .npy header", len,
+                     wr_plural((long long)len));
   *hlen = major == 1 ? get16(b + 8) : get32(b + 8);
   if (*hlen > len - *start)
     return wr_err_at(e, what, 0, 0,
@@ -395,12 +397,13 @@ int wr_npy_parse(const void *buf, size_t len, const char *what, wr_array *out,
   size_t have = len - start - hlen;
   if (have < bytes)
     return wr_err_at(e, what, 0, 0,
-                     "truncated: expected %zu bytes of data, got %zu", bytes,
-                     have);
+                     "truncated: expected %zu byte%s of data, got %zu", bytes,
+                     wr_plural((long long)bytes), have);
   if (have > bytes)
     return wr_err_at(e, what, 0, 0,
-                     "%zu trailing bytes after the %zu bytes of data",
-                     have - bytes, bytes);
+                     "%zu trailing byte%s after the %zu byte%s of data",
+                     have - bytes, wr_plural((long long)(have - bytes)), bytes,
+                     wr_plural((long long)bytes));
   void *data = malloc(bytes ? bytes : 1);
   if (!data)
     return wr_err_set(e, WR_ENOMEM, "%s: out of memory", what);
@@ -830,8 +833,10 @@ static int inflate_status(const zbuf *z, const zentry *m, const z_stream *s,
                  (unsigned long long)s->total_out,
                  (unsigned long long)m->usize);
   if (s->total_in != m->csize)
-    return zmerr(z, m, "%llu bytes follow the end of the deflate data",
-                 (unsigned long long)(m->csize - s->total_in));
+    return zmerr(z, m, "%llu byte%s follow%s the end of the deflate data",
+                 (unsigned long long)(m->csize - s->total_in),
+                 wr_plural((long long)(m->csize - s->total_in)),
+                 m->csize - s->total_in == 1 ? "s" : "");
   return WR_OK;
 }
 

@@ -41,6 +41,10 @@ void wr_err_clear(wr_err *e);
 int wr_err_set(wr_err *e, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* "" when n is 1, else "s": for counts in messages, as in
+ * ("%d layer%s", n, wr_plural(n)).  Can't fail. */
+static inline const char *wr_plural(long long n) { return n == 1 ? "" : "s"; }
+
 /* Sets `e` to WR_EINPUT with "file:line:col: message" (line and col
  * 1-based; 0 leaves them out) and returns WR_EINPUT. */
 int wr_err_at(wr_err *e, const char *file, int line, int col, const char *fmt,
