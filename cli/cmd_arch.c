@@ -76,10 +76,28 @@ enum {
   R_IDEAL,
   R_SS_CFG,
   R_SS_TOPO,
+  R_TOTALS,
   N_RUN_OPTS
 };
 
-static int run_scalesim(const char *cfg, const char *topo, cli_format fmt) {
+/* --totals of SCALE-Sim inputs: the layer count and total compute
+ * cycles as one record. */
+static int print_scalesim_total(int n_layers, uint64_t cycles,
+                                cli_format fmt) {
+  static const char *const cols[] = {"#layers", "#cycles"};
+  cli_table t;
+  if (cli_table_init(&t, 2, cols) ||
+      cli_table_row(&t, "%d\t%" PRIu64, n_layers, cycles)) {
+    cli_table_free(&t);
+    return EXIT_RUNTIME;
+  }
+  cli_table_print(&t, fmt, stdout);
+  cli_table_free(&t);
+  return EXIT_OK;
+}
+
+static int run_scalesim(const char *cfg, const char *topo, cli_format fmt,
+                        int totals_only) {
   scalesim_run r;
   wr_err e;
   if (scalesim_load(cfg, topo, &r, &e))
@@ -119,9 +137,13 @@ static int run_scalesim(const char *cfg, const char *topo, cli_format fmt) {
       printf("SCALE-Sim inputs %s + %s: %dx%d %s array, compute cycles with "
              "ideal memory (as SCALE-Sim reports them with no stalls)\n\n",
              cfg, topo, r.rows, r.cols, arch_dataflow_name(r.dataflow));
-    cli_table_print(&t, fmt, stdout);
-    if (fmt == FMT_TABLE)
-      printf("\ntotal: %" PRIu64 " cycles\n", total);
+    if (totals_only)
+      rc = print_scalesim_total(r.n_layers, total, fmt);
+    else
+      cli_table_print(&t, fmt, stdout);
+    if (fmt == FMT_TABLE && !totals_only)
+      printf("\ntotal: %" PRIu64 " cycle%s\n", total,
+             wr_plural((long long)total));
   }
   cli_table_free(&t);
   scalesim_free(&r);
@@ -308,10 +330,356 @@ static int run_net(const arch *a, const wr_net *net,
   return EXIT_OK;
 }
 
+/* ---- run: totals, and several designs compared ------------------------ */
+
+/* One design of a run: its architecture and results. */
+typedef struct run_design {
+  arch *a;
+  const char *arg; /* the --arch value */
+  char label[96];  /* the architecture's name, "#k" added when it repeats */
+  arch_net_result res;
+} run_design;
+
+/* The distinct buffer names of the designs, in order of appearance. */
+typedef struct buf_names {
+  const char *name[8 * ARCH_MAX_BUFFERS];
+  int n;
+} buf_names;
+
+static void buf_names_of(const run_design *d, int nd, buf_names *bn) {
+  bn->n = 0;
+  for (int i = 0; i < nd; i++)
+    for (int b = 0; b < d[i].a->n_buffers; b++) {
+      int k = 0;
+      while (k < bn->n && strcmp(bn->name[k], d[i].a->buffers[b].name) != 0)
+        k++;
+      if (k == bn->n && bn->n < (int)(sizeof bn->name / sizeof *bn->name))
+        bn->name[bn->n++] = d[i].a->buffers[b].name;
+    }
+}
+
+/* Index of buffer `name` in `a`, or -1. */
+static int buf_index(const arch *a, const char *name) {
+  for (int b = 0; b < a->n_buffers; b++)
+    if (strcmp(a->buffers[b].name, name) == 0)
+      return b;
+  return -1;
+}
+
+static double ratio(double x, double first) { return first > 0 ? x / first : 0; }
+
+/* The totals of every design, one record each: every figure the run table
+ * prints under its layers (energies in uJ per batch, as the layer rows),
+ * and the ratios of the main figures to the first design's.  Returns 0 or
+ * EXIT_RUNTIME (out of memory; t is then freed). */
+static int totals_table(const run_design *d, int nd, const arch_eval_opts *opt,
+                        cli_table *t) {
+  static const char *const head[] = {
+      "design", "arch", "#batch", "#macs", "#cycles", "#compute_cycles",
+      "#stall_cycles", "#latency_ms", "#inferences_per_s", "#tops",
+      "#tops_per_w", "#energy_uj", "#energy_per_inference_uj", "#e_mac_uj",
+      "#e_rf_uj"};
+  enum { NHEAD = 15 };
+  buf_names bn;
+  buf_names_of(d, nd, &bn);
+  const char *cols[NHEAD + 2 * 8 * ARCH_MAX_BUFFERS + 32];
+  char names[2 * 8 * ARCH_MAX_BUFFERS][96];
+  int nc = 0;
+  for (int i = 0; i < NHEAD; i++)
+    cols[nc++] = head[i];
+  for (int b = 0; b < bn.n; b++) {
+    snprintf(names[b], sizeof names[b], "#e_%s_uj", bn.name[b]);
+    cols[nc++] = names[b];
+  }
+  static const char *const mid[] = {
+      "#e_dram_uj",   "#e_static_uj", "#dram_read_mb", "#dram_written_mb",
+      "#peak_tops",   "#dram_gbps",   "#ridge_ops_per_byte", "#area_mm2",
+      "#array_mm2",   "#pe_um2",      "#rf_mm2"};
+  for (size_t i = 0; i < sizeof mid / sizeof *mid; i++)
+    cols[nc++] = mid[i];
+  for (int b = 0; b < bn.n; b++) {
+    snprintf(names[8 * ARCH_MAX_BUFFERS + b], sizeof names[0], "#%s_mm2",
+             bn.name[b]);
+    cols[nc++] = names[8 * ARCH_MAX_BUFFERS + b];
+  }
+  static const char *const tail[] = {"#latency_x", "#energy_x", "#tops_x",
+                                     "#tops_per_w_x", "#area_x", "pe_source",
+                                     "sram_source"};
+  for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
+    cols[nc++] = tail[i];
+  if (cli_table_init(t, nc, cols)) {
+    cli_table_free(t);
+    return EXIT_RUNTIME;
+  }
+  const arch_net_result *f = &d[0].res;
+  for (int i = 0; i < nd; i++) {
+    const arch_net_result *r = &d[i].res;
+    const arch *a = d[i].a;
+    rowbuf w = {.n = 0};
+    put(&w, "%s", d[i].label);
+    put(&w, "%s", d[i].arg);
+    put(&w, "%" PRIu64, opt->batch);
+    put(&w, "%" PRIu64, r->macs);
+    put(&w, "%" PRIu64, r->cycles);
+    put(&w, "%" PRIu64, r->compute_cycles);
+    put(&w, "%" PRIu64, r->stall_cycles);
+    put(&w, "%.10g", r->seconds * 1e3);
+    put(&w, "%.10g", r->inferences_per_s);
+    put(&w, "%.10g", r->tops);
+    put(&w, "%.10g", r->tops_per_w);
+    put(&w, "%.10g", r->energy.total * 1e-6);
+    put(&w, "%.10g", r->energy.total * 1e-6 / (double)opt->batch);
+    put(&w, "%.10g", r->energy.mac * 1e-6);
+    put(&w, "%.10g", r->energy.rf * 1e-6);
+    for (int b = 0; b < bn.n; b++) {
+      int k = buf_index(a, bn.name[b]);
+      if (k < 0)
+        put(&w, "%s", "");
+      else
+        put(&w, "%.10g", r->energy.buf[k] * 1e-6);
+    }
+    put(&w, "%.10g", r->energy.dram * 1e-6);
+    put(&w, "%.10g", r->energy.stat * 1e-6);
+    put(&w, "%.10g", (double)r->dram_read / 1e6);
+    put(&w, "%.10g", (double)r->dram_write / 1e6);
+    put(&w, "%.10g", r->peak_ops_per_s / 1e12);
+    put(&w, "%.10g", r->dram_bytes_per_s / 1e9);
+    put(&w, "%.10g", r->peak_ops_per_s / r->dram_bytes_per_s);
+    put(&w, "%.10g", r->area.total_mm2);
+    put(&w, "%.10g", r->area.array_mm2);
+    put(&w, "%.10g", r->area.pe_um2);
+    put(&w, "%.10g", r->area.rf_mm2);
+    for (int b = 0; b < bn.n; b++) {
+      int k = buf_index(a, bn.name[b]);
+      if (k < 0)
+        put(&w, "%s", "");
+      else
+        put(&w, "%.10g", r->area.buf_mm2[k]);
+    }
+    put(&w, "%.10g", ratio(r->seconds, f->seconds));
+    put(&w, "%.10g", ratio(r->energy.total, f->energy.total));
+    put(&w, "%.10g", ratio(r->tops, f->tops));
+    put(&w, "%.10g", ratio(r->tops_per_w, f->tops_per_w));
+    put(&w, "%.10g", ratio(r->area.total_mm2, f->area.total_mm2));
+    put(&w, "%s", r->area.pe_source ? r->area.pe_source : "");
+    put(&w, "%s", r->area.sram_source ? r->area.sram_source : "");
+    if (cli_table_row(t, "%s", w.s)) {
+      cli_table_free(t);
+      return EXIT_RUNTIME;
+    }
+  }
+  return 0;
+}
+
+/* Prints the totals record of each design side by side: one line per
+ * figure, one column per design, then each design's ratio to the first
+ * (the record's *_x columns and its text columns are left out). */
+static int totals_print_side(const cli_table *t, const run_design *d, int nd,
+                             FILE *out) {
+  const char *cols[2 + 2 * 16];
+  char names[2 * 16][200];
+  int nc = 0;
+  cols[nc++] = "figure";
+  for (int i = 0; i < nd; i++) {
+    snprintf(names[i], sizeof names[i], "#%s", d[i].label);
+    cols[nc++] = names[i];
+  }
+  for (int i = 1; i < nd; i++) {
+    snprintf(names[16 + i], sizeof names[0], "#%s/%s", d[i].label,
+             d[0].label);
+    cols[nc++] = names[16 + i];
+  }
+  cli_table s;
+  if (cli_table_init(&s, nc, cols)) {
+    cli_table_free(&s);
+    return EXIT_RUNTIME;
+  }
+  int rc = 0;
+  for (int c = 0; c < t->ncols && !rc; c++) {
+    size_t len = strlen(t->head[c]);
+    if (!t->numeric[c] || (len > 2 && strcmp(t->head[c] + len - 2, "_x") == 0))
+      continue;
+    rowbuf w = {.n = 0};
+    put(&w, "%s", t->head[c]);
+    const char *first = t->cells[c];
+    for (int i = 0; i < nd; i++) {
+      const char *v = t->cells[(size_t)i * (size_t)t->ncols + (size_t)c];
+      if (!*v)
+        put(&w, "%s", "-");
+      else if (strpbrk(v, ".e")) /* a real: 6 digits are enough to read */
+        put(&w, "%.6g", strtod(v, NULL));
+      else
+        put(&w, "%s", v);
+    }
+    for (int i = 1; i < nd; i++) {
+      const char *v = t->cells[(size_t)i * (size_t)t->ncols + (size_t)c];
+      double x = strtod(v, NULL), y = strtod(first, NULL);
+      if (*v && *first && y != 0)
+        put(&w, "%.4f", x / y);
+      else
+        put(&w, "%s", "-");
+    }
+    rc = cli_table_row(&s, "%s", w.s);
+  }
+  if (!rc)
+    cli_table_print(&s, FMT_TABLE, out);
+  cli_table_free(&s);
+  return rc;
+}
+
+/* Per layer the cycles and energy (uJ per batch) on each design, and each
+ * design's ratios to the first; then a total row.  The designs ran the same
+ * network, so their layers are the same.  Returns 0 or EXIT_RUNTIME. */
+static int compare_layers_table(const wr_net *net, const run_design *d, int nd,
+                                cli_table *t) {
+  const char *cols[3 + 4 * 16];
+  char names[4 * 16][128];
+  int nc = 0, nn = 0;
+  cols[nc++] = "layer";
+  cols[nc++] = "kind";
+  cols[nc++] = "prec";
+  for (int i = 0; i < nd; i++) {
+    snprintf(names[nn], sizeof names[0], "#%s_cycles", d[i].label);
+    cols[nc++] = names[nn++];
+    snprintf(names[nn], sizeof names[0], "#%s_e_uj", d[i].label);
+    cols[nc++] = names[nn++];
+  }
+  for (int i = 1; i < nd; i++) {
+    snprintf(names[nn], sizeof names[0], "#%s_cycles_x", d[i].label);
+    cols[nc++] = names[nn++];
+    snprintf(names[nn], sizeof names[0], "#%s_energy_x", d[i].label);
+    cols[nc++] = names[nn++];
+  }
+  if (cli_table_init(t, nc, cols)) {
+    cli_table_free(t);
+    return EXIT_RUNTIME;
+  }
+  const arch_net_result *f = &d[0].res;
+  for (int l = 0; l <= f->n_layers; l++) {
+    int tot = l == f->n_layers;
+    rowbuf w = {.n = 0};
+    char p[16];
+    if (tot) {
+      put(&w, "total");
+      put(&w, "-");
+      put(&w, "-");
+    } else {
+      const arch_layer_result *x = &f->layers[l];
+      int conv = x->kind == WR_CONV || x->kind == WR_FC;
+      put(&w, "%s", net->layers[x->layer].name);
+      put(&w, "%s", wr_kind_name((wr_kind)x->kind));
+      put(&w, "%s", conv ? wr_prec_str(x->prec, p, sizeof p) : "-");
+    }
+    for (int i = 0; i < nd; i++) {
+      const arch_net_result *r = &d[i].res;
+      put(&w, "%" PRIu64, tot ? r->cycles : r->layers[l].cycles);
+      put(&w, "%.4f",
+          (tot ? r->energy.total : r->layers[l].energy.total) * 1e-6);
+    }
+    for (int i = 1; i < nd; i++) {
+      const arch_net_result *r = &d[i].res;
+      double c0 = (double)(tot ? f->cycles : f->layers[l].cycles);
+      double e0 = tot ? f->energy.total : f->layers[l].energy.total;
+      double c = (double)(tot ? r->cycles : r->layers[l].cycles);
+      double en = tot ? r->energy.total : r->layers[l].energy.total;
+      put(&w, "%.4f", ratio(c, c0));
+      put(&w, "%.4f", ratio(en, e0));
+    }
+    if (cli_table_row(t, "%s", w.s)) {
+      cli_table_free(t);
+      return EXIT_RUNTIME;
+    }
+  }
+  return 0;
+}
+
+enum { RUN_MAX_DESIGNS = 16 };
+
+/* `run` with --totals or several --arch: evaluates `net` on every design,
+ * then prints the totals (side by side in a table, one record per design
+ * in CSV and JSON) and, without --totals, the layers of each side by
+ * side. */
+static int run_designs(const char *const *archs, int nd, const wr_net *net,
+                       const arch_eval_opts *opt, cli_format fmt,
+                       int totals_only) {
+  if (nd > RUN_MAX_DESIGNS) {
+    fprintf(stderr, "wrpnsim run: at most %d --arch in one comparison\n",
+            RUN_MAX_DESIGNS);
+    return EXIT_INPUT;
+  }
+  run_design d[RUN_MAX_DESIGNS];
+  memset(d, 0, sizeof d);
+  int rc = EXIT_OK, ok = 0;
+  wr_err e;
+  for (int i = 0; i < nd && rc == EXIT_OK; i++) {
+    d[i].arg = archs[i];
+    if (!(d[i].a = arch_open(archs[i], &e)) ||
+        arch_eval_net(d[i].a, net, opt, &d[i].res, &e)) {
+      rc = cli_fail(&e);
+      break;
+    }
+    ok = i + 1;
+    int same = 0;
+    for (int j = 0; j < i; j++)
+      same += strcmp(d[j].a->name, d[i].a->name) == 0;
+    if (same)
+      snprintf(d[i].label, sizeof d[i].label, "%s#%d", d[i].a->name,
+               same + 1);
+    else
+      snprintf(d[i].label, sizeof d[i].label, "%s", d[i].a->name);
+    if (d[i].res.n_layers != d[0].res.n_layers) {
+      fprintf(stderr, "wrpnsim run: %s and %s evaluated different layers\n",
+              archs[0], archs[i]);
+      rc = EXIT_RUNTIME;
+    }
+  }
+  cli_table tt, lt;
+  int have_tt = 0, have_lt = 0;
+  if (rc == EXIT_OK)
+    have_tt = (rc = totals_table(d, nd, opt, &tt)) == EXIT_OK;
+  if (rc == EXIT_OK && !totals_only)
+    have_lt = (rc = compare_layers_table(net, d, nd, &lt)) == EXIT_OK;
+  if (rc == EXIT_OK && fmt == FMT_TABLE) {
+    printf("%s at width %g, batch %" PRIu64 ", objective %s%s: %d design%s\n",
+           net->name, net->width, opt->batch,
+           arch_objective_name(opt->objective),
+           opt->ideal_memory ? ", ideal memory (compute cycles only)" : "", nd,
+           wr_plural(nd));
+    for (int i = 0; i < nd; i++) {
+      const arch *a = d[i].a;
+      printf("  %s: %s (%dx%d %s, %s MACs, %g MHz, tech %s)\n", d[i].label,
+             d[i].arg, a->rows, a->cols, arch_dataflow_name(a->dataflow),
+             arch_mac_family_name(a->family), a->clock_mhz, a->tech);
+    }
+    printf("\ntotals (energies in uJ per batch; ratios to %s)\n\n",
+           d[0].label);
+    rc = totals_print_side(&tt, d, nd, stdout);
+    if (!rc && have_lt) {
+      printf("\nper layer: cycles and energy (uJ per batch)\n\n");
+      cli_table_print(&lt, FMT_TABLE, stdout);
+    }
+  } else if (rc == EXIT_OK) {
+    cli_table_print(have_lt ? &lt : &tt, fmt, stdout);
+  }
+  if (have_tt)
+    cli_table_free(&tt);
+  if (have_lt)
+    cli_table_free(&lt);
+  for (int i = 0; i < nd; i++) {
+    if (i < ok)
+      arch_net_result_free(&d[i].res);
+    arch_free(d[i].a);
+  }
+  return rc;
+}
+
 int cmd_run(int argc, char **argv) {
   cli_opt o[] = {
       NET_OPTS,
-      {"arch", "PRESET|FILE", "architecture preset or YAML file", 0, NULL, 0},
+      {"arch", "PRESET|FILE",
+       "architecture preset or YAML file (repeatable: the designs "
+       "compared, with ratios to the first)",
+       1, NULL, 0},
       {"batch", "N", "images per batch (default 1)", 0, NULL, 0},
       {"objective", "OBJ",
        "what the mapper minimizes: energy (default), cycles, edp, dram", 0,
@@ -323,13 +691,21 @@ int cmd_run(int argc, char **argv) {
        "a SCALE-Sim v2 config (with --scalesim-"
        "topology)",
        0, NULL, 0},
-      {"scalesim-topology", "FILE.csv", "a SCALE-Sim v2 topology", 0, NULL, 0}};
+      {"scalesim-topology", "FILE.csv", "a SCALE-Sim v2 topology", 0, NULL, 0},
+      {"totals", NULL,
+       "only the totals (every figure under the table; in CSV and JSON one "
+       "record per design) instead of the layers",
+       0, NULL, 0}};
   cli_format fmt;
   int rc = cli_parse_net_cmd(
       "run",
       "--arch PRESET|FILE --net NAME|FILE [--width K] [--prec A/W] [--batch "
-      "N] [--objective energy|cycles|edp|dram] [--ideal-memory]\n       wrpnsim run --scalesim-cfg FILE.cfg --scalesim-topology "
-      "FILE.csv",
+      "N] [--objective energy|cycles|edp|dram] [--ideal-memory] [--totals] "
+      "[...]\n"
+      "       wrpnsim run --arch A --arch B [--arch C]... --net NAME|FILE "
+      "[...]   (a comparison)\n"
+      "       wrpnsim run --scalesim-cfg FILE.cfg --scalesim-topology "
+      "FILE.csv [--totals]",
       argc, argv, o, N_RUN_OPTS, &fmt);
   const char *cfg = cli_val(&o[R_SS_CFG]), *topo = cli_val(&o[R_SS_TOPO]);
   unsigned long long batch = 1;
@@ -339,7 +715,7 @@ int cmd_run(int argc, char **argv) {
                       "together, without --arch and --net\n");
       rc = EXIT_INPUT;
     } else {
-      rc = run_scalesim(cfg, topo, fmt);
+      rc = run_scalesim(cfg, topo, fmt, o[R_TOTALS].n > 0);
     }
     cli_opts_free(o, N_RUN_OPTS);
     return rc < 0 ? EXIT_OK : rc;
@@ -361,9 +737,14 @@ int cmd_run(int argc, char **argv) {
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   if (net) {
     wr_err e;
-    arch *a = arch_open(cli_val(&o[R_ARCH]), &e);
-    rc = a ? run_net(a, net, &opt, fmt) : cli_fail(&e);
-    arch_free(a);
+    if (o[R_ARCH].n > 1 || o[R_TOTALS].n) {
+      rc = run_designs(o[R_ARCH].vals, o[R_ARCH].n, net, &opt, fmt,
+                       o[R_TOTALS].n > 0);
+    } else {
+      arch *a = arch_open(cli_val(&o[R_ARCH]), &e);
+      rc = a ? run_net(a, net, &opt, fmt) : cli_fail(&e);
+      arch_free(a);
+    }
     wr_net_free(net);
   }
   cli_opts_free(o, N_RUN_OPTS);

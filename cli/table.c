@@ -31,7 +31,8 @@ int cli_table_init(cli_table *t, int ncols, const char *const *cols) {
     return EXIT_RUNTIME;
   for (int i = 0; i < ncols; i++) {
     t->numeric[i] = cols[i][0] == '#';
-    t->head[i] = cols[i] + t->numeric[i];
+    if (!(t->head[i] = strdup(cols[i] + t->numeric[i])))
+      return EXIT_RUNTIME;
   }
   return 0;
 }
@@ -138,6 +139,8 @@ void cli_table_free(cli_table *t) {
   for (size_t i = 0; i < (size_t)t->nrows * (size_t)t->ncols; i++)
     free(t->cells[i]);
   free(t->cells);
+  for (int i = 0; t->head && i < t->ncols; i++)
+    free((char *)t->head[i]);
   free(t->head);
   free(t->numeric);
   memset(t, 0, sizeof *t);
