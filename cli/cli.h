@@ -14,9 +14,9 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_INPUT = 2 };
 typedef struct cli_opt {
   const char *name;    /* without the leading "--" */
   const char *metavar; /* NULL for a flag */
-  const char *help; /* NULL: not offered by this command (a shared table's
-                       entry it turns off): unlisted, and unknown to
-                       cli_parse */
+  const char *help;    /* NULL: not offered by this command (a shared table's
+                          entry it turns off): unlisted, and unknown to
+                          cli_parse */
   int repeat; /* may be given more than once */
   /* filled by cli_parse */
   const char **vals;

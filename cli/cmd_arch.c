@@ -82,8 +82,7 @@ enum {
 
 /* --totals of SCALE-Sim inputs: the layer count and total compute
  * cycles as one record. */
-static int print_scalesim_total(int n_layers, uint64_t cycles,
-                                cli_format fmt) {
+static int print_scalesim_total(int n_layers, uint64_t cycles, cli_format fmt) {
   static const char *const cols[] = {"#layers", "#cycles"};
   cli_table t;
   if (cli_table_init(&t, 2, cols) ||
@@ -366,7 +365,9 @@ static int buf_index(const arch *a, const char *name) {
   return -1;
 }
 
-static double ratio(double x, double first) { return first > 0 ? x / first : 0; }
+static double ratio(double x, double first) {
+  return first > 0 ? x / first : 0;
+}
 
 /* The totals of every design, one record each: every figure the run table
  * prints under its layers (energies in uJ per batch, as the layer rows),
@@ -374,11 +375,21 @@ static double ratio(double x, double first) { return first > 0 ? x / first : 0; 
  * EXIT_RUNTIME (out of memory; t is then freed). */
 static int totals_table(const run_design *d, int nd, const arch_eval_opts *opt,
                         cli_table *t) {
-  static const char *const head[] = {
-      "design", "arch", "#batch", "#macs", "#cycles", "#compute_cycles",
-      "#stall_cycles", "#latency_ms", "#inferences_per_s", "#tops",
-      "#tops_per_w", "#energy_uj", "#energy_per_inference_uj", "#e_mac_uj",
-      "#e_rf_uj"};
+  static const char *const head[] = {"design",
+                                     "arch",
+                                     "#batch",
+                                     "#macs",
+                                     "#cycles",
+                                     "#compute_cycles",
+                                     "#stall_cycles",
+                                     "#latency_ms",
+                                     "#inferences_per_s",
+                                     "#tops",
+                                     "#tops_per_w",
+                                     "#energy_uj",
+                                     "#energy_per_inference_uj",
+                                     "#e_mac_uj",
+                                     "#e_rf_uj"};
   enum { NHEAD = 15 };
   buf_names bn;
   buf_names_of(d, nd, &bn);
@@ -391,10 +402,17 @@ static int totals_table(const run_design *d, int nd, const arch_eval_opts *opt,
     snprintf(names[b], sizeof names[b], "#e_%s_uj", bn.name[b]);
     cols[nc++] = names[b];
   }
-  static const char *const mid[] = {
-      "#e_dram_uj",   "#e_static_uj", "#dram_read_mb", "#dram_written_mb",
-      "#peak_tops",   "#dram_gbps",   "#ridge_ops_per_byte", "#area_mm2",
-      "#array_mm2",   "#pe_um2",      "#rf_mm2"};
+  static const char *const mid[] = {"#e_dram_uj",
+                                    "#e_static_uj",
+                                    "#dram_read_mb",
+                                    "#dram_written_mb",
+                                    "#peak_tops",
+                                    "#dram_gbps",
+                                    "#ridge_ops_per_byte",
+                                    "#area_mm2",
+                                    "#array_mm2",
+                                    "#pe_um2",
+                                    "#rf_mm2"};
   for (size_t i = 0; i < sizeof mid / sizeof *mid; i++)
     cols[nc++] = mid[i];
   for (int b = 0; b < bn.n; b++) {
@@ -402,8 +420,8 @@ static int totals_table(const run_design *d, int nd, const arch_eval_opts *opt,
              bn.name[b]);
     cols[nc++] = names[8 * ARCH_MAX_BUFFERS + b];
   }
-  static const char *const tail[] = {"#latency_x", "#energy_x", "#tops_x",
-                                     "#tops_per_w_x", "#area_x", "pe_source",
+  static const char *const tail[] = {"#latency_x",    "#energy_x", "#tops_x",
+                                     "#tops_per_w_x", "#area_x",   "pe_source",
                                      "sram_source"};
   for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
     cols[nc++] = tail[i];
@@ -485,8 +503,7 @@ static int totals_print_side(const cli_table *t, const run_design *d, int nd,
     cols[nc++] = names[i];
   }
   for (int i = 1; i < nd; i++) {
-    snprintf(names[16 + i], sizeof names[0], "#%s/%s", d[i].label,
-             d[0].label);
+    snprintf(names[16 + i], sizeof names[0], "#%s/%s", d[i].label, d[0].label);
     cols[nc++] = names[16 + i];
   }
   cli_table s;
@@ -623,8 +640,7 @@ static int run_designs(const char *const *archs, int nd, const wr_net *net,
     for (int j = 0; j < i; j++)
       same += strcmp(d[j].a->name, d[i].a->name) == 0;
     if (same)
-      snprintf(d[i].label, sizeof d[i].label, "%s#%d", d[i].a->name,
-               same + 1);
+      snprintf(d[i].label, sizeof d[i].label, "%s#%d", d[i].a->name, same + 1);
     else
       snprintf(d[i].label, sizeof d[i].label, "%s", d[i].a->name);
     if (d[i].res.n_layers != d[0].res.n_layers) {
@@ -651,8 +667,7 @@ static int run_designs(const char *const *archs, int nd, const wr_net *net,
              d[i].arg, a->rows, a->cols, arch_dataflow_name(a->dataflow),
              arch_mac_family_name(a->family), a->clock_mhz, a->tech);
     }
-    printf("\ntotals (energies in uJ per batch; ratios to %s)\n\n",
-           d[0].label);
+    printf("\ntotals (energies in uJ per batch; ratios to %s)\n\n", d[0].label);
     rc = totals_print_side(&tt, d, nd, stdout);
     if (!rc && have_lt) {
       printf("\nper layer: cycles and energy (uJ per batch)\n\n");

@@ -37,8 +37,9 @@ static void progress_show(progress *p, int64_t done, int64_t total, int final) {
   fprintf(stderr,
           "%sexec: %" PRId64 "/%" PRId64 " image%s, %.1f images/s, "
           "%s %.0f s%s",
-          p->tty ? "\r" : "", done, total, wr_plural(total), rate, final ? "took" : "ETA",
-          final ? t - p->start : eta, p->tty && !final ? "" : "\n");
+          p->tty ? "\r" : "", done, total, wr_plural(total), rate,
+          final ? "took" : "ETA", final ? t - p->start : eta,
+          p->tty && !final ? "" : "\n");
   fflush(stderr);
 }
 
@@ -414,10 +415,10 @@ static void print_stats(const wr_net *net, const sim_layer_stats *st,
   }
   if (fmt == FMT_TABLE) {
     if (labelled)
-      printf(
-          "%s: top-1 accuracy %.2f %% (%" PRId64 " of %" PRId64 " image%s)\n\n",
-          net->name, 100.0 * (double)correct / (double)images, correct, images,
-          wr_plural(images));
+      printf("%s: top-1 accuracy %.2f %% (%" PRId64 " of %" PRId64
+             " image%s)\n\n",
+             net->name, 100.0 * (double)correct / (double)images, correct,
+             images, wr_plural(images));
     else
       printf("%s: %" PRId64 " image%s (no labels)\n\n", net->name, images,
              wr_plural(images));
@@ -697,8 +698,8 @@ int cmd_weights(int argc, char **argv) {
       wr_npz_free(&w);
     }
     if (rc == WR_OK)
-      fprintf(stderr, "wrote %s: %zu array%s for %s at width %g\n", out,
-              count, wr_plural((long long)count), net->name, net->width);
+      fprintf(stderr, "wrote %s: %zu array%s for %s at width %g\n", out, count,
+              wr_plural((long long)count), net->name, net->width);
     else
       rc = cli_fail(&e);
     wr_net_free(net);

@@ -245,8 +245,7 @@ int cmd_report(int argc, char **argv) {
     err = note_add(&ns, "accuracy_source '%s': %s%s%s%s%s (%d point%s)",
                    x->label, x->source, x->dataset ? ", " : "",
                    x->dataset ? x->dataset : "", x->metric ? " " : "",
-                   x->metric ? x->metric : "", x->points,
-                   wr_plural(x->points));
+                   x->metric ? x->metric : "", x->points, wr_plural(x->points));
     if (!err && x->note)
       err = note_add(&ns, "'%s' on %d of those points: %s", x->label, x->noted,
                      x->note);

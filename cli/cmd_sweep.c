@@ -194,11 +194,12 @@ int cmd_sweep(int argc, char **argv) {
         fputc('\n', stderr);
       rc = cli_fail(&e);
     } else {
-      printf("sweep %s: %" PRIu64 " point%s%s%s: %" PRIu64 " evaluated (%" PRIu64
-             " infeasible), %" PRIu64 " already stored, %.2f s -> %s\n",
-             s.name, p.total, wr_plural((long long)p.total), sn ? " in shard " : "",
-             sn ? cli_val(&o[S_SHARD]) : "", p.evaluated, p.infeasible,
-             p.skipped, p.elapsed_s, db);
+      printf("sweep %s: %" PRIu64 " point%s%s%s: %" PRIu64
+             " evaluated (%" PRIu64 " infeasible), %" PRIu64
+             " already stored, %.2f s -> %s\n",
+             s.name, p.total, wr_plural((long long)p.total),
+             sn ? " in shard " : "", sn ? cli_val(&o[S_SHARD]) : "",
+             p.evaluated, p.infeasible, p.skipped, p.elapsed_s, db);
       if (s.measure.on)
         printf("models: %" PRIu64 " measured now, %" PRIu64
                " reused from the database, %" PRIu64 " without a "
@@ -216,9 +217,8 @@ int cmd_sweep(int argc, char **argv) {
 /* Splits merge's words into options (each with its value, if it takes
  * one) and operands (OUT.db IN.db...), keeping their order; optw and pos
  * hold argc entries each.  This function can't fail. */
-static void merge_split(int argc, char **argv, const cli_opt *opts,
-                        int nopts, char **optw, int *no, char **pos,
-                        int *np) {
+static void merge_split(int argc, char **argv, const cli_opt *opts, int nopts,
+                        char **optw, int *no, char **pos, int *np) {
   *no = *np = 0;
   for (int i = 0; i < argc; i++) {
     if (argv[i][0] != '-' || !argv[i][1]) {
@@ -264,8 +264,8 @@ int cmd_merge(int argc, char **argv) {
   }
   wr_err e;
   uint64_t added;
-  rc = sweep_merge(argv[0], (const char *const *)argv + 1, argc - 1, &added,
-                   &e);
+  rc =
+      sweep_merge(argv[0], (const char *const *)argv + 1, argc - 1, &added, &e);
   if (rc == WR_OK)
     printf("merged %d database%s into %s: %" PRIu64 " point%s added\n",
            argc - 1, argc > 2 ? "s" : "", argv[0], added,

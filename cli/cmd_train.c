@@ -153,8 +153,7 @@ int cmd_train(int argc, char **argv) {
               "train: wrote %s; test accuracy %.2f %% (bit-accurate executor, "
               "%" PRId64 " of %" PRId64 " image%s, %.1f s)\n",
               out, 100.0 * res.test_acc, res.test_correct, res.test_n,
-              wr_plural(res.test_n),
-              res.exec_seconds);
+              wr_plural(res.test_n), res.exec_seconds);
       static const char *const cols[] = {"net",
                                          "#width",
                                          "prec",

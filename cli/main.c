@@ -45,8 +45,8 @@ static void usage(FILE *f) {
           WRPNSIM_VERSION);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fprintf(f, "\noptions:\n  %-10s %s\n  %-10s %s\n", "--help",
-          "show this help", "--version", "print the version");
+  fprintf(f, "\noptions:\n  %-10s %s\n  %-10s %s\n", "--help", "show this help",
+          "--version", "print the version");
   fprintf(f, "\nResults go to stdout (--format table|csv|json), diagnostics "
              "to stderr.\nExit status: 0 ok, 1 runtime failure, 2 bad "
              "input.\n");

@@ -97,9 +97,9 @@ static int fronts(report *r, const rp_objective *obj, int k, int **out,
     }
     const char *w = rp_attr(s, sub[0], wc);
     if (note && u < nn) {
-      int c = snprintf(note + u, nn - u, "%s%s: %d point%s, %d on the front",
-                       u ? "; " : "", w ? w : "(no workload)", m,
-                       wr_plural(m), nf);
+      int c =
+          snprintf(note + u, nn - u, "%s%s: %d point%s, %d on the front",
+                   u ? "; " : "", w ? w : "(no workload)", m, wr_plural(m), nf);
       if (miss && c > 0 && u + (size_t)c < nn)
         c += snprintf(note + u + c, nn - u - (size_t)c,
                       ", %d without a value for an objective", miss);

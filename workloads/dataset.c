@@ -157,11 +157,10 @@ static int idx_end(gzFile f, const char *path, size_t size, wr_err *e) {
     return wr_err_set(e, WR_EINPUT,
                       "%s: corrupt gzip data: unexpected end of file", path);
   if (extra)
-    return wr_err_set(e, WR_EINPUT,
-                      "%s: %llu trailing byte%s after the %zu byte%s of data",
-                      path, (unsigned long long)extra,
-                      wr_plural((long long)extra), size,
-                      wr_plural((long long)size));
+    return wr_err_set(
+        e, WR_EINPUT, "%s: %llu trailing byte%s after the %zu byte%s of data",
+        path, (unsigned long long)extra, wr_plural((long long)extra), size,
+        wr_plural((long long)size));
   return WR_OK;
 }
 
