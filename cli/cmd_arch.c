@@ -365,8 +365,16 @@ static int buf_index(const arch *a, const char *name) {
   return -1;
 }
 
-static double ratio(double x, double first) {
-  return first > 0 ? x / first : 0;
+/* Puts x / first with printf format `fmt`, or an empty cell (null in
+ * JSON) when first is 0: a ratio to nothing is undefined. */
+static void put_ratio(rowbuf *w, const char *fmt, double x, double first) {
+  if (first > 0) {
+    char v[64];
+    snprintf(v, sizeof v, fmt, x / first);
+    put(w, "%s", v);
+  } else {
+    put(w, "%s", "");
+  }
 }
 
 /* The totals of every design, one record each: every figure the run table
@@ -474,11 +482,11 @@ static int totals_table(const run_design *d, int nd, const arch_eval_opts *opt,
       else
         put(&w, "%.10g", r->area.buf_mm2[k]);
     }
-    put(&w, "%.10g", ratio(r->seconds, f->seconds));
-    put(&w, "%.10g", ratio(r->energy.total, f->energy.total));
-    put(&w, "%.10g", ratio(r->tops, f->tops));
-    put(&w, "%.10g", ratio(r->tops_per_w, f->tops_per_w));
-    put(&w, "%.10g", ratio(r->area.total_mm2, f->area.total_mm2));
+    put_ratio(&w, "%.10g", r->seconds, f->seconds);
+    put_ratio(&w, "%.10g", r->energy.total, f->energy.total);
+    put_ratio(&w, "%.10g", r->tops, f->tops);
+    put_ratio(&w, "%.10g", r->tops_per_w, f->tops_per_w);
+    put_ratio(&w, "%.10g", r->area.total_mm2, f->area.total_mm2);
     put(&w, "%s", r->area.pe_source ? r->area.pe_source : "");
     put(&w, "%s", r->area.sram_source ? r->area.sram_source : "");
     if (cli_table_row(t, "%s", w.s)) {
@@ -599,8 +607,8 @@ static int compare_layers_table(const wr_net *net, const run_design *d, int nd,
       double e0 = tot ? f->energy.total : f->layers[l].energy.total;
       double c = (double)(tot ? r->cycles : r->layers[l].cycles);
       double en = tot ? r->energy.total : r->layers[l].energy.total;
-      put(&w, "%.4f", ratio(c, c0));
-      put(&w, "%.4f", ratio(en, e0));
+      put_ratio(&w, "%.4f", c, c0);
+      put_ratio(&w, "%.4f", en, e0);
     }
     if (cli_table_row(t, "%s", w.s)) {
       cli_table_free(t);
@@ -667,7 +675,11 @@ static int run_designs(const char *const *archs, int nd, const wr_net *net,
              d[i].arg, a->rows, a->cols, arch_dataflow_name(a->dataflow),
              arch_mac_family_name(a->family), a->clock_mhz, a->tech);
     }
-    printf("\ntotals (energies in uJ per batch; ratios to %s)\n\n", d[0].label);
+    if (nd > 1)
+      printf("\ntotals (energies in uJ per batch; ratios to %s)\n\n",
+             d[0].label);
+    else
+      printf("\ntotals (energies in uJ per batch)\n\n");
     rc = totals_print_side(&tt, d, nd, stdout);
     if (!rc && have_lt) {
       printf("\nper layer: cycles and energy (uJ per batch)\n\n");
