@@ -57,7 +57,7 @@ declare -A base=(
 declare -A val=(
   [--width]=2 [--prec]=4/4 [--fp32]=none [--layer-prec]=conv1=8/8
   [--format]=csv [--batch]=2 [--seed]=2 [--out]="$tmp/o@N@"
-  [--objective]=cycles [--jobs]=1
+  [--objective]=cycles [--jobs]=1 [--busy-timeout]=5
   [cost --bits]=8,4
   [exec --weights]="!exec $nets --weights $tmp/w.npz --data data/images-12.npy"
   [exec --train]="!exec --net fmnist-mlp --synthetic 1 --data fashion-mnist --train --limit 2"
