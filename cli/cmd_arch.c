@@ -331,6 +331,8 @@ static int run_net(const arch *a, const wr_net *net,
 
 /* ---- run: totals, and several designs compared ------------------------ */
 
+enum { RUN_MAX_DESIGNS = 16 }; /* designs in one comparison */
+
 /* One design of a run: its architecture and results. */
 typedef struct run_design {
   arch *a;
@@ -502,8 +504,8 @@ static int totals_table(const run_design *d, int nd, const arch_eval_opts *opt,
  * (the record's *_x columns and its text columns are left out). */
 static int totals_print_side(const cli_table *t, const run_design *d, int nd,
                              FILE *out) {
-  const char *cols[2 + 2 * 16];
-  char names[2 * 16][200];
+  const char *cols[2 + 2 * RUN_MAX_DESIGNS];
+  char names[2 * RUN_MAX_DESIGNS][200];
   int nc = 0;
   cols[nc++] = "figure";
   for (int i = 0; i < nd; i++) {
@@ -511,8 +513,9 @@ static int totals_print_side(const cli_table *t, const run_design *d, int nd,
     cols[nc++] = names[i];
   }
   for (int i = 1; i < nd; i++) {
-    snprintf(names[16 + i], sizeof names[0], "#%s/%s", d[i].label, d[0].label);
-    cols[nc++] = names[16 + i];
+    snprintf(names[RUN_MAX_DESIGNS + i], sizeof names[0], "#%s/%s",
+             d[i].label, d[0].label);
+    cols[nc++] = names[RUN_MAX_DESIGNS + i];
   }
   cli_table s;
   if (cli_table_init(&s, nc, cols)) {
@@ -557,13 +560,15 @@ static int totals_print_side(const cli_table *t, const run_design *d, int nd,
  * network, so their layers are the same.  Returns 0 or EXIT_RUNTIME. */
 static int compare_layers_table(const wr_net *net, const run_design *d, int nd,
                                 cli_table *t) {
-  const char *cols[3 + 4 * 16];
-  char names[4 * 16][128];
+  const char *cols[3 + 5 * RUN_MAX_DESIGNS];
+  char names[5 * RUN_MAX_DESIGNS][128];
   int nc = 0, nn = 0;
   cols[nc++] = "layer";
   cols[nc++] = "kind";
   cols[nc++] = "prec";
   for (int i = 0; i < nd; i++) {
+    snprintf(names[nn], sizeof names[0], "%s_mode", d[i].label);
+    cols[nc++] = names[nn++];
     snprintf(names[nn], sizeof names[0], "#%s_cycles", d[i].label);
     cols[nc++] = names[nn++];
     snprintf(names[nn], sizeof names[0], "#%s_e_uj", d[i].label);
@@ -597,6 +602,11 @@ static int compare_layers_table(const wr_net *net, const run_design *d, int nd,
     }
     for (int i = 0; i < nd; i++) {
       const arch_net_result *r = &d[i].res;
+      const arch_layer_result *x = tot ? NULL : &r->layers[l];
+      put(&w, "%s",
+          x && (x->kind == WR_CONV || x->kind == WR_FC)
+              ? wr_prec_str(x->mode, p, sizeof p)
+              : "-");
       put(&w, "%" PRIu64, tot ? r->cycles : r->layers[l].cycles);
       put(&w, "%.4f",
           (tot ? r->energy.total : r->layers[l].energy.total) * 1e-6);
@@ -617,8 +627,6 @@ static int compare_layers_table(const wr_net *net, const run_design *d, int nd,
   }
   return 0;
 }
-
-enum { RUN_MAX_DESIGNS = 16 };
 
 /* `run` with --totals or several --arch: evaluates `net` on every design,
  * then prints the totals (side by side in a table, one record per design

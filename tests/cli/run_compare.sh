@@ -111,6 +111,7 @@ for row, *ls in zip(cl, *layers):
     for n, l in zip(names, ls):
         assert int(row[f'{n}_cycles']) == int(l['cycles']), (row, l)
         assert row[f'{n}_e_uj'] == l['e_total_uj'], (row, l)
+        assert row[f'{n}_mode'] == (l['mode'] if row['layer'] != 'total' else '-'), (row, l)
     for n, l in zip(names[1:], ls[1:]):
         c0, e0 = int(ls[0]['cycles']), float(ls[0]['e_total_uj'])
         assert abs(float(row[f'{n}_cycles_x']) - int(l['cycles']) / c0) <= 1e-4
