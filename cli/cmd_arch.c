@@ -513,8 +513,8 @@ static int totals_print_side(const cli_table *t, const run_design *d, int nd,
     cols[nc++] = names[i];
   }
   for (int i = 1; i < nd; i++) {
-    snprintf(names[RUN_MAX_DESIGNS + i], sizeof names[0], "#%s/%s",
-             d[i].label, d[0].label);
+    snprintf(names[RUN_MAX_DESIGNS + i], sizeof names[0], "#%s/%s", d[i].label,
+             d[0].label);
     cols[nc++] = names[RUN_MAX_DESIGNS + i];
   }
   cli_table s;
