@@ -66,11 +66,18 @@ static int need(aload *L, yaml_node_t *map, const char *key, const char *what,
   return WR_OK;
 }
 
+/* A field's label in messages, "WHAT field 'KEY'": WHAT is a section name or
+ * "buffer 'NAME'" (at most WHAT_MAX - 1 characters, load_buffers; like every
+ * message, bounded by wr_err's buffer) and KEY a short literal, so the label
+ * holds WHAT and KEY whole. */
+#define WHAT_MAX 160
+#define FIELD_LABEL_MAX (WHAT_MAX + 64)
+
 static int real_field(aload *L, yaml_node_t *map, const char *key,
                       const char *what, double lo, double hi, int required,
                       double *out) {
   yaml_node_t *n = ymap_get(L->d, map, key);
-  char f[128];
+  char f[FIELD_LABEL_MAX];
   snprintf(f, sizeof f, "%s field '%s'", what, key);
   if (!n)
     return required ? yerr(L->d, map, L->e, "%s: missing field '%s'", what, key)
@@ -82,7 +89,7 @@ static int int_field(aload *L, yaml_node_t *map, const char *key,
                      const char *what, int64_t lo, int64_t hi, int required,
                      int *out) {
   yaml_node_t *n = ymap_get(L->d, map, key);
-  char f[128];
+  char f[FIELD_LABEL_MAX];
   int64_t v;
   snprintf(f, sizeof f, "%s field '%s'", what, key);
   if (!n)
@@ -333,7 +340,7 @@ static int load_buffers(aload *L, yaml_node_t *n) {
     if (!(B->name = strdup(name)))
       return wr_err_set(L->e, WR_ENOMEM, "out of memory");
     a->n_buffers++;
-    char what[160];
+    char what[WHAT_MAX];
     snprintf(what, sizeof what, "buffer '%s'", name);
     if (need(L, b, "holds", what, &x))
       return WR_EINPUT;
@@ -641,7 +648,7 @@ static int param_real(const char *path, const char *v, double lo, double hi,
 
 static int param_int(const char *path, const char *v, int lo, int hi, int *out,
                      wr_err *e) {
-  double x;
+  double x = 0; /* set by param_real when it returns WR_OK */
   if (param_real(path, v, lo, hi, &x, e))
     return WR_EINPUT;
   if (x != floor(x))

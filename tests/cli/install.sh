@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# install.sh BUILD [CFLAGS] — `cmake --install` into a scratch prefix, then
-# checks the binary runs and that a program built (with CFLAGS) against the
-# installed header and library via pkg-config opens a zoo network.
+# install.sh BUILD [CFLAGS [CC]] — `cmake --install` into a scratch prefix,
+# then checks the binary runs and that a program built with CFLAGS against
+# the installed header and library via pkg-config opens a zoo network.  CC
+# (default cc) is the library's compiler, so that a sanitizer build links
+# the same sanitizer runtime.
 set -u
 build=$1
 cflags=${2:-}
+cc=${3:-cc}
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 . "$(dirname "$0")/check.sh" # check, finish
@@ -28,6 +31,6 @@ C
 export PKG_CONFIG_PATH=$(dirname "$pc")
 # shellcheck disable=SC2046
 check "compile against the installed library" \
-  cc -std=c11 $cflags -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs --static wrpnsim)
+  "$cc" -std=c11 $cflags -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs --static wrpnsim)
 check "installed library works" test "$("$prefix/use")" = 1814073344
 finish
