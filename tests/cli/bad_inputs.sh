@@ -2,15 +2,19 @@
 # bad_inputs.sh BIN DIR — runs every case of DIR/expected.tsv
 # ("arguments<TAB>expected stderr") from DIR and checks that wrpnsim exits
 # with 2, prints nothing on stdout and exactly the expected line on
-# stderr.  Every file under DIR/*/ must be used by some case.
+# stderr (in which @DIR@ stands for DIR's absolute path, for messages
+# that name a file by its absolute path).  Every file under DIR/*/ must be
+# used by some case.
 set -u
 bin=$(realpath "$1")
 dir=$2
 cd "$dir" || exit 1
+here=$(pwd -P)
 pass=0
 fail=0
 while IFS=$'\t' read -r args want; do
   [ -z "$args" ] && continue
+  want=${want//@DIR@/$here}
   # shellcheck disable=SC2086  # the arguments are words on purpose
   out=$("$bin" $args 2>/tmp/wrpnsim-bad-$$ </dev/null)
   rc=$?
