@@ -78,7 +78,7 @@ int cli_check_output(const char *cmd, const cli_path *out, const cli_path *ins,
 #define CLI_BUSY_OPT                                                           \
   {                                                                            \
     "busy-timeout", "SECONDS",                                                 \
-        "wait this long for a database another process holds locked "         \
+        "wait this long for a database another process holds locked "          \
         "(default 60)",                                                        \
         0, NULL, 0                                                             \
   }

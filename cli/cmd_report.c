@@ -176,8 +176,8 @@ int cmd_report(int argc, char **argv) {
     goto done;
   }
   sweep_db_wait wait;
-  cli_path in = {"--db", db, CLI_DB}, out = {"--out", cli_val(&o[R_OUT]),
-                                             CLI_FILE};
+  cli_path in = {"--db", db, CLI_DB},
+           out = {"--out", cli_val(&o[R_OUT]), CLI_FILE};
   if ((out.path && (rc = cli_check_output("report", &out, &in, 1))) ||
       (rc = cli_busy_timeout("report", cli_val(&o[R_BUSY]), &wait)))
     goto done;

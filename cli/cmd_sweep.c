@@ -145,8 +145,8 @@ int cmd_sweep(int argc, char **argv) {
        NULL, 0},
       {"jobs", "N", "points evaluated in parallel (default 1)", 0, NULL, 0},
       {"shard", "I/N", "run only shard I of N (1 <= I <= N)", 0, NULL, 0},
-      {"dry-run", NULL, "check the spec and count the points; no database",
-       0, NULL, 0},
+      {"dry-run", NULL, "check the spec and count the points; no database", 0,
+       NULL, 0},
       {"quiet", NULL, "no progress display", 0, NULL, 0},
       CLI_BUSY_OPT};
   const char *spec_path = NULL;
@@ -195,9 +195,10 @@ int cmd_sweep(int argc, char **argv) {
     if (s.measure.on && s.measure.weights == SWEEP_W_TRAIN)
       cli_blas_rerun("sweep", argc0, argv0);
     progress_ui ui = {isatty(2), 0, 0};
-    sweep_run_opts ro = {(int)jobs, si, sn,
-                         o[S_QUIET].n ? NULL : show_progress, &ui,
-                         o[S_QUIET].n ? NULL : show_model, &wait};
+    sweep_run_opts ro = {(int)jobs, si,
+                         sn,        o[S_QUIET].n ? NULL : show_progress,
+                         &ui,       o[S_QUIET].n ? NULL : show_model,
+                         &wait};
     sweep_progress p;
     if (sweep_run(&s, db, &ro, &p, &e)) {
       if (ui.tty && ui.drawn)
@@ -280,8 +281,10 @@ int cmd_merge(int argc, char **argv) {
       pos[1 + nin++] = pos[i];
   }
   if (!rc && !nin) {
-    fprintf(stderr, "wrpnsim merge: nothing to merge: every IN.db is OUT.db "
-                    "'%s'\n", pos[0]);
+    fprintf(stderr,
+            "wrpnsim merge: nothing to merge: every IN.db is OUT.db "
+            "'%s'\n",
+            pos[0]);
     rc = EXIT_INPUT;
   }
   if (!rc)

@@ -31,13 +31,13 @@ int cli_metavar_is_path(const char *metavar) {
 int cli_path_value(const char *cmd, const char *what, const char *path) {
   if (path[strspn(path, " \t\n\r\v\f")])
     return 0;
-  fprintf(stderr,
-          "wrpnsim %s: %s: '%s' is an empty path (give a file name)\n", cmd,
-          what, path);
+  fprintf(stderr, "wrpnsim %s: %s: '%s' is an empty path (give a file name)\n",
+          cmd, what, path);
   return EXIT_INPUT;
 }
 
-/* ---- same file ------------------------------------------------------------ */
+/* ---- same file ------------------------------------------------------------
+ */
 
 /* The files a path stands for: itself, and for a database its -wal, -shm
  * and -journal side files, which SQLite writes next to it. */
@@ -61,8 +61,8 @@ static int side_stat(const cli_path *p, int k, struct stat *st, char *name,
 static void describe(const cli_path *p, int k, const char *name, char *buf,
                      size_t n) {
   if (k)
-    snprintf(buf, n, "'%s' (the %s file of %s '%s')", name, db_side[k],
-             p->what, p->path);
+    snprintf(buf, n, "'%s' (the %s file of %s '%s')", name, db_side[k], p->what,
+             p->path);
   else
     snprintf(buf, n, "%s '%s'", p->what, p->path);
 }
@@ -106,7 +106,8 @@ int cli_same_file(const cli_path *a, const cli_path *b, char *da, char *db,
   return 0;
 }
 
-/* ---- outputs -------------------------------------------------------------- */
+/* ---- outputs --------------------------------------------------------------
+ */
 
 /* The folder of `path` exists: else prints why not and returns
  * EXIT_INPUT. */
@@ -166,7 +167,8 @@ int cli_check_output(const char *cmd, const cli_path *out, const cli_path *ins,
   return 0;
 }
 
-/* ---- --busy-timeout ------------------------------------------------------- */
+/* ---- --busy-timeout -------------------------------------------------------
+ */
 
 static void show_wait(const char *path, double waited_s, double timeout_s,
                       void *ctx) {

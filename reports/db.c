@@ -471,9 +471,8 @@ int rp_db_read(rp_set *s, const char *path, rp_db_info *info, wr_err *e) {
   return rp_db_read_wait(s, path, NULL, info, e);
 }
 
-int rp_db_read_wait(rp_set *s, const char *path,
-                    const struct sweep_db_wait *w, rp_db_info *info,
-                    wr_err *e) {
+int rp_db_read_wait(rp_set *s, const char *path, const struct sweep_db_wait *w,
+                    rp_db_info *info, wr_err *e) {
   rp_db_info own;
   if (!info)
     info = &own;

@@ -302,9 +302,8 @@ int rp_db_read(rp_set *s, const char *path, rp_db_info *info, wr_err *e);
  * WR_ERUNTIME, a file not intact (truncated, damaged) WR_EINPUT naming
  * its absolute path. */
 struct sweep_db_wait;
-int rp_db_read_wait(rp_set *s, const char *path,
-                    const struct sweep_db_wait *w, rp_db_info *info,
-                    wr_err *e);
+int rp_db_read_wait(rp_set *s, const char *path, const struct sweep_db_wait *w,
+                    rp_db_info *info, wr_err *e);
 void rp_db_info_free(rp_db_info *info);
 
 /* Text escapes the writers share (also used by the CLI's result tables):

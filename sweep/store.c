@@ -133,8 +133,7 @@ static void damage_detail(const char *path, char *buf, size_t n) {
              (long long)st.st_size, want);
 }
 
-int sweep_db_fail(sqlite3 *db, const char *path, const char *what,
-                  wr_err *e) {
+int sweep_db_fail(sqlite3 *db, const char *path, const char *what, wr_err *e) {
   char abs[4096], why[160];
   sweep_abspath(path, abs, sizeof abs);
   int code = sqlite3_errcode(db) & 0xff;
@@ -210,8 +209,8 @@ static void store_nop(sqlite3_context *c, int n, sqlite3_value **v) {
  * the connection: it is the user data of a function registered with a
  * destructor, which SQLite calls when the connection closes (or at once
  * when registering fails). */
-static int store_set_wait(sqlite3 *db, const char *path,
-                          const sweep_db_wait *w, wr_err *e) {
+static int store_set_wait(sqlite3 *db, const char *path, const sweep_db_wait *w,
+                          wr_err *e) {
   char abs[4096];
   sweep_abspath(path, abs, sizeof abs);
   store_waiter *sw = calloc(1, sizeof *sw + strlen(abs) + 1);
@@ -271,8 +270,7 @@ int store_begin(sqlite3 *db, wr_err *e) {
   /* the busy handler (store_busy) waits for another writer up to the
      timeout the user chose, so a busy lock here has been waited for */
   int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  return rc == SQLITE_OK ? WR_OK
-                         : store_fail(db, "waiting to write", e);
+  return rc == SQLITE_OK ? WR_OK : store_fail(db, "waiting to write", e);
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int64_t *v) {
@@ -829,8 +827,7 @@ int sweep_db_open_readonly(const char *path, const sweep_db_wait *w,
 }
 
 /* Checks an input before anything is written. */
-static int check_input(const char *path, const sweep_db_wait *w,
-                       wr_err *e) {
+static int check_input(const char *path, const sweep_db_wait *w, wr_err *e) {
   sqlite3 *db;
   int rc = sweep_db_open_readonly(path, w, &db, e);
   sqlite3_close(db);
