@@ -31,8 +31,7 @@ int cli_metavar_is_path(const char *metavar) {
 int cli_path_value(const char *cmd, const char *what, const char *path) {
   if (path[strspn(path, " \t\n\r\v\f")])
     return 0;
-  fprintf(stderr, "wrpnsim %s: %s: '%s' is an empty path (give a file name)\n",
-          cmd, what, path);
+  fprintf(stderr, "wrpnsim %s: %s: '%s' is an empty path\n", cmd, what, path);
   return EXIT_INPUT;
 }
 
@@ -124,9 +123,12 @@ static int folder_exists(const char *cmd, const cli_path *out) {
   struct stat st;
   if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
     return 0;
-  fprintf(stderr, "wrpnsim %s: %s '%s': the folder '%s' %s\n", cmd, out->what,
-          out->path, dir,
-          stat(dir, &st) == 0 ? "is not a folder" : "does not exist");
+  if (stat(dir, &st) == 0)
+    fprintf(stderr, "wrpnsim %s: %s '%s': '%s' is not a folder\n", cmd,
+            out->what, out->path, dir);
+  else
+    fprintf(stderr, "wrpnsim %s: %s '%s': the folder '%s' does not exist\n",
+            cmd, out->what, out->path, dir);
   return EXIT_INPUT;
 }
 
@@ -151,7 +153,7 @@ int cli_check_output(const char *cmd, const cli_path *out, const cli_path *ins,
               cmd, out->what, out->path);
       return EXIT_INPUT;
     }
-  } else if (errno == ENOENT && folder_exists(cmd, out)) {
+  } else if ((errno == ENOENT || errno == ENOTDIR) && folder_exists(cmd, out)) {
     return EXIT_INPUT;
   }
   for (int i = 0; i < n_ins; i++) {
@@ -175,7 +177,7 @@ static void show_wait(const char *path, double waited_s, double timeout_s,
   const char *cmd = ctx;
   if (waited_s >= timeout_s)
     fprintf(stderr,
-            "wrpnsim %s: %s is still locked by another process after %.0f s: "
+            "wrpnsim %s: %s is still locked by another process after %.1f s: "
             "giving up (--busy-timeout %g)\n",
             cmd, path, waited_s, timeout_s);
   else

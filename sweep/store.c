@@ -149,7 +149,7 @@ int sweep_db_fail(sqlite3 *db, const char *path, const char *what, wr_err *e) {
     return wr_err_set(e, WR_ERUNTIME,
                       "%s: %s: locked by another process (a sweep, a merge "
                       "or an sqlite3 session) for the whole busy timeout; "
-                      "nothing was changed by this step",
+                      "try again when that process is done",
                       abs, what);
   return wr_err_set(e, WR_ERUNTIME, "%s: %s: %s", abs, what,
                     sqlite3_errmsg(db));
@@ -339,6 +339,35 @@ static int read_schema(sqlite3 *db, const char *schema, const char *path,
   return WR_OK;
 }
 
+/* Reads every page of database `schema` (PRAGMA quick_check: the
+ * b-trees' structure, without comparing indexes with their tables), so
+ * that a damaged file is refused before anything is written to it. */
+static int check_intact(sqlite3 *db, const char *schema, const char *path,
+                        wr_err *e) {
+  char sql[64], msg[512] = "", abs[4096];
+  snprintf(sql, sizeof sql, "PRAGMA %s.quick_check(1)", schema);
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    /* "*** in database main ***\nPage 11: ..." on one line */
+    const char *nl = t && strncmp(t, "*** ", 4) == 0 ? strchr(t, '\n') : NULL;
+    snprintf(msg, sizeof msg, "%s", nl ? nl + 1 : t ? t : "?");
+    for (char *c = msg; *c; c++)
+      *c = *c == '\n' ? ';' : *c;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW)
+    return sweep_db_fail(db, path, "checking it", e);
+  if (strcmp(msg, "ok") != 0)
+    return wr_err_set(e, WR_EINPUT,
+                      "%s: not an intact wrpnsim sweep database (SQLite's "
+                      "check: %s): restore it from a copy, or run the sweep "
+                      "again into a new file",
+                      sweep_abspath(path, abs, sizeof abs), msg);
+  return WR_OK;
+}
+
 int store_open(const char *path, const sweep_db_wait *w, sqlite3 **out,
                wr_err *e) {
   sqlite3 *db = NULL;
@@ -361,6 +390,8 @@ int store_open(const char *path, const sweep_db_wait *w, sqlite3 **out,
   }
   int empty;
   int rc = check_schema(db, "main", path, &empty, e);
+  if (!rc && !empty)
+    rc = check_intact(db, "main", path, e);
   if (!rc && empty) {
     /* create it, unless a concurrent process just did */
     rc = store_exec(db, "PRAGMA journal_mode=WAL", "WAL mode", e);
@@ -830,6 +861,8 @@ int sweep_db_open_readonly(const char *path, const sweep_db_wait *w,
 static int check_input(const char *path, const sweep_db_wait *w, wr_err *e) {
   sqlite3 *db;
   int rc = sweep_db_open_readonly(path, w, &db, e);
+  if (!rc)
+    rc = check_intact(db, "main", path, e);
   sqlite3_close(db);
   return rc;
 }
