@@ -92,7 +92,7 @@ int cli_same_file(const cli_path *a, const cli_path *b, char *da, char *db,
       /* a side file SQLite makes while a database is open (-wal, -shm)
          need not exist now to be one that will be written */
       int same = ae && be ? as.st_dev == bs.st_dev && as.st_ino == bs.st_ino
-                          : (ae || be) && (i || j) && same_name(an, bn);
+                          : (i || j) && same_name(an, bn);
       if (!same)
         continue;
       if (da)
