@@ -10,6 +10,9 @@ bin=$(realpath "$1")
 dir=$2
 cd "$dir" || exit 1
 here=$(pwd -P)
+# a refused command leaves every file as it was, and makes none
+sums() { find . -type f ! -name expected.tsv -print0 | sort -z | xargs -0 md5sum; }
+before=$(sums)
 pass=0
 fail=0
 while IFS=$'\t' read -r args want; do
@@ -29,6 +32,11 @@ while IFS=$'\t' read -r args want; do
   fi
 done <expected.tsv
 rm -f /tmp/wrpnsim-bad-$$
+if [ "$(sums)" != "$before" ]; then
+  fail=$((fail + 1))
+  echo "FAIL: files under $dir changed or appeared:"
+  diff <(echo "$before") <(sums)
+fi
 for f in */*; do
   if ! grep -q -- "$f" expected.tsv; then
     fail=$((fail + 1))
