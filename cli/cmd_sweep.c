@@ -268,7 +268,7 @@ int cmd_merge(int argc, char **argv) {
     rc = cli_busy_timeout("merge", cli_val(&o[0]), &wait);
   /* an input that is the output is skipped, not waited for: merging a
      database into itself would wait on its own lock */
-  cli_path out = {"OUT", pos[0], CLI_DB};
+  cli_path out = {"OUT", pos ? pos[0] : NULL, CLI_DB};
   int nin = 0;
   for (int i = 1; !rc && i < npos; i++) {
     cli_path in = {"IN", pos[i], CLI_DB};
