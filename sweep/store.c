@@ -86,17 +86,14 @@ static const char schema_sql[] =
     " precision);";
 
 const char *sweep_abspath(const char *path, char *buf, size_t n) {
-  char *r = realpath(path, NULL);
-  if (r && strlen(r) < n) {
-    strcpy(buf, r);
-  } else {
-    char cwd[4096];
-    if (path[0] != '/' && getcwd(cwd, sizeof cwd) &&
-        (size_t)snprintf(buf, n, "%s/%s", cwd, path) < n)
-      ;
-    else
-      snprintf(buf, n, "%s", path);
-  }
+  char *r = realpath(path, NULL), cwd[4096];
+  int fits = 0;
+  if (r)
+    fits = (size_t)snprintf(buf, n, "%s", r) < n;
+  else if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+    fits = (size_t)snprintf(buf, n, "%s/%s", cwd, path) < n;
+  if (!fits)
+    snprintf(buf, n, "%s", path);
   free(r);
   return buf;
 }
