@@ -87,6 +87,10 @@ struct sweep_db_wait;
  * on stderr, one a second, naming the database.  EXIT_INPUT (printed) for
  * a value that is not a number of seconds in 0..604800. */
 int cli_busy_timeout(const char *cmd, const char *val, struct sweep_db_wait *w);
+/* The waiting line cli_busy_timeout's callback prints (for a command that
+ * wraps it, e.g. to end a progress bar's line first). */
+void cli_show_wait(const char *cmd, const char *path, double waited_s,
+                   double timeout_s);
 
 /* ---- result tables ---- */
 typedef enum { FMT_TABLE, FMT_CSV, FMT_JSON } cli_format;

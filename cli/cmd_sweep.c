@@ -68,6 +68,17 @@ static void show_progress(const sweep_progress *p, void *ctx) {
   fflush(stderr);
 }
 
+/* A wait for another process's lock: the line goes under the progress
+ * bar, which is drawn again below it. */
+static void show_wait(const char *path, double waited_s, double timeout_s,
+                      void *ctx) {
+  progress_ui *ui = ctx;
+  if (ui->tty && ui->drawn) {
+    fputc('\n', stderr);
+    ui->drawn = 0;
+  }
+  cli_show_wait("sweep", path, waited_s, timeout_s);
+}
 
 /* The model stage of a measured sweep: one line per model and epoch. */
 static void show_model(const sweep_model_event *ev, void *ctx) {
@@ -195,6 +206,8 @@ int cmd_sweep(int argc, char **argv) {
     if (s.measure.on && s.measure.weights == SWEEP_W_TRAIN)
       cli_blas_rerun("sweep", argc0, argv0);
     progress_ui ui = {isatty(2), 0, 0};
+    wait.waiting = show_wait;
+    wait.ctx = &ui;
     sweep_run_opts ro = {(int)jobs, si,
                          sn,        o[S_QUIET].n ? NULL : show_progress,
                          &ui,       o[S_QUIET].n ? NULL : show_model,

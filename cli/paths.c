@@ -172,9 +172,8 @@ int cli_check_output(const char *cmd, const cli_path *out, const cli_path *ins,
 /* ---- --busy-timeout -------------------------------------------------------
  */
 
-static void show_wait(const char *path, double waited_s, double timeout_s,
-                      void *ctx) {
-  const char *cmd = ctx;
+void cli_show_wait(const char *cmd, const char *path, double waited_s,
+                   double timeout_s) {
   if (waited_s >= timeout_s)
     fprintf(stderr,
             "wrpnsim %s: %s is still locked by another process after %.1f s: "
@@ -186,6 +185,11 @@ static void show_wait(const char *path, double waited_s, double timeout_s,
             "of %g s, --busy-timeout)\n",
             cmd, path, waited_s, timeout_s);
   fflush(stderr);
+}
+
+static void show_wait(const char *path, double waited_s, double timeout_s,
+                      void *ctx) {
+  cli_show_wait(ctx, path, waited_s, timeout_s);
 }
 
 int cli_busy_timeout(const char *cmd, const char *val, sweep_db_wait *w) {
