@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   sweep_db_remove(path);
-  sweep_run_opts o = {jobs < 1 ? 1 : jobs, 0, 0, NULL, NULL, NULL};
+  sweep_run_opts o = {jobs < 1 ? 1 : jobs, 0, 0, NULL, NULL, NULL, NULL};
   sweep_progress p;
   int rc = sweep_run(&s, path, &o, &p, &e);
   if (rc) {

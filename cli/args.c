@@ -67,6 +67,12 @@ int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
       fprintf(stderr, "wrpnsim %s: option --%s takes no value\n", cmd, o->name);
       return EXIT_INPUT;
     }
+    if (cli_metavar_is_path(o->metavar)) {
+      char what[64];
+      snprintf(what, sizeof what, "--%s", o->name);
+      if (cli_path_value(cmd, what, val))
+        return EXIT_INPUT;
+    }
     if (o->n && !o->repeat) {
       fprintf(stderr, "wrpnsim %s: option --%s given twice\n", cmd, o->name);
       return EXIT_INPUT;

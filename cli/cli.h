@@ -43,6 +43,57 @@ int cli_real(const char *opt, const char *s, double lo, double hi, double *out);
 int cli_u64(const char *opt, const char *s, unsigned long long lo,
             unsigned long long hi, unsigned long long *out);
 
+/* ---- paths (paths.c) ---- */
+/* An option whose metavar names a path (FILE, DIR, SRC, or a file name
+ * with an extension such as W.npz) takes a path: cli_parse refuses an
+ * empty or whitespace-only value for it. */
+int cli_metavar_is_path(const char *metavar);
+/* 0 if `path` names something; else prints "wrpnsim CMD: WHAT: '' is an
+ * empty path" and returns EXIT_INPUT. */
+int cli_path_value(const char *cmd, const char *what, const char *path);
+
+enum { CLI_FILE, CLI_DB, CLI_DIR };
+/* A path a command reads or writes; `what` names it in messages ("--db",
+ * "OUT").  A CLI_DB stands for its -wal, -shm and -journal files too. */
+typedef struct cli_path {
+  const char *what;
+  const char *path; /* NULL: not given */
+  int kind;
+} cli_path;
+
+/* 1 if a and b (or, for databases, their side files) are one existing file
+ * (device and inode: a symbolic or hard link is the file it names); then
+ * da and db[0..n) (may be NULL) describe which.  A missing file is no
+ * other file. */
+int cli_same_file(const cli_path *a, const cli_path *b, char *da, char *db,
+                  size_t n);
+/* Checks an output before anything is written: a non-empty path; a
+ * CLI_FILE or CLI_DB that is not a folder, a CLI_DIR that is not a file;
+ * a folder to put a new one in; and not the same file as any of
+ * ins[0..n_ins) (entries with a NULL path are skipped).  0, or prints why
+ * and returns EXIT_INPUT. */
+int cli_check_output(const char *cmd, const cli_path *out, const cli_path *ins,
+                     int n_ins);
+
+/* The --busy-timeout SECONDS option of the commands that open sweep
+ * databases. */
+#define CLI_BUSY_OPT                                                           \
+  {                                                                            \
+    "busy-timeout", "SECONDS",                                                 \
+        "wait this long for a database another process holds locked "          \
+        "(default 60)",                                                        \
+        0, NULL, 0                                                             \
+  }
+struct sweep_db_wait;
+/* Fills *w from --busy-timeout's value (NULL: the default): waiting lines
+ * on stderr, one a second, naming the database.  EXIT_INPUT (printed) for
+ * a value that is not a number of seconds in 0..604800. */
+int cli_busy_timeout(const char *cmd, const char *val, struct sweep_db_wait *w);
+/* The waiting line cli_busy_timeout's callback prints (for a command that
+ * wraps it, e.g. to end a progress bar's line first). */
+void cli_show_wait(const char *cmd, const char *path, double waited_s,
+                   double timeout_s);
+
 /* ---- result tables ---- */
 typedef enum { FMT_TABLE, FMT_CSV, FMT_JSON } cli_format;
 

@@ -500,6 +500,27 @@ static void print_cosim(const sim_cosim *c, int64_t correct, int labelled,
   cli_table_free(&t);
 }
 
+/* --dump DIR is a folder, and none of the files it will hold (one per
+ * layer of `net`; NULL: only the folder) is an input. */
+static int check_dump(const cli_opt *o, const wr_net *net) {
+  cli_path ins[] = {{"--net", cli_val(&o[O_NET]), CLI_FILE},
+                    {"--weights", cli_val(&o[E_WEIGHTS]), CLI_FILE},
+                    {"--data", cli_val(&o[E_DATA]), CLI_FILE},
+                    {"--arch", cli_val(&o[E_ARCH]), CLI_FILE}};
+  const char *dir = cli_val(&o[E_DUMP]);
+  cli_path out = {"--dump", dir, CLI_DIR};
+  int rc = cli_check_output("exec", &out, ins, 4);
+  /* a folder not made yet holds no input */
+  for (int i = 0; net && !rc && access(dir, F_OK) == 0 && i < net->n_layers;
+       i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.npy", dir, net->layers[i].name);
+    cli_path f = {"--dump file", path, CLI_FILE};
+    rc = cli_check_output("exec", &f, ins, 4);
+  }
+  return rc;
+}
+
 int cmd_exec(int argc, char **argv) {
   cli_opt o[] = {
       NET_OPTS,
@@ -592,7 +613,13 @@ int cmd_exec(int argc, char **argv) {
       }
     }
   }
+  if (!rc && cli_val(&o[E_DUMP]))
+    rc = check_dump(o, NULL);
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
+  if (net && cli_val(&o[E_DUMP]) && (rc = check_dump(o, net))) {
+    wr_net_free(net);
+    net = NULL;
+  }
   sim_cosim cs;
   memset(&cs, 0, sizeof cs);
   wr_npz w = {NULL, 0};
@@ -686,6 +713,10 @@ int cmd_weights(int argc, char **argv) {
     fprintf(stderr, "wrpnsim weights: --out is required\n");
     rc = EXIT_INPUT;
   }
+  cli_path in = {"--net", cli_val(&o[O_NET]), CLI_FILE},
+           outp = {"--out", out, CLI_FILE};
+  if (!rc)
+    rc = cli_check_output("weights", &outp, &in, 1);
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   if (net) {
     wr_npz w;

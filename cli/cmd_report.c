@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "reports.h"
+#include "sweep.h"
 
 enum {
   R_DB,
@@ -22,6 +23,7 @@ enum {
   R_OBJECTIVE,
   R_BREAKDOWN,
   R_TITLE,
+  R_BUSY,
   N_REPORT_OPTS
 };
 
@@ -147,7 +149,8 @@ int cmd_report(int argc, char **argv) {
       {"objective", "OBJ", "what --best-under optimizes (default energy)", 0,
        NULL, 0},
       {"breakdown", NULL, "add the energy breakdown by component", 0, NULL, 0},
-      {"title", "TEXT", "the report's title", 0, NULL, 0}};
+      {"title", "TEXT", "the report's title", 0, NULL, 0},
+      CLI_BUSY_OPT};
   int rc = cli_parse("report", report_usage, argc, argv, o, N_REPORT_OPTS);
   if (rc) {
     cli_opts_free(o, N_REPORT_OPTS);
@@ -173,6 +176,12 @@ int cmd_report(int argc, char **argv) {
     rc = EXIT_INPUT;
     goto done;
   }
+  sweep_db_wait wait;
+  cli_path in = {"--db", db, CLI_DB},
+           out = {"--out", cli_val(&o[R_OUT]), CLI_FILE};
+  if ((out.path && (rc = cli_check_output("report", &out, &in, 1))) ||
+      (rc = cli_busy_timeout("report", cli_val(&o[R_BUSY]), &wait)))
+    goto done;
   if (objective && !best) {
     fprintf(stderr, "wrpnsim report: --objective goes with --best-under\n");
     rc = EXIT_INPUT;
@@ -180,7 +189,7 @@ int cmd_report(int argc, char **argv) {
   }
   if (rp_format_parse(cli_val(&o[R_FORMAT]), &f, &e) ||
       (!(s = rp_set_new()) && wr_err_set(&e, WR_ENOMEM, "out of memory")) ||
-      rp_db_read(s, db, &info, &e)) {
+      rp_db_read_wait(s, db, &wait, &info, &e)) {
     rc = cli_fail(&e);
     goto done;
   }

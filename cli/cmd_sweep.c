@@ -68,6 +68,17 @@ static void show_progress(const sweep_progress *p, void *ctx) {
   fflush(stderr);
 }
 
+/* A wait for another process's lock: the line goes under the progress
+ * bar, which is drawn again below it. */
+static void show_wait(const char *path, double waited_s, double timeout_s,
+                      void *ctx) {
+  progress_ui *ui = ctx;
+  if (ui->tty && ui->drawn) {
+    fputc('\n', stderr);
+    ui->drawn = 0;
+  }
+  cli_show_wait("sweep", path, waited_s, timeout_s);
+}
 
 /* The model stage of a measured sweep: one line per model and epoch. */
 static void show_model(const sweep_model_event *ev, void *ctx) {
@@ -100,10 +111,11 @@ static void show_model(const sweep_model_event *ev, void *ctx) {
 
 /* ---- sweep -------------------------------------------------------------- */
 
-enum { S_DB, S_JOBS, S_SHARD, S_DRY, S_QUIET, N_SWEEP_OPTS };
+enum { S_DB, S_JOBS, S_SHARD, S_DRY, S_QUIET, S_BUSY, N_SWEEP_OPTS };
 
 static const char sweep_usage[] =
     "[SPEC.yaml] --db FILE [--jobs N] [--shard I/N] [--dry-run] [--quiet]\n"
+    "       [--busy-timeout SECONDS]\n"
     "       (without SPEC: the built-in default sweep, "
     "sweep/examples/default.yaml)";
 
@@ -144,9 +156,10 @@ int cmd_sweep(int argc, char **argv) {
        NULL, 0},
       {"jobs", "N", "points evaluated in parallel (default 1)", 0, NULL, 0},
       {"shard", "I/N", "run only shard I of N (1 <= I <= N)", 0, NULL, 0},
-      {"dry-run", NULL, "check the spec and count the points; no database",
-       0, NULL, 0},
-      {"quiet", NULL, "no progress display", 0, NULL, 0}};
+      {"dry-run", NULL, "check the spec and count the points; no database", 0,
+       NULL, 0},
+      {"quiet", NULL, "no progress display", 0, NULL, 0},
+      CLI_BUSY_OPT};
   const char *spec_path = NULL;
   int argc0 = argc;
   char **argv0 = argv;
@@ -164,11 +177,19 @@ int cmd_sweep(int argc, char **argv) {
   int si = 0, sn = 0;
   const char *db = cli_val(&o[S_DB]);
   int dry = o[S_DRY].n > 0;
-  if (!db && !dry) {
+  sweep_db_wait wait;
+  if (spec_path)
+    rc = cli_path_value("sweep", "SPEC", spec_path);
+  if (!rc && !db && !dry) {
     fprintf(stderr, "wrpnsim sweep: --db FILE is required (the database "
                     "the points go to)\n");
     rc = EXIT_INPUT;
   }
+  cli_path in = {"SPEC", spec_path, CLI_FILE}, out = {"--db", db, CLI_DB};
+  if (!rc && db && !dry)
+    rc = cli_check_output("sweep", &out, &in, 1);
+  if (!rc)
+    rc = cli_busy_timeout("sweep", cli_val(&o[S_BUSY]), &wait);
   if (!rc && cli_val(&o[S_JOBS]))
     rc = cli_u64("jobs", cli_val(&o[S_JOBS]), 1, 256, &jobs);
   wr_err e;
@@ -185,9 +206,12 @@ int cmd_sweep(int argc, char **argv) {
     if (s.measure.on && s.measure.weights == SWEEP_W_TRAIN)
       cli_blas_rerun("sweep", argc0, argv0);
     progress_ui ui = {isatty(2), 0, 0};
-    sweep_run_opts ro = {(int)jobs, si, sn,
-                         o[S_QUIET].n ? NULL : show_progress, &ui,
-                         o[S_QUIET].n ? NULL : show_model};
+    wait.waiting = show_wait;
+    wait.ctx = &ui;
+    sweep_run_opts ro = {(int)jobs, si,
+                         sn,        o[S_QUIET].n ? NULL : show_progress,
+                         &ui,       o[S_QUIET].n ? NULL : show_model,
+                         &wait};
     sweep_progress p;
     if (sweep_run(&s, db, &ro, &p, &e)) {
       if (ui.tty && ui.drawn)
@@ -214,62 +238,81 @@ int cmd_sweep(int argc, char **argv) {
 
 /* ---- merge -------------------------------------------------------------- */
 
-/* Splits merge's words into options (each with its value, if it takes
- * one) and operands (OUT.db IN.db...), keeping their order; optw and pos
- * hold argc entries each.  This function can't fail. */
-static void merge_split(int argc, char **argv, const cli_opt *opts, int nopts,
-                        char **optw, int *no, char **pos, int *np) {
-  *no = *np = 0;
-  for (int i = 0; i < argc; i++) {
-    if (argv[i][0] != '-' || !argv[i][1]) {
-      pos[(*np)++] = argv[i];
-      continue;
-    }
-    optw[(*no)++] = argv[i];
-    for (int j = 0; j < nopts; j++)
-      if (strncmp(argv[i], "--", 2) == 0 &&
-          strcmp(argv[i] + 2, opts[j].name) == 0 && opts[j].metavar &&
-          i + 1 < argc)
-        optw[(*no)++] = argv[++i];
-  }
-}
+static const char merge_usage[] =
+    "OUT.db IN.db... [--busy-timeout SECONDS]\n\n"
+    "Copies every point of the inputs not yet in OUT.db (by key) with its "
+    "layers;\nOUT.db is created if missing. Inputs must be sweep databases "
+    "of this schema\nversion. An input that is OUT.db itself (merge "
+    "sweep.db *.db) is skipped with a note.";
 
 int cmd_merge(int argc, char **argv) {
-  char usage[512];
-  snprintf(usage, sizeof usage,
-           "OUT.db IN.db...\n\n"
-           "Copies every point of the inputs not yet in OUT.db (by key) with "
-           "its layers;\nOUT.db is created if missing. Inputs must be sweep "
-           "databases of schema version %d.",
-           SWEEP_SCHEMA_VERSION);
-  char **words = calloc(2 * (size_t)argc + 2, sizeof *words);
-  if (!words) {
+  cli_opt o[] = {CLI_BUSY_OPT};
+  /* the words that are not options (nor an option's value) are paths */
+  char **opt = calloc((size_t)argc + 1, sizeof *opt);
+  const char **pos = calloc((size_t)argc + 1, sizeof *pos);
+  int nopt = 0, npos = 0, rc = 0;
+  if (!opt || !pos) {
     fprintf(stderr, "wrpnsim: out of memory\n");
-    return EXIT_RUNTIME;
+    rc = EXIT_RUNTIME;
   }
-  char **optw = words, **pos = words + argc + 1;
-  int no, np;
-  merge_split(argc, argv, NULL, 0, optw, &no, pos, &np);
-  int rc = cli_parse("merge", usage, no, optw, NULL, 0);
-  argc = np;
-  argv = pos;
-  if (rc == 0 && argc < 2) {
+  for (int i = 0; !rc && i < argc; i++) {
+    if (strncmp(argv[i], "--", 2) != 0 && strcmp(argv[i], "-h") != 0) {
+      pos[npos++] = argv[i];
+      continue;
+    }
+    opt[nopt++] = argv[i];
+    if (strcmp(argv[i], "--busy-timeout") == 0 && i + 1 < argc)
+      opt[nopt++] = argv[++i];
+  }
+  if (!rc)
+    rc = cli_parse("merge", merge_usage, nopt, opt, o, 1);
+  if (rc == 1) {
+    rc = EXIT_OK;
+    goto done;
+  }
+  if (!rc && npos < 2) {
     fprintf(stderr, "wrpnsim merge: needs OUT.db and at least one IN.db "
                     "(see 'wrpnsim merge --help')\n");
     rc = EXIT_INPUT;
   }
-  if (rc) {
-    free(words);
-    return rc == 1 ? EXIT_OK : rc;
+  for (int i = 0; !rc && i < npos; i++)
+    rc = cli_path_value("merge", i ? "IN" : "OUT", pos[i]);
+  sweep_db_wait wait;
+  if (!rc)
+    rc = cli_busy_timeout("merge", cli_val(&o[0]), &wait);
+  /* an input that is the output is skipped, not waited for: merging a
+     database into itself would wait on its own lock */
+  cli_path out = {"OUT", pos ? pos[0] : NULL, CLI_DB};
+  int nin = 0;
+  for (int i = 1; !rc && i < npos; i++) {
+    cli_path in = {"IN", pos[i], CLI_DB};
+    if (cli_same_file(&in, &out, NULL, NULL, 0))
+      fprintf(stderr,
+              "wrpnsim merge: skipping IN '%s': it is the same file as OUT "
+              "'%s' (a database is not merged into itself)\n",
+              pos[i], pos[0]);
+    else
+      pos[1 + nin++] = pos[i];
   }
+  if (!rc && !nin) {
+    fprintf(stderr,
+            "wrpnsim merge: nothing to merge: every IN.db is OUT.db "
+            "'%s'\n",
+            pos[0]);
+    rc = EXIT_INPUT;
+  }
+  if (!rc)
+    rc = cli_check_output("merge", &out, NULL, 0);
   wr_err e;
   uint64_t added;
-  rc =
-      sweep_merge(argv[0], (const char *const *)argv + 1, argc - 1, &added, &e);
-  if (rc == WR_OK)
-    printf("merged %d database%s into %s: %" PRIu64 " point%s added\n",
-           argc - 1, argc > 2 ? "s" : "", argv[0], added,
-           added == 1 ? "" : "s");
-  free(words);
-  return rc == WR_OK ? EXIT_OK : cli_fail(&e);
+  if (!rc && sweep_merge(pos[0], pos + 1, nin, &wait, &added, &e))
+    rc = cli_fail(&e);
+  else if (!rc)
+    printf("merged %d database%s into %s: %" PRIu64 " point%s added\n", nin,
+           nin > 1 ? "s" : "", pos[0], added, added == 1 ? "" : "s");
+done:
+  free(opt);
+  free(pos);
+  cli_opts_free(o, 1);
+  return rc;
 }

@@ -122,6 +122,10 @@ int cmd_train(int argc, char **argv) {
                  &test_limit);
   if (!rc)
     cli_blas_rerun("train", argc, argv);
+  cli_path in = {"--net", cli_val(&o[O_NET]), CLI_FILE},
+           outp = {"--out", out, CLI_FILE};
+  if (!rc)
+    rc = cli_check_output("train", &outp, &in, 1);
   wr_net *net = rc ? NULL : cli_load_net(o, &rc);
   if (net) {
     wr_err e;

@@ -11,8 +11,7 @@
 #include "sweep.h"
 
 static int db_fail(sqlite3 *db, const char *path, const char *what, wr_err *e) {
-  return wr_err_set(e, WR_ERUNTIME, "%s: %s: %s", path, what,
-                    sqlite3_errmsg(db));
+  return sweep_db_fail(db, path, what, e);
 }
 
 static int first_int(void *v, int n, char **val, char **col) {
@@ -469,12 +468,17 @@ static int read_sweeps(reader *r) {
 }
 
 int rp_db_read(rp_set *s, const char *path, rp_db_info *info, wr_err *e) {
+  return rp_db_read_wait(s, path, NULL, info, e);
+}
+
+int rp_db_read_wait(rp_set *s, const char *path, const struct sweep_db_wait *w,
+                    rp_db_info *info, wr_err *e) {
   rp_db_info own;
   if (!info)
     info = &own;
   memset(info, 0, sizeof *info);
   reader r = {.s = s, .path = path, .info = info, .e = e};
-  int rc = sweep_db_open_readonly(path, &r.db, e);
+  int rc = sweep_db_open_readonly(path, w, &r.db, e);
   if (rc)
     goto out;
   /* one read transaction: a sweep still writing is seen consistently */

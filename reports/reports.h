@@ -297,6 +297,13 @@ typedef struct rp_db_info {
  * WR_ERUNTIME for database errors.  `info` (may be NULL) receives counts
  * and accuracy sources; free with rp_db_info_free. */
 int rp_db_read(rp_set *s, const char *path, rp_db_info *info, wr_err *e);
+/* rp_db_read waiting for another process's lock as `w` says (sweep.h;
+ * NULL: the default timeout, silently); a lock held past it is
+ * WR_ERUNTIME, a file not intact (truncated, damaged) WR_EINPUT naming
+ * its absolute path. */
+struct sweep_db_wait;
+int rp_db_read_wait(rp_set *s, const char *path, const struct sweep_db_wait *w,
+                    rp_db_info *info, wr_err *e);
 void rp_db_info_free(rp_db_info *info);
 
 /* Text escapes the writers share (also used by the CLI's result tables):

@@ -404,7 +404,7 @@ int sweep_run(const sweep_spec *s, const char *db_path,
   sqlite3 *db;
   store_writer *w = NULL;
   int64_t run_id = 0;
-  int rc = store_open(db_path, &db, e);
+  int rc = store_open(db_path, o->wait, &db, e);
   if (rc) {
     free(all);
     return rc;

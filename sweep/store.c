@@ -1,11 +1,14 @@
 /* store.c — the SQLite store of sweep points (schema in docs/sweep.md):
  * opening and creating databases, inserting points with their layers,
  * and merging shard databases. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sweep.h"
@@ -82,9 +85,176 @@ static const char schema_sql[] =
     "CREATE INDEX points_by_design ON points(network, arch, width,"
     " precision);";
 
+const char *sweep_abspath(const char *path, char *buf, size_t n) {
+  char *r = realpath(path, NULL), cwd[4096];
+  int fits = 0;
+  if (r)
+    fits = (size_t)snprintf(buf, n, "%s", r) < n;
+  else if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+    fits = (size_t)snprintf(buf, n, "%s/%s", cwd, path) < n;
+  if (!fits)
+    snprintf(buf, n, "%s", path);
+  free(r);
+  return buf;
+}
+
+/* Why a file SQLite calls malformed is not intact, when its size tells:
+ * the header's page count (valid when its version-valid-for number equals
+ * its change counter; https://sqlite.org/fileformat.html#the_database_header)
+ * times the page size against the file's length.  "" when it does not. */
+static void damage_detail(const char *path, char *buf, size_t n) {
+  unsigned char h[100];
+  struct stat st;
+  buf[0] = '\0';
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return;
+  size_t got = fread(h, 1, sizeof h, f);
+  int ok = fstat(fileno(f), &st) == 0;
+  fclose(f);
+  if (!ok || memcmp(h, "SQLite format 3", 16) != 0)
+    return;
+  if (got < sizeof h) {
+    snprintf(buf, n, "truncated: %lld bytes, shorter than SQLite's header",
+             (long long)st.st_size);
+    return;
+  }
+  uint32_t page = (uint32_t)h[16] << 8 | h[17];
+  page = page == 1 ? 65536 : page;
+  uint32_t pages = (uint32_t)h[28] << 24 | (uint32_t)h[29] << 16 |
+                   (uint32_t)h[30] << 8 | h[31];
+  int valid = memcmp(h + 24, h + 92, 4) == 0;
+  long long want = (long long)pages * page;
+  if (valid && page >= 512 && st.st_size < want)
+    snprintf(buf, n, "truncated: %lld bytes, its header says %lld",
+             (long long)st.st_size, want);
+}
+
+int sweep_db_fail(sqlite3 *db, const char *path, const char *what, wr_err *e) {
+  char abs[4096], why[160];
+  sweep_abspath(path, abs, sizeof abs);
+  int code = sqlite3_errcode(db) & 0xff;
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    damage_detail(path, why, sizeof why);
+    return wr_err_set(e, WR_EINPUT,
+                      "%s: not an intact wrpnsim sweep database (%s, %s): "
+                      "restore it from a copy, or run the sweep again into a "
+                      "new file",
+                      abs, why[0] ? why : sqlite3_errmsg(db), what);
+  }
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    return wr_err_set(e, WR_ERUNTIME,
+                      "%s: %s: locked by another process (a sweep, a merge "
+                      "or an sqlite3 session) for the whole busy timeout; "
+                      "try again when that process is done",
+                      abs, what);
+  return wr_err_set(e, WR_ERUNTIME, "%s: %s: %s", abs, what,
+                    sqlite3_errmsg(db));
+}
+
 int store_fail(sqlite3 *db, const char *what, wr_err *e) {
-  return wr_err_set(e, WR_ERUNTIME, "%s: %s: %s", sqlite3_db_filename(db, NULL),
-                    what, sqlite3_errmsg(db));
+  return sweep_db_fail(db, sqlite3_db_filename(db, "main"), what, e);
+}
+
+/* ---- waiting for another process's lock ---------------------------------- */
+
+/* A connection's busy handler state; the connection owns it. */
+typedef struct store_waiter {
+  sweep_db_wait w;
+  double start, noted; /* of the current wait, monotonic seconds */
+  char path[];         /* absolute */
+} store_waiter;
+
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* SQLite's busy handler: `count` is 0 on the first call of each wait.
+ * Sleeps short at first (most locks are one batch of points, held for
+ * milliseconds), then 100 ms at a time, until the timeout. */
+static int store_busy(void *arg, int count) {
+  store_waiter *sw = arg;
+  double t = mono_s();
+  if (count == 0) {
+    sw->start = t;
+    sw->noted = 0;
+  }
+  double waited = t - sw->start, left = sw->w.timeout_s - waited;
+  if (left <= 0) {
+    if (sw->w.waiting)
+      sw->w.waiting(sw->path, waited, sw->w.timeout_s, sw->w.ctx);
+    return 0;
+  }
+  if (sw->w.waiting && waited >= sw->noted + 1) {
+    sw->noted = (double)(long)waited;
+    sw->w.waiting(sw->path, waited, sw->w.timeout_s, sw->w.ctx);
+  }
+  double ms = count < 7 ? (double)(1 << count) : 100;
+  sqlite3_sleep(ms < left * 1000 ? (int)ms : (int)(left * 1000) + 1);
+  return 1;
+}
+
+static void store_nop(sqlite3_context *c, int n, sqlite3_value **v) {
+  (void)n;
+  (void)v;
+  sqlite3_result_null(c);
+}
+
+/* Installs the busy handler of `w` on `db`.  The state lives as long as
+ * the connection: it is the user data of a function registered with a
+ * destructor, which SQLite calls when the connection closes (or at once
+ * when registering fails). */
+static int store_set_wait(sqlite3 *db, const char *path, const sweep_db_wait *w,
+                          wr_err *e) {
+  char abs[4096];
+  sweep_abspath(path, abs, sizeof abs);
+  store_waiter *sw = calloc(1, sizeof *sw + strlen(abs) + 1);
+  if (!sw)
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
+  if (w)
+    sw->w = *w;
+  else
+    sw->w.timeout_s = SWEEP_BUSY_TIMEOUT_S;
+  strcpy(sw->path, abs);
+  if (sqlite3_create_function_v2(db, "wrpnsim_waiter", 0, SQLITE_UTF8, sw,
+                                 store_nop, NULL, NULL, free) != SQLITE_OK)
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
+  sqlite3_busy_handler(db, store_busy, sw);
+  return WR_OK;
+}
+
+/* Checks what is at `path` before SQLite opens it: WR_EINPUT for an empty
+ * path (SQLite's anonymous temporary database), a folder or another file
+ * that is not a regular one (a device, a pipe), and when `must_exist`, a
+ * missing one.  *exists receives whether it exists. */
+static int store_check_path(const char *path, int must_exist, int *exists,
+                            wr_err *e) {
+  char abs[4096];
+  struct stat st;
+  *exists = 0;
+  if (!path[strspn(path, " \t\n\r\v\f")])
+    return wr_err_set(e, WR_EINPUT,
+                      "'%s': empty database path (give a file name)", path);
+  if (stat(path, &st) != 0) {
+    if (errno == ENOENT && !must_exist)
+      return WR_OK;
+    return wr_err_set(e, WR_EINPUT, "%s: %s",
+                      sweep_abspath(path, abs, sizeof abs),
+                      errno == ENOENT ? "no such database" : strerror(errno));
+  }
+  *exists = 1;
+  if (S_ISDIR(st.st_mode))
+    return wr_err_set(e, WR_EINPUT,
+                      "%s: is a folder, not a wrpnsim sweep database",
+                      sweep_abspath(path, abs, sizeof abs));
+  if (!S_ISREG(st.st_mode))
+    return wr_err_set(e, WR_EINPUT,
+                      "%s: not a regular file, so not a wrpnsim sweep "
+                      "database",
+                      sweep_abspath(path, abs, sizeof abs));
+  return WR_OK;
 }
 
 int store_exec(sqlite3 *db, const char *sql, const char *what, wr_err *e) {
@@ -94,12 +264,10 @@ int store_exec(sqlite3 *db, const char *sql, const char *what, wr_err *e) {
 }
 
 int store_begin(sqlite3 *db, wr_err *e) {
-  int rc = SQLITE_BUSY;
-  /* the busy handler waits up to its timeout; a writer that keeps the
-     lock longer than that is retried a few times */
-  for (int i = 0; i < 10 && (rc == SQLITE_BUSY || rc == SQLITE_LOCKED); i++)
-    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  return rc == SQLITE_OK ? WR_OK : store_fail(db, "begin", e);
+  /* the busy handler (store_busy) waits for another writer up to the
+     timeout the user chose, so a busy lock here has been waited for */
+  int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  return rc == SQLITE_OK ? WR_OK : store_fail(db, "waiting to write", e);
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int64_t *v) {
@@ -134,22 +302,23 @@ static int check_schema(sqlite3 *db, const char *schema, const char *path,
 
 static int read_schema(sqlite3 *db, const char *schema, const char *path,
                        int *empty, wr_err *e) {
-  char sql[160];
+  char sql[160], abs[4096];
   int64_t app, ver, tables;
+  sweep_abspath(path, abs, sizeof abs);
   snprintf(sql, sizeof sql, "PRAGMA %s.application_id", schema);
   int rc = pragma_int(db, sql, &app);
   if (rc == SQLITE_NOTADB)
     return wr_err_set(e, WR_EINPUT,
-                      "%s: not a wrpnsim sweep database (not SQLite)", path);
+                      "%s: not a wrpnsim sweep database (not SQLite)", abs);
   if (rc != SQLITE_OK)
-    return store_fail(db, "reading the schema", e);
+    return sweep_db_fail(db, path, "reading the schema", e);
   snprintf(sql, sizeof sql, "PRAGMA %s.user_version", schema);
   rc = pragma_int(db, sql, &ver);
   snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.sqlite_master", schema);
   if (rc == SQLITE_OK)
     rc = pragma_int(db, sql, &tables);
   if (rc != SQLITE_OK)
-    return store_fail(db, "reading the schema", e);
+    return sweep_db_fail(db, path, "reading the schema", e);
   *empty = app == 0 && ver == 0 && tables == 0;
   if (*empty)
     return WR_OK;
@@ -157,29 +326,69 @@ static int read_schema(sqlite3 *db, const char *schema, const char *path,
     return wr_err_set(e, WR_EINPUT,
                       "%s: not a wrpnsim sweep database (an SQLite file of "
                       "another application)",
-                      path);
+                      abs);
   if (ver != SWEEP_SCHEMA_VERSION)
     return wr_err_set(e, WR_EINPUT,
                       "%s: sweep database schema version %" PRId64
                       ", this wrpnsim (%s) reads and writes version %d "
                       "only",
-                      path, ver, sweep_tool_version(), SWEEP_SCHEMA_VERSION);
+                      abs, ver, sweep_tool_version(), SWEEP_SCHEMA_VERSION);
   return WR_OK;
 }
 
-int store_open(const char *path, sqlite3 **out, wr_err *e) {
+/* Reads every page of database `schema` (PRAGMA quick_check: the
+ * b-trees' structure, without comparing indexes with their tables), so
+ * that a damaged file is refused before anything is written to it. */
+static int check_intact(sqlite3 *db, const char *schema, const char *path,
+                        wr_err *e) {
+  char sql[64], msg[512] = "", abs[4096];
+  snprintf(sql, sizeof sql, "PRAGMA %s.quick_check(1)", schema);
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    /* "*** in database main ***\nPage 11: ..." on one line */
+    const char *nl = t && strncmp(t, "*** ", 4) == 0 ? strchr(t, '\n') : NULL;
+    snprintf(msg, sizeof msg, "%s", nl ? nl + 1 : t ? t : "?");
+    for (char *c = msg; *c; c++)
+      *c = *c == '\n' ? ';' : *c;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW)
+    return sweep_db_fail(db, path, "checking it", e);
+  if (strcmp(msg, "ok") != 0)
+    return wr_err_set(e, WR_EINPUT,
+                      "%s: not an intact wrpnsim sweep database (SQLite's "
+                      "check: %s): restore it from a copy, or run the sweep "
+                      "again into a new file",
+                      sweep_abspath(path, abs, sizeof abs), msg);
+  return WR_OK;
+}
+
+int store_open(const char *path, const sweep_db_wait *w, sqlite3 **out,
+               wr_err *e) {
   sqlite3 *db = NULL;
   *out = NULL;
+  int exists;
+  if (store_check_path(path, 0, &exists, e))
+    return e->status;
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                       NULL) != SQLITE_OK) {
+    char abs[4096];
     int rc = wr_err_set(e, WR_EINPUT, "%s: cannot open the database: %s",
-                        path, db ? sqlite3_errmsg(db) : "out of memory");
+                        sweep_abspath(path, abs, sizeof abs),
+                        db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return rc;
   }
-  sqlite3_busy_timeout(db, 60000);
+  if (store_set_wait(db, path, w, e)) {
+    sqlite3_close(db);
+    return e->status;
+  }
   int empty;
   int rc = check_schema(db, "main", path, &empty, e);
+  if (!rc && !empty)
+    rc = check_intact(db, "main", path, e);
   if (!rc && empty) {
     /* create it, unless a concurrent process just did */
     rc = store_exec(db, "PRAGMA journal_mode=WAL", "WAL mode", e);
@@ -545,8 +754,6 @@ void sweep_db_remove(const char *path) {
 
 /* ---- merge ---------------------------------------------------------------- */
 
-static int file_exists(const char *p) { return access(p, F_OK) == 0; }
-
 /* The folder of `path` (a copy), for access checks. */
 static char *folder_of(const char *path) {
   const char *slash = strrchr(path, '/');
@@ -585,20 +792,25 @@ static int open_ro(const char *name, int flags, sqlite3 **db) {
   return sqlite3_open_v2(name, db, SQLITE_OPEN_READONLY | flags, NULL);
 }
 
-int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
+int sweep_db_open_readonly(const char *path, const sweep_db_wait *w,
+                           sqlite3 **out, wr_err *e) {
   *out = NULL;
-  if (!file_exists(path))
-    return wr_err_set(e, WR_EINPUT, "%s: no such database", path);
+  char abs[4096];
+  int exists;
+  if (store_check_path(path, 1, &exists, e))
+    return e->status;
+  sweep_abspath(path, abs, sizeof abs);
   sqlite3 *db = NULL;
   if (open_ro(path, 0, &db) != SQLITE_OK) {
-    int rc = wr_err_set(e, WR_EINPUT, "%s: cannot open: %s", path,
+    int rc = wr_err_set(e, WR_EINPUT, "%s: cannot open: %s", abs,
                         db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return rc;
   }
-  sqlite3_busy_timeout(db, 60000);
   int empty;
-  int rc = check_schema(db, "main", path, &empty, e);
+  int rc = store_set_wait(db, path, w, e);
+  if (!rc)
+    rc = check_schema(db, "main", path, &empty, e);
   if (rc) {
     /* A WAL database in a folder we can't write (a read-only share):
      * SQLite can't make its -shm file.  Nothing can be writing it from
@@ -623,7 +835,9 @@ int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
         db = NULL;
         if (uri && open_ro(uri, SQLITE_OPEN_URI, &db) == SQLITE_OK) {
           wr_err e2;
-          rc = check_schema(db, "main", path, &empty, &e2);
+          rc = store_set_wait(db, path, w, &e2);
+          if (!rc)
+            rc = check_schema(db, "main", path, &empty, &e2);
           if (rc)
             *e = e2;
         }
@@ -635,7 +849,7 @@ int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
   }
   if (!rc && empty)
     rc = wr_err_set(e, WR_EINPUT, "%s: not a wrpnsim sweep database (empty)",
-                    path);
+                    abs);
   if (rc) {
     sqlite3_close(db);
     return rc;
@@ -645,9 +859,11 @@ int sweep_db_open_readonly(const char *path, sqlite3 **out, wr_err *e) {
 }
 
 /* Checks an input before anything is written. */
-static int check_input(const char *path, wr_err *e) {
+static int check_input(const char *path, const sweep_db_wait *w, wr_err *e) {
   sqlite3 *db;
-  int rc = sweep_db_open_readonly(path, &db, e);
+  int rc = sweep_db_open_readonly(path, w, &db, e);
+  if (!rc)
+    rc = check_intact(db, "main", path, e);
   sqlite3_close(db);
   return rc;
 }
@@ -701,19 +917,22 @@ static int merge_one(sqlite3 *db, const char *in, uint64_t *added,
 }
 
 int sweep_merge(const char *out, const char *const *ins, int n,
-                uint64_t *added, wr_err *e) {
+                const sweep_db_wait *w, uint64_t *added, wr_err *e) {
   uint64_t count = 0;
+  int fresh;
+  if (store_check_path(out, 0, &fresh, e))
+    return e->status;
+  fresh = !fresh;
   for (int i = 0; i < n; i++)
-    if (check_input(ins[i], e))
+    if (check_input(ins[i], w, e))
       return e->status;
-  int fresh = !file_exists(out);
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp-%ld", out, (long)getpid());
   const char *target = fresh ? tmp : out;
   sqlite3 *db;
   if (fresh)
     remove(tmp);
-  int rc = store_open(target, &db, e);
+  int rc = store_open(target, w, &db, e);
   for (int i = 0; i < n && !rc; i++)
     rc = merge_one(db, ins[i], &count, e);
   if (!rc && fresh)

@@ -278,6 +278,27 @@ typedef void (*sweep_model_fn)(const sweep_model_event *ev, void *ctx);
 
 typedef void (*sweep_progress_fn)(const sweep_progress *p, void *ctx);
 
+/* ---- waiting for a database another process holds --------------------- */
+
+/* What a database operation waits for a lock held by another process
+ * (another sweep, a merge, an open sqlite3 session) by default, in
+ * seconds. */
+#define SWEEP_BUSY_TIMEOUT_S 60.0
+
+/* Called about once a second while a database is locked by another
+ * process, with the database's absolute path, the seconds waited so far
+ * and the limit; called once more when the wait gives up (waited_s >=
+ * timeout_s), after which the operation fails with WR_ERUNTIME. */
+typedef void (*sweep_wait_fn)(const char *path, double waited_s,
+                              double timeout_s, void *ctx);
+
+/* How long to wait for another process's lock and whom to tell. */
+typedef struct sweep_db_wait {
+  double timeout_s;      /* >= 0; 0: give up at once */
+  sweep_wait_fn waiting; /* may be NULL */
+  void *ctx;
+} sweep_db_wait;
+
 typedef struct sweep_run_opts {
   int jobs;              /* worker threads, >= 1 */
   int shard_i, shard_n;  /* 1-based shard; 0/0 = everything */
@@ -286,6 +307,7 @@ typedef struct sweep_run_opts {
                                  may be NULL */
   void *ctx;
   sweep_model_fn model_progress; /* measured sweeps; may be NULL */
+  const sweep_db_wait *wait;     /* NULL: SWEEP_BUSY_TIMEOUT_S, silently */
 } sweep_run_opts;
 
 /* Runs the sweep into the database at `db_path` (created if missing, WAL
@@ -301,18 +323,37 @@ int sweep_run(const sweep_spec *s, const char *db_path,
 /* Joins databases: every point of ins[0..n) not yet in `out` (by key) is
  * copied with its layers; `out` is created if missing (written to a
  * temporary file and renamed when complete) or else extended in one
- * transaction.  Refuses inputs of another schema version or that are not
- * sweep databases (WR_EINPUT naming the file).  *added (may be NULL)
+ * transaction per input.  Refuses inputs of another schema version or
+ * that are not sweep databases (WR_EINPUT naming the file).  The caller
+ * leaves out of `ins` any that is the same file as `out` (merging a
+ * database into itself would wait on its own lock).  `w` (may be NULL)
+ * bounds the wait for other processes' locks.  *added (may be NULL)
  * receives the points copied. */
 int sweep_merge(const char *out, const char *const *ins, int n,
-                uint64_t *added, wr_err *e);
+                const sweep_db_wait *w, uint64_t *added, wr_err *e);
 
 /* Opens a sweep database read-only, after checking that it is one of
- * this schema version: WR_EINPUT naming the file for a missing file, a
- * file that is not SQLite or not a sweep database, or another version.
- * Close with sqlite3_close. */
+ * this schema version: WR_EINPUT naming the file (absolute path) for a
+ * missing file, a folder, a file that is not SQLite, not intact
+ * (truncated, damaged) or not a sweep database, or another version.  `w`
+ * (may be NULL) bounds the wait for another process's lock.  Close with
+ * sqlite3_close. */
 struct sqlite3;
-int sweep_db_open_readonly(const char *path, struct sqlite3 **db, wr_err *e);
+int sweep_db_open_readonly(const char *path, const sweep_db_wait *w,
+                           struct sqlite3 **db, wr_err *e);
+
+/* Sets `e` from the last error of `db` while doing `what` to the database
+ * at `path`: WR_EINPUT when the file is not an intact database (SQLite's
+ * "malformed", "not a database"), naming its absolute path and, for a
+ * truncated file, both sizes; WR_ERUNTIME for a lock held past the busy
+ * timeout and other SQLite errors.  Returns the status. */
+int sweep_db_fail(struct sqlite3 *db, const char *path, const char *what,
+                  wr_err *e);
+
+/* The absolute form of `path` in buf[0..n) (symbolic links resolved when
+ * it exists; joined to the working folder when it does not); returns buf.
+ * Never fails: `path` itself when nothing better fits. */
+const char *sweep_abspath(const char *path, char *buf, size_t n);
 
 /* Removes a database file and its -wal, -shm and -journal side files. */
 void sweep_db_remove(const char *path);

@@ -40,15 +40,20 @@ void measure_models_free(sweep_model *m, size_t n);
 
 /* ---- the SQLite store (store.c) ---- */
 
-/* Opens (creating if missing) a sweep database: WAL mode, busy timeout,
- * schema created or checked.  WR_EINPUT for a file of another kind or
- * schema version; WR_ERUNTIME for SQLite errors. */
-int store_open(const char *path, sqlite3 **db, wr_err *e);
+/* Opens (creating if missing) a sweep database: WAL mode, the lock wait
+ * of `w` (may be NULL), schema created or checked.  WR_EINPUT for an
+ * empty path, a folder or another non-regular file, a file of another
+ * kind or schema version, or one not intact; WR_ERUNTIME for SQLite
+ * errors. */
+int store_open(const char *path, const sweep_db_wait *w, sqlite3 **db,
+               wr_err *e);
 /* Runs SQL text (several statements); WR_ERUNTIME naming `what`. */
 int store_exec(sqlite3 *db, const char *sql, const char *what, wr_err *e);
-/* Sets `e` from the database's last error; returns WR_ERUNTIME. */
+/* Sets `e` from the database's last error (sweep_db_fail on its main
+ * file); returns the status. */
 int store_fail(sqlite3 *db, const char *what, wr_err *e);
-/* BEGIN IMMEDIATE, retried while another writer holds the lock. */
+/* BEGIN IMMEDIATE, waiting (the busy handler) while another writer holds
+ * the lock. */
 int store_begin(sqlite3 *db, wr_err *e);
 
 /* A point ready to store: what the runner evaluated. */
