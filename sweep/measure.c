@@ -391,7 +391,7 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
       return unmeasured(md, &pe, e);
   } else {
     wsrc = ms->weights_file;
-    if (wr_npz_read(ms->weights_file, &w, &pe))
+    if (sim_weights_read(net, ms->weights_file, &w, &pe))
       return unmeasured(md, &pe, e);
   }
   emit(g, "measuring");

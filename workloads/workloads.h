@@ -374,6 +374,18 @@ typedef struct wr_npz {
  * truncation, unsupported compression, duplicate keys) are WR_EINPUT
  * naming the file and member.  The caller frees with wr_npz_free. */
 int wr_npz_read(const char *path, wr_npz *out, wr_err *e);
+/* Which members wr_npz_read_some reads: non-zero to read the member
+ * stored under `key`. */
+typedef int (*wr_npz_want_fn)(const char *key, void *ctx);
+/* Reads the members of an .npz that `want` keeps (every one when `want`
+ * is NULL), as wr_npz_read does.  Every member's central directory entry
+ * is checked (name, encryption, method, duplicate key); the members not
+ * kept are never read or inflated.  Members are streamed: the reader
+ * holds the kept arrays, the central directory and a 128 KiB buffer, so
+ * a large member nobody needs costs nothing.  The caller frees with
+ * wr_npz_free. */
+int wr_npz_read_some(const char *path, wr_npz_want_fn want, void *ctx,
+                     wr_npz *out, wr_err *e);
 /* The array stored under `key` (member "key.npy"), or NULL. */
 const wr_array *wr_npz_get(const wr_npz *z, const char *key);
 /* Writes arrays[0..n) as an .npz (stored members; each array's name is its
@@ -382,6 +394,18 @@ int wr_npz_write(const char *path, const wr_array *arrays, size_t n, wr_err *e);
 
 void wr_array_free(wr_array *a);
 void wr_npz_free(wr_npz *z);
+
+/* The flat (row-major) index of the first NaN or infinite element of a
+ * float32 or float64 array among its first `limit` elements (all of them
+ * when limit < 0), or -1 if there is none or the array is not float.
+ * Can't fail. */
+int64_t wr_array_first_nonfinite(const wr_array *a, int64_t limit);
+/* Writes element `flat` of a's shape as a multi-dimensional index,
+ * "[3,0,12,7]" ("[]" for a scalar), into buf (n >= 2).  Returns buf. */
+const char *wr_array_index_str(const wr_array *a, int64_t flat, char *buf,
+                               size_t n);
+/* "NaN", "+inf" or "-inf": the name of a non-finite value in messages. */
+const char *wr_nonfinite_name(double v);
 
 /* ---- datasets ---------------------------------------------------------- */
 
