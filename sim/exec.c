@@ -909,12 +909,13 @@ static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
                       wr_err *e) {
   const wr_net *n = m->net;
   if (d->c != n->input.c || d->h != n->input.h || d->w != n->input.w)
-    return wr_err_set(e, WR_EINPUT,
-                      "input images are %lldx%lldx%lld, network '%s' takes "
-                      "%lldx%lldx%lld",
-                      (long long)d->c, (long long)d->h, (long long)d->w,
-                      n->name, (long long)n->input.c, (long long)n->input.h,
-                      (long long)n->input.w);
+    return wr_err_set(
+        e, WR_EINPUT,
+        "%s%s are %lldx%lldx%lld, network '%s' takes "
+        "%lldx%lldx%lld",
+        d->source ? d->source : "input images", d->source ? ": images" : "",
+        (long long)d->c, (long long)d->h, (long long)d->w, n->name,
+        (long long)n->input.c, (long long)n->input.h, (long long)n->input.w);
   int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
   for (int64_t k = 0; k < count; k++) {
     float x = d->pixels ? (float)((double)d->pixels[idx * count + k] / 255.0)

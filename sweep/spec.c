@@ -510,6 +510,56 @@ static int load_report_objectives(sload *L, yaml_node_t *n) {
 }
 
 /* measure: the models of the workloads, measured on real data. */
+/* Never reads a member: wr_npz_read_some then checks the directory. */
+static int want_none(const char *key, void *ctx) {
+  (void)key;
+  (void)ctx;
+  return 0;
+}
+
+/* measure: weights FILE (node v) must fit every model it will measure:
+ * each workload whose input and outputs fit the data (the others are not
+ * measured), at each width, must find every array it reads in the file,
+ * with its shape, finite.  Checked with the spec, so that a wrong file is
+ * an error before any point is evaluated, not a sweep of unmeasured
+ * models. */
+static int check_weights_file(sload *L, yaml_node_t *v) {
+  const sweep_spec *s = L->s;
+  const char *path = s->measure.weights_file;
+  static const double one = 1.0;
+  const double *widths = s->n_widths ? s->widths : &one;
+  int n_widths = s->n_widths ? s->n_widths : 1;
+  wr_err pe;
+  wr_npz z = {NULL, 0};
+  if (wr_npz_read_some(path, want_none, NULL, &z, &pe))
+    return yerr(L->d, v, L->e, "measure: weights: %s", pe.msg);
+  wr_npz_free(&z);
+  int rc = WR_OK;
+  for (int i = 0; i < s->n_workloads && !rc; i++) {
+    const sweep_workload *w = &s->workloads[i];
+    char why[320];
+    wr_net *net = wr_net_load_string(w->text, w->len, w->file, L->e);
+    if (!net)
+      return L->e->status;
+    int fits = measure_fits(net, s->measure.data, why, sizeof why);
+    if (fits && sim_weights_read(net, path, &z, &pe))
+      rc = yerr(L->d, v, L->e, "measure: weights: %s", pe.msg);
+    for (int k = 0; fits && k < n_widths && !rc; k++) {
+      /* a width the network can't take is reported with its points */
+      if (wr_net_widen(net, widths[k], &pe))
+        continue;
+      if (sim_weights_check(net, &z, path, &pe))
+        rc = pe.status == WR_EINPUT
+                 ? yerr(L->d, v, L->e, "measure: weights: %s (%s at width %g)",
+                        pe.msg, w->network, widths[k])
+                 : wr_err_set(L->e, pe.status, "%s", pe.msg);
+    }
+    wr_npz_free(&z);
+    wr_net_free(net);
+  }
+  return rc;
+}
+
 static int load_measure(sload *L, yaml_node_t *n) {
   static const char *const keys[] = {"data",        "weights", "train",
                                      "train_limit", "limit",   "seed", NULL};
@@ -556,12 +606,9 @@ static int load_measure(sload *L, yaml_node_t *n) {
         return L->e->status;
       m->weights_fnv = sweep_fnv1a64(text, len, SWEEP_FNV_INIT);
       free(text);
-      wr_npz z;
-      wr_err ze;
-      if (wr_npz_read(m->weights_file, &z, &ze))
-        return yerr(L->d, v, L->e, "measure: weights: %s", ze.msg);
-      wr_npz_free(&z);
       m->weights = SWEEP_W_FILE;
+      if (check_weights_file(L, v))
+        return L->e->status;
     }
   }
   if ((v = ymap_get(L->d, n, "train"))) {

@@ -418,6 +418,7 @@ typedef struct wr_dataset {
   float *values;   /* n*c*h*w inputs as given (a float .npy), or NULL */
   int32_t *labels; /* n labels, or NULL */
   int n_classes;   /* 1 + the largest label, 0 without labels */
+  char *source;    /* the images file, for messages; NULL: "input images" */
 } wr_dataset;
 
 /* Default folder of the Debian package dataset-fashion-mnist. */
