@@ -223,6 +223,36 @@ static int parse_objective(sload *L, yaml_node_t *n, void *dst) {
   return WR_OK;
 }
 
+/* Every layer-name pattern of the fp32 list n must match a conv or fc
+ * layer of at least one of the spec's workloads (loaded before fp32):
+ * one that matches none does nothing, and is most likely a typo. */
+static int fp32_patterns_match(sload *L, yaml_node_t *n) {
+  const sweep_spec *s = L->s;
+  wr_net **nets = calloc((size_t)s->n_workloads + 1, sizeof *nets);
+  int rc = nets ? WR_OK : oom(L->e);
+  for (int i = 0; i < s->n_workloads && !rc; i++)
+    if (!(nets[i] =
+              wr_net_load_string(s->workloads[i].text, s->workloads[i].len,
+                                 s->workloads[i].file, L->e)))
+      rc = L->e->status;
+  for (int i = 0; i < yseq_len(n) && !rc; i++) {
+    yaml_node_t *it = yseq_at(L->d, n, i);
+    const char *p = yscalar(it);
+    int hit = strcmp(p, "first") == 0 || strcmp(p, "last") == 0;
+    for (int k = 0; k < s->n_workloads && !hit; k++)
+      hit = wr_net_pattern_matches(nets[k], p);
+    if (!hit)
+      rc = yerr(L->d, it, L->e,
+                "fp32: pattern '%s' matches no conv or fc layer of any "
+                "workload",
+                p);
+  }
+  for (int i = 0; nets && i < s->n_workloads; i++)
+    wr_net_free(nets[i]);
+  free(nets);
+  return rc;
+}
+
 /* fp32: none, or a list of first, last and layer-name patterns. */
 static int load_fp32(sload *L, yaml_node_t *n) {
   char buf[1024] = "";
@@ -257,6 +287,8 @@ static int load_fp32(sload *L, yaml_node_t *n) {
     wr_policy_clear(&pol);
     if (bad)
       return yerr(L->d, n, L->e, "fp32: %s", pe.msg);
+    if (fp32_patterns_match(L, n))
+      return L->e->status;
   } else {
     return yerr(L->d, n, L->e, "fp32: expected none or a list, got %s",
                 ytype(n));

@@ -57,6 +57,11 @@ typedef struct ydoc {
   yaml_document_t doc;
   const char *file; /* borrowed: outlives the document */
   int loaded;
+  /* where each child of a list or mapping is written (libyaml gives an
+     alias's target node, written elsewhere): ref_marks[ref_base[id - 1]
+     + i] for child i of node id; NULL if not indexed */
+  yaml_mark_t *ref_marks;
+  size_t *ref_base;
 } ydoc;
 
 /* Parses `text` into `d`.  A YAML syntax error (bad indentation, unclosed
@@ -98,6 +103,17 @@ int ybool(ydoc *d, yaml_node_t *n, const char *field, int *out, wr_err *e);
 /* Non-empty scalar string (borrowed from the document). */
 int ystr(ydoc *d, yaml_node_t *n, const char *field, const char **out,
          wr_err *e);
+
+/* Where child i of the list or mapping `parent` is written: item i of a
+ * list; the key (even i) or value (odd i) of pair i / 2 of a mapping.  For
+ * a child written as an alias (*name) that is the alias, not the anchored
+ * node the document shares.  Falls back to the child's own position. */
+yaml_mark_t yref_mark(ydoc *d, const yaml_node_t *parent, int i);
+/* 1 if child i of `parent` is written as an alias.  Can't fail. */
+int yref_is_alias(ydoc *d, const yaml_node_t *parent, int i);
+/* yerr at child i of `parent` as yref_mark places it. */
+int yerr_ref(ydoc *d, const yaml_node_t *parent, int i, wr_err *e,
+             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Number of items of a sequence node (0 for other nodes). */
 int yseq_len(const yaml_node_t *n);
@@ -260,8 +276,14 @@ void wr_net_free(wr_net *n);
 int wr_net_widen(wr_net *n, double k, wr_err *e);
 
 /* Gives every conv and fc layer its precision from `policy`.  Can't fail
- * (a pattern that matches nothing is allowed). */
+ * (a pattern that matches nothing is allowed here; the readers of
+ * patterns refuse one with wr_net_pattern_matches). */
 void wr_net_apply_policy(wr_net *n, const wr_policy *policy);
+
+/* 1 if the shell glob `pattern` (fnmatch) matches the name of a conv or
+ * fc layer of `n`, the layers a policy gives precisions to; else 0.
+ * Can't fail. */
+int wr_net_pattern_matches(const wr_net *n, const char *pattern);
 
 /* Index of the layer named `name`, or -1. */
 int wr_net_find(const wr_net *n, const char *name);
