@@ -6,6 +6,7 @@
  * Writers go through a temporary file that is renamed into place. */
 #define ZLIB_CONST
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -574,24 +575,22 @@ static int read_at(int fd, const char *path, uint64_t off, void *buf, size_t n,
 
 /* Opens `path` for reading as a regular file; *fd and *size receive it. */
 static int open_regular(const char *path, int *fd, uint64_t *size, wr_err *e) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  int d = open(path, O_RDONLY | O_CLOEXEC);
+  if (d < 0)
     return wr_err_set(e, WR_EINPUT, "%s: cannot open: %s", path,
                       strerror(errno));
   struct stat st;
   int rc = WR_OK;
-  if (fstat(fileno(f), &st) != 0)
+  if (fstat(d, &st) != 0)
     rc = wr_err_set(e, WR_EINPUT, "%s: cannot read: %s", path, strerror(errno));
   else if (!S_ISREG(st.st_mode))
     rc = wr_err_set(e, WR_EINPUT, "%s: not a regular file", path);
   else if (st.st_size < 0 || (uint64_t)st.st_size >= (uint64_t)SIZE_MAX / 2)
     rc = wr_err_set(e, WR_EINPUT, "%s: file too large", path);
-  int d = rc ? -1 : dup(fileno(f));
-  fclose(f);
-  if (!rc && d < 0)
-    rc = wr_err_set(e, WR_EINPUT, "%s: cannot read: %s", path, strerror(errno));
-  if (rc)
+  if (rc) {
+    close(d);
     return rc;
+  }
   *fd = d;
   *size = (uint64_t)st.st_size;
   return WR_OK;
