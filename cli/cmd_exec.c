@@ -630,7 +630,7 @@ int cmd_exec(int argc, char **argv) {
   dump_set dump = {net, NULL};
   if (net) {
     if (cli_val(&o[E_WEIGHTS]))
-      rc = wr_npz_read(cli_val(&o[E_WEIGHTS]), &w, &e);
+      rc = sim_weights_read(net, cli_val(&o[E_WEIGHTS]), &w, &e);
     else
       rc = sim_synthetic_weights(net, (unsigned long)seed, &w, &e);
     if (rc == WR_OK)

@@ -40,6 +40,15 @@ wr_net *cli_load_net(cli_opt *o, int *rc) {
     goto fail_pol;
   if (cli_val(&o[O_FP32]) && wr_policy_set_fp32(&pol, cli_val(&o[O_FP32]), &e))
     goto fail_pol;
+  /* every pattern --fp32 gave must select a layer: a typo does nothing */
+  for (size_t i = 0; cli_val(&o[O_FP32]) && i < pol.n_fp32_patterns; i++)
+    if (!wr_net_pattern_matches(net, pol.fp32_patterns[i])) {
+      wr_err_set(&e, WR_EINPUT,
+                 "--fp32: pattern '%s' matches no conv or fc layer of "
+                 "network '%s' (see 'wrpnsim net --net %s')",
+                 pol.fp32_patterns[i], net->name, name);
+      goto fail_pol;
+    }
   for (int i = 0; i < o[O_LAYER_PREC].n; i++) {
     const char *v = o[O_LAYER_PREC].vals[i];
     const char *eq = strrchr(v, '=');
@@ -53,6 +62,13 @@ wr_net *cli_load_net(cli_opt *o, int *rc) {
     char *pat = strndup(v, (size_t)(eq - v));
     int bad = !pat || wr_prec_parse(eq + 1, "--layer-prec", &p, &e) ||
               wr_policy_add_rule(&pol, pat, p, &e);
+    if (!bad && !wr_net_pattern_matches(net, pat)) {
+      wr_err_set(&e, WR_EINPUT,
+                 "--layer-prec: pattern '%s' matches no conv or fc layer of "
+                 "network '%s' (see 'wrpnsim net --net %s')",
+                 pat, net->name, name);
+      bad = 1;
+    }
     free(pat);
     if (bad) {
       if (!pat)

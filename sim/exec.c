@@ -4,6 +4,7 @@
  * binary32 scales and shifts) and runs images through it bit-accurately,
  * following the numeric contract of docs/numerics.md.
  */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -97,22 +98,35 @@ static int take_array(const wr_npz *w, const char *src, const char *key,
     return wr_err_set(e, WR_EINPUT,
                       "%s: array '%s' has shape [%s], the network needs [%s]",
                       src, key, got, want);
-  if (a->dtype == WR_DT_F32) {
-    memcpy(dst, a->data, (size_t)a->count * sizeof(float));
-  } else if (a->dtype == WR_DT_F64) {
-    const double *s = a->data;
-    for (int64_t i = 0; i < a->count; i++)
-      dst[i] = (float)s[i];
-  } else {
+  if (a->dtype != WR_DT_F32 && a->dtype != WR_DT_F64)
     return wr_err_set(e, WR_EINPUT,
                       "%s: array '%s' is %s, expected float32 or float64", src,
                       key, wr_dtype_descr(a->dtype));
+  char at[WR_ARRAY_MAX_DIMS * 21 + 3];
+  int64_t bad = wr_array_first_nonfinite(a, -1);
+  if (bad >= 0) {
+    double v = a->dtype == WR_DT_F32 ? ((const float *)a->data)[bad]
+                                     : ((const double *)a->data)[bad];
+    return wr_err_set(e, WR_EINPUT,
+                      "%s: array '%s' holds a non-finite value (%s) at index "
+                      "%s",
+                      src, key, wr_nonfinite_name(v),
+                      wr_array_index_str(a, bad, at, sizeof at));
   }
-  for (int64_t i = 0; i < a->count; i++)
-    if (!isfinite(dst[i]))
+  if (a->dtype == WR_DT_F32) {
+    memcpy(dst, a->data, (size_t)a->count * sizeof(float));
+    return WR_OK;
+  }
+  const double *s = a->data;
+  for (int64_t i = 0; i < a->count; i++) {
+    if (fabs(s[i]) > FLT_MAX)
       return wr_err_set(e, WR_EINPUT,
-                        "%s: array '%s' holds a non-finite value at index %lld",
-                        src, key, (long long)i);
+                        "%s: array '%s' holds %g at index %s, which does not "
+                        "fit float32",
+                        src, key, s[i],
+                        wr_array_index_str(a, i, at, sizeof at));
+    dst[i] = (float)s[i];
+  }
   return WR_OK;
 }
 
@@ -143,8 +157,9 @@ static int read_bn(const wr_npz *w, const char *src, const wr_layer *bn,
     double var = buf[3 * c + i];
     if (var < 0)
       rc = wr_err_set(e, WR_EINPUT,
-                      "%s: '%s.running_var' is negative at channel %lld", src,
-                      bn->name, (long long)i);
+                      "%s: array '%s.running_var' holds a negative variance "
+                      "(%g) at index [%lld]",
+                      src, bn->name, var, (long long)i);
     double s = (double)buf[i] / sqrt(var + bn->eps);
     out->s[i] = s;
     out->t[i] = (double)buf[c + i] - s * (double)buf[2 * c + i];
@@ -894,12 +909,13 @@ static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
                       wr_err *e) {
   const wr_net *n = m->net;
   if (d->c != n->input.c || d->h != n->input.h || d->w != n->input.w)
-    return wr_err_set(e, WR_EINPUT,
-                      "input images are %lldx%lldx%lld, network '%s' takes "
-                      "%lldx%lldx%lld",
-                      (long long)d->c, (long long)d->h, (long long)d->w,
-                      n->name, (long long)n->input.c, (long long)n->input.h,
-                      (long long)n->input.w);
+    return wr_err_set(
+        e, WR_EINPUT,
+        "%s%s are %lldx%lldx%lld, network '%s' takes "
+        "%lldx%lldx%lld",
+        d->source ? d->source : "input images", d->source ? ": images" : "",
+        (long long)d->c, (long long)d->h, (long long)d->w, n->name,
+        (long long)n->input.c, (long long)n->input.h, (long long)n->input.w);
   int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
   for (int64_t k = 0; k < count; k++) {
     float x = d->pixels ? (float)((double)d->pixels[idx * count + k] / 255.0)
@@ -1053,6 +1069,69 @@ int sim_synthetic_weights(const wr_net *net, unsigned long seed, wr_npz *out,
   gsl_rng_free(r);
   if (rc)
     wr_npz_free(out);
+  return rc;
+}
+
+/* ---- reading and checking weight files ---------------------------------- */
+
+int sim_weight_key(const wr_net *net, const char *key) {
+  const char *dot = strrchr(key, '.');
+  if (!dot || dot == key)
+    return 0;
+  const char *what = dot + 1;
+  for (int i = 0; i < net->n_layers; i++) {
+    const wr_layer *l = &net->layers[i];
+    size_t n = strlen(l->name);
+    if (n != (size_t)(dot - key) || memcmp(l->name, key, n) != 0)
+      continue;
+    if (is_compute(l))
+      return strcmp(what, "weight") == 0 ||
+             (l->bias && strcmp(what, "bias") == 0);
+    if (l->kind == WR_BN)
+      return strcmp(what, "weight") == 0 || strcmp(what, "bias") == 0 ||
+             strcmp(what, "running_mean") == 0 ||
+             strcmp(what, "running_var") == 0;
+    return 0;
+  }
+  return 0;
+}
+
+static int want_key(const char *key, void *net) {
+  return sim_weight_key(net, key);
+}
+
+int sim_weights_read(const wr_net *net, const char *path, wr_npz *out,
+                     wr_err *e) {
+  return wr_npz_read_some(path, want_key, (void *)net, out, e);
+}
+
+int sim_weights_check(const wr_net *net, const wr_npz *w, const char *wsrc,
+                      wr_err *e) {
+  if (!wsrc)
+    wsrc = "weights";
+  int rc = WR_OK;
+  for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
+    const wr_layer *l = &net->layers[i];
+    if (is_compute(l)) {
+      sim_conv_geom g;
+      sim_conv_geom_of(l, &g);
+      int64_t c = l->out.c;
+      int64_t shape[4] = {c, g.c_in / g.groups, g.kh, g.kw};
+      float *buf =
+          malloc((size_t)(l->weights > c ? l->weights : c) * sizeof *buf);
+      rc = buf ? take(w, wsrc, l->name, "weight", l->kind == WR_FC ? 2 : 4,
+                      shape, buf, e)
+               : oom(e);
+      if (rc == WR_OK && l->bias)
+        rc = take(w, wsrc, l->name, "bias", 1, &c, buf, e);
+      free(buf);
+    } else if (l->kind == WR_BN) {
+      bn_params bp = {NULL, NULL};
+      rc = read_bn(w, wsrc, l, l->out.c, &bp, e);
+      free(bp.s);
+      free(bp.t);
+    }
+  }
   return rc;
 }
 

@@ -309,6 +309,24 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
                          const sim_config *cfg, wr_err *e);
 void sim_model_free(sim_model *m);
 
+/* 1 if sim_model_new reads the array `key` for `net` ("conv1.weight",
+ * "bn1.running_var", ...: a conv or fc layer's weight and, with a bias,
+ * bias; a bn layer's weight, bias, running_mean and running_var).  Can't
+ * fail. */
+int sim_weight_key(const wr_net *net, const char *key);
+/* Reads from the .npz `path` the arrays sim_model_new reads for `net` and
+ * no other member (wr_npz_read_some): an archive may hold large arrays
+ * the network does not need.  The caller frees with wr_npz_free. */
+int sim_weights_read(const wr_net *net, const char *path, wr_npz *out,
+                     wr_err *e);
+/* Checks that `w` holds every array sim_model_new reads for `net` with the
+ * shape the network needs, a float dtype, finite values and non-negative
+ * batch-norm variances: sim_model_new's checks, with its messages (naming
+ * `wsrc`, the array, both shapes or the first bad index), without
+ * preparing a model.  WR_EINPUT on the first problem. */
+int sim_weights_check(const wr_net *net, const wr_npz *w, const char *wsrc,
+                      wr_err *e);
+
 /* A model for another thread: shares the prepared weights of `m` (which
  * must outlive it and is only read while runs go on) and has buffers of
  * its own.  NULL with `e` set on allocation failure; free with

@@ -831,12 +831,13 @@ static void concat_run(sim_trainer *t, int tid, int64_t lo, int64_t hi,
 
 static int check_shape(const wr_net *n, const wr_dataset *d, wr_err *e) {
   if (d->c != n->input.c || d->h != n->input.h || d->w != n->input.w)
-    return wr_err_set(e, WR_EINPUT,
-                      "input images are %lldx%lldx%lld, network '%s' takes "
-                      "%lldx%lldx%lld",
-                      (long long)d->c, (long long)d->h, (long long)d->w,
-                      n->name, (long long)n->input.c, (long long)n->input.h,
-                      (long long)n->input.w);
+    return wr_err_set(
+        e, WR_EINPUT,
+        "%s%s are %lldx%lldx%lld, network '%s' takes "
+        "%lldx%lldx%lld",
+        d->source ? d->source : "input images", d->source ? ": images" : "",
+        (long long)d->c, (long long)d->h, (long long)d->w, n->name,
+        (long long)n->input.c, (long long)n->input.h, (long long)n->input.w);
   return WR_OK;
 }
 

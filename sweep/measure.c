@@ -338,6 +338,25 @@ static int unmeasured(sweep_model *md, const wr_err *pe, wr_err *e) {
   return WR_OK;
 }
 
+int measure_fits(const wr_net *net, const char *data, char *why, size_t n) {
+  const wr_layer *last = &net->layers[net->n_layers - 1];
+  if (net->input.c != 1 || net->input.h != 28 || net->input.w != 28) {
+    snprintf(why, n,
+             "not measured: the network's input %" PRId64 "x%" PRId64
+             "x%" PRId64 " is not %s's 1x28x28",
+             net->input.c, net->input.h, net->input.w, data);
+    return 0;
+  }
+  if (wr_shape_elems(last->out) < 10) {
+    snprintf(why, n,
+             "not measured: the network has %" PRId64 " outputs, %s has 10 "
+             "classes",
+             wr_shape_elems(last->out), data);
+    return 0;
+  }
+  return 1;
+}
+
 /* Trains or loads, then measures, one model. */
 static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
                        wr_err *e) {
@@ -345,22 +364,8 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
   wr_err pe;
   wr_err_clear(&pe);
   char msg[320];
-  /* the data must fit the network */
-  const wr_layer *last = &net->layers[net->n_layers - 1];
-  if (net->input.c != 1 || net->input.h != 28 || net->input.w != 28) {
-    snprintf(msg, sizeof msg,
-             "not measured: the network's input %" PRId64 "x%" PRId64
-             "x%" PRId64 " is not %s's 1x28x28",
-             net->input.c, net->input.h, net->input.w, ms->data);
+  if (!measure_fits(net, ms->data, msg, sizeof msg))
     return (md->note = strdup(msg)) ? WR_OK : oom(e);
-  }
-  if (wr_shape_elems(last->out) < 10) {
-    snprintf(msg, sizeof msg,
-             "not measured: the network has %" PRId64 " outputs, %s has 10 "
-             "classes",
-             wr_shape_elems(last->out), ms->data);
-    return (md->note = strdup(msg)) ? WR_OK : oom(e);
-  }
   if (!g->have_test) {
     if (wr_dataset_fashion_mnist(WR_FASHION_MNIST_DIR, 0, (int64_t)ms->limit,
                                  &g->test, e))
@@ -391,7 +396,7 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
       return unmeasured(md, &pe, e);
   } else {
     wsrc = ms->weights_file;
-    if (wr_npz_read(ms->weights_file, &w, &pe))
+    if (sim_weights_read(net, ms->weights_file, &w, &pe))
       return unmeasured(md, &pe, e);
   }
   emit(g, "measuring");

@@ -223,6 +223,36 @@ static int parse_objective(sload *L, yaml_node_t *n, void *dst) {
   return WR_OK;
 }
 
+/* Every layer-name pattern of the fp32 list n must match a conv or fc
+ * layer of at least one of the spec's workloads (loaded before fp32):
+ * one that matches none does nothing, and is most likely a typo. */
+static int fp32_patterns_match(sload *L, yaml_node_t *n) {
+  const sweep_spec *s = L->s;
+  wr_net **nets = calloc((size_t)s->n_workloads + 1, sizeof *nets);
+  int rc = nets ? WR_OK : oom(L->e);
+  for (int i = 0; i < s->n_workloads && !rc; i++)
+    if (!(nets[i] =
+              wr_net_load_string(s->workloads[i].text, s->workloads[i].len,
+                                 s->workloads[i].file, L->e)))
+      rc = L->e->status;
+  for (int i = 0; i < yseq_len(n) && !rc; i++) {
+    yaml_node_t *it = yseq_at(L->d, n, i);
+    const char *p = yscalar(it);
+    int hit = strcmp(p, "first") == 0 || strcmp(p, "last") == 0;
+    for (int k = 0; k < s->n_workloads && !hit; k++)
+      hit = wr_net_pattern_matches(nets[k], p);
+    if (!hit)
+      rc = yerr(L->d, it, L->e,
+                "fp32: pattern '%s' matches no conv or fc layer of any "
+                "workload",
+                p);
+  }
+  for (int i = 0; nets && i < s->n_workloads; i++)
+    wr_net_free(nets[i]);
+  free(nets);
+  return rc;
+}
+
 /* fp32: none, or a list of first, last and layer-name patterns. */
 static int load_fp32(sload *L, yaml_node_t *n) {
   char buf[1024] = "";
@@ -257,6 +287,8 @@ static int load_fp32(sload *L, yaml_node_t *n) {
     wr_policy_clear(&pol);
     if (bad)
       return yerr(L->d, n, L->e, "fp32: %s", pe.msg);
+    if (fp32_patterns_match(L, n))
+      return L->e->status;
   } else {
     return yerr(L->d, n, L->e, "fp32: expected none or a list, got %s",
                 ytype(n));
@@ -510,6 +542,56 @@ static int load_report_objectives(sload *L, yaml_node_t *n) {
 }
 
 /* measure: the models of the workloads, measured on real data. */
+/* Never reads a member: wr_npz_read_some then checks the directory. */
+static int want_none(const char *key, void *ctx) {
+  (void)key;
+  (void)ctx;
+  return 0;
+}
+
+/* measure: weights FILE (node v) must fit every model it will measure:
+ * each workload whose input and outputs fit the data (the others are not
+ * measured), at each width, must find every array it reads in the file,
+ * with its shape, finite.  Checked with the spec, so that a wrong file is
+ * an error before any point is evaluated, not a sweep of unmeasured
+ * models. */
+static int check_weights_file(sload *L, yaml_node_t *v) {
+  const sweep_spec *s = L->s;
+  const char *path = s->measure.weights_file;
+  static const double one = 1.0;
+  const double *widths = s->n_widths ? s->widths : &one;
+  int n_widths = s->n_widths ? s->n_widths : 1;
+  wr_err pe;
+  wr_npz z = {NULL, 0};
+  if (wr_npz_read_some(path, want_none, NULL, &z, &pe))
+    return yerr(L->d, v, L->e, "measure: weights: %s", pe.msg);
+  wr_npz_free(&z);
+  int rc = WR_OK;
+  for (int i = 0; i < s->n_workloads && !rc; i++) {
+    const sweep_workload *w = &s->workloads[i];
+    char why[320];
+    wr_net *net = wr_net_load_string(w->text, w->len, w->file, L->e);
+    if (!net)
+      return L->e->status;
+    int fits = measure_fits(net, s->measure.data, why, sizeof why);
+    if (fits && sim_weights_read(net, path, &z, &pe))
+      rc = yerr(L->d, v, L->e, "measure: weights: %s", pe.msg);
+    for (int k = 0; fits && k < n_widths && !rc; k++) {
+      /* a width the network can't take is reported with its points */
+      if (wr_net_widen(net, widths[k], &pe))
+        continue;
+      if (sim_weights_check(net, &z, path, &pe))
+        rc = pe.status == WR_EINPUT
+                 ? yerr(L->d, v, L->e, "measure: weights: %s (%s at width %g)",
+                        pe.msg, w->network, widths[k])
+                 : wr_err_set(L->e, pe.status, "%s", pe.msg);
+    }
+    wr_npz_free(&z);
+    wr_net_free(net);
+  }
+  return rc;
+}
+
 static int load_measure(sload *L, yaml_node_t *n) {
   static const char *const keys[] = {"data",        "weights", "train",
                                      "train_limit", "limit",   "seed", NULL};
@@ -556,12 +638,9 @@ static int load_measure(sload *L, yaml_node_t *n) {
         return L->e->status;
       m->weights_fnv = sweep_fnv1a64(text, len, SWEEP_FNV_INIT);
       free(text);
-      wr_npz z;
-      wr_err ze;
-      if (wr_npz_read(m->weights_file, &z, &ze))
-        return yerr(L->d, v, L->e, "measure: weights: %s", ze.msg);
-      wr_npz_free(&z);
       m->weights = SWEEP_W_FILE;
+      if (check_weights_file(L, v))
+        return L->e->status;
     }
   }
   if ((v = ymap_get(L->d, n, "train"))) {

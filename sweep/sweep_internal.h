@@ -27,6 +27,11 @@ typedef struct sweep_model {
   int n_layers;
 } sweep_model;
 
+/* 1 if `data` (a dataset measure: data names) fits the network: its
+ * 1x28x28 images and 10 classes.  Else 0, with the reason ("not measured:
+ * ...") in why[0..n).  Can't fail. */
+int measure_fits(const wr_net *net, const char *data, char *why, size_t n);
+
 /* The model stage of sweep_run: for every distinct (workload, width,
  * precision) among the points idx[0..n), the cached model from `db`, or
  * else one trained (or loaded) and measured now and stored in its own

@@ -3,6 +3,7 @@
  * trips, atomic writes, the exact message of every corrupt file in
  * data/io/bad/, IDX files, and the real Fashion-MNIST split. */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -458,6 +459,77 @@ static void npy_header_errors(void **state) {
              "there");
 }
 
+/* wr_npz_read_some callback: keeps the members named in the NULL-ended
+ * list ctx. */
+static int keep_listed(const char *key, void *ctx) {
+  for (const char *const *k = ctx; *k; k++)
+    if (strcmp(*k, key) == 0)
+      return 1;
+  return 0;
+}
+
+/* Only the members asked for are read; the others are still checked in
+ * the central directory (a duplicate key among them is an error) but never
+ * read (a corrupt member nobody asks for is no error). */
+static void npz_some(void **state) {
+  (void)state;
+  char p[PATH_LEN], want[2 * PATH_LEN];
+  wr_err e;
+  wr_npz z;
+  static const char *const ramp[] = {"ramp", NULL}, *const none[] = {NULL};
+  static const char *const a[] = {"a", NULL};
+  fixture(p, "savez-compressed.npz");
+  assert_int_equal(wr_npz_read_some(p, keep_listed, (void *)ramp, &z, &e),
+                   WR_OK);
+  assert_int_equal(z.n, 1);
+  assert_int_equal(wr_npz_get(&z, "ramp")->count, 1000);
+  assert_null(wr_npz_get(&z, "a"));
+  wr_npz_free(&z);
+  assert_int_equal(wr_npz_read_some(p, keep_listed, (void *)none, &z, &e),
+                   WR_OK);
+  assert_int_equal(z.n, 0);
+  wr_npz_free(&z);
+  fixture(p, "bad/crc.npz"); /* member a's CRC is wrong */
+  assert_int_equal(wr_npz_read_some(p, keep_listed, (void *)none, &z, &e),
+                   WR_OK);
+  wr_npz_free(&z);
+  snprintf(want, sizeof want,
+           "%s: member 'a.npy': CRC-32 mismatch: the archive says "
+           "0xc68eb4da, the data has 0xb052f54a",
+           p);
+  expect_err(wr_npz_read_some(p, keep_listed, (void *)a, &z, &e), &e, WR_EINPUT,
+             want);
+  fixture(p, "bad/duplicate.npz");
+  snprintf(want, sizeof want, "%s: member 'a.npy': duplicate key 'a'", p);
+  expect_err(wr_npz_read_some(p, keep_listed, (void *)none, &z, &e), &e,
+             WR_EINPUT, want);
+}
+
+/* Non-finite values are found at their multi-dimensional index. */
+static void nonfinite_index(void **state) {
+  (void)state;
+  float f[24] = {0};
+  double d[3] = {1, 2, -INFINITY};
+  wr_array a = {NULL, WR_DT_F32, 3, {2, 3, 4}, 24, f};
+  char buf[64];
+  assert_int_equal(wr_array_first_nonfinite(&a, -1), -1);
+  f[23] = NAN;
+  f[17] = INFINITY;
+  assert_int_equal(wr_array_first_nonfinite(&a, -1), 17);
+  assert_int_equal(wr_array_first_nonfinite(&a, 17), -1);
+  assert_string_equal(wr_array_index_str(&a, 17, buf, sizeof buf), "[1,1,1]");
+  assert_string_equal(wr_array_index_str(&a, 23, buf, sizeof buf), "[1,2,3]");
+  assert_string_equal(wr_nonfinite_name(f[17]), "+inf");
+  assert_string_equal(wr_nonfinite_name(f[23]), "NaN");
+  wr_array b = {NULL, WR_DT_F64, 1, {3}, 3, d};
+  assert_int_equal(wr_array_first_nonfinite(&b, -1), 2);
+  assert_string_equal(wr_nonfinite_name(d[2]), "-inf");
+  wr_array s = {NULL, WR_DT_F64, 0, {0}, 1, d};
+  assert_string_equal(wr_array_index_str(&s, 0, buf, sizeof buf), "[]");
+  wr_array u = {NULL, WR_DT_U8, 1, {3}, 3, d};
+  assert_int_equal(wr_array_first_nonfinite(&u, -1), -1);
+}
+
 /* One corrupt file of data/io/bad/ and the message it must give after
  * "PATH: ". */
 typedef struct bad_case {
@@ -738,6 +810,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dtypes),         cmocka_unit_test(npy_fixtures),
       cmocka_unit_test(npz_fixtures),   cmocka_unit_test(npz_round_trip),
+      cmocka_unit_test(npz_some),       cmocka_unit_test(nonfinite_index),
       cmocka_unit_test(npy_round_trip), cmocka_unit_test(npy_header),
       cmocka_unit_test(write_errors),   cmocka_unit_test(npy_header_errors),
       cmocka_unit_test(bad_files),      cmocka_unit_test(missing_files),

@@ -228,6 +228,7 @@ void wr_dataset_free(wr_dataset *d) {
   free(d->pixels);
   free(d->values);
   free(d->labels);
+  free(d->source);
   memset(d, 0, sizeof *d);
 }
 
@@ -357,6 +358,11 @@ int wr_dataset_fashion_mnist(const char *dir, int train, int64_t limit,
   }
   d.c = 1;
   d.h = d.w = FMNIST_SIDE;
+  d.source = join_path(dir, names[0]);
+  if (!d.source) {
+    wr_dataset_free(&d);
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
+  }
   if (limit > 0 && limit < d.n) {
     d.n = limit;
     d.pixels = shrink(d.pixels, (size_t)d.n * FMNIST_SIDE * FMNIST_SIDE);
@@ -393,9 +399,22 @@ static int npy_geometry(const char *path, const wr_array *a, wr_dataset *d,
 }
 
 /* Turns the array's data into pixels (uint8) or values (float32, float64
- * narrowed), taking over a->data where it can; `count` values are kept. */
+ * narrowed), taking over a->data where it can; `count` values are kept.
+ * The values must be finite and fit float32: the first that does not is
+ * WR_EINPUT at its index in the file's array. */
 static int npy_take_data(const char *path, wr_array *a, int64_t count,
                          wr_dataset *d, wr_err *e) {
+  char at[WR_ARRAY_MAX_DIMS * 21 + 3];
+  int64_t bad = wr_array_first_nonfinite(a, count);
+  if (bad >= 0) {
+    double v = a->dtype == WR_DT_F32 ? ((const float *)a->data)[bad]
+                                     : ((const double *)a->data)[bad];
+    return wr_err_set(e, WR_EINPUT,
+                      "%s: image data holds a non-finite value (%s) at index "
+                      "%s",
+                      path, wr_nonfinite_name(v),
+                      wr_array_index_str(a, bad, at, sizeof at));
+  }
   if (a->dtype == WR_DT_U8 || a->dtype == WR_DT_F32) {
     size_t bytes = (size_t)count * wr_dtype_size(a->dtype);
     void *p = shrink(a->data, bytes);
@@ -413,10 +432,10 @@ static int npy_take_data(const char *path, wr_array *a, int64_t count,
                       path, wr_dtype_descr(a->dtype));
   const double *src = a->data;
   for (int64_t i = 0; i < count; i++)
-    if (isfinite(src[i]) && fabs(src[i]) > FLT_MAX)
+    if (fabs(src[i]) > FLT_MAX)
       return wr_err_set(e, WR_EINPUT,
-                        "%s: value %g at index %lld does not fit float32", path,
-                        src[i], (long long)i);
+                        "%s: value %g at index %s does not fit float32", path,
+                        src[i], wr_array_index_str(a, i, at, sizeof at));
   d->values = malloc((size_t)(count ? count : 1) * sizeof *d->values);
   if (!d->values)
     return wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
@@ -442,6 +461,8 @@ int wr_dataset_npy(const char *path, int64_t limit, wr_dataset *out,
     d.n = limit;
   if (rc == WR_OK)
     rc = npy_take_data(path, &a, d.n * d.c * d.h * d.w, &d, e);
+  if (rc == WR_OK && !(d.source = strdup(path)))
+    rc = wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
   wr_array_free(&a);
   if (rc)
     wr_dataset_free(&d);

@@ -230,6 +230,14 @@ int wr_net_widen(wr_net *n, double k, wr_err *e) {
   return WR_OK;
 }
 
+int wr_net_pattern_matches(const wr_net *n, const char *pattern) {
+  for (int i = 0; i < n->n_layers; i++)
+    if (is_compute(&n->layers[i]) &&
+        fnmatch(pattern, n->layers[i].name, 0) == 0)
+      return 1;
+  return 0;
+}
+
 void wr_net_apply_policy(wr_net *n, const wr_policy *p) {
   int first = 1;
   for (int i = 0; i < n->n_layers; i++) {

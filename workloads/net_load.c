@@ -604,8 +604,36 @@ static int read_repeat_segment(loader *L, scope *sc, yaml_node_t *seg,
   return WR_OK;
 }
 
-static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
+/* Index of the pair whose key is `key` in mapping `map`, or -1. */
+static int pair_index(ydoc *d, yaml_node_t *map, const char *key) {
+  for (yaml_node_pair_t *q = map->data.mapping.pairs.start;
+       q < map->data.mapping.pairs.top; q++) {
+    const char *k = yscalar(ydoc_node(d, q->key));
+    if (k && strcmp(k, key) == 0)
+      return (int)(q - map->data.mapping.pairs.start);
+  }
+  return -1;
+}
+
+/* A duplicate layer name `full`, reported where the duplicate is written:
+ * at the alias when item i of `list` (or its name) is an alias (*anchor)
+ * of one written earlier, else at its name node nn (or the item). */
+static int duplicate_layer(loader *L, yaml_node_t *list, int i,
+                           yaml_node_t *item, yaml_node_t *nn,
+                           const char *full) {
+  int np = pair_index(L->d, item, "name");
+  if (yref_is_alias(L->d, list, i))
+    return yerr_ref(L->d, list, i, L->e, "duplicate layer name '%s'", full);
+  if (np >= 0 && yref_is_alias(L->d, item, 2 * np + 1))
+    return yerr_ref(L->d, item, 2 * np + 1, L->e, "duplicate layer name '%s'",
+                    full);
+  return yerr(L->d, nn ? nn : item, L->e, "duplicate layer name '%s'", full);
+}
+
+/* Loads item i of the layers list `list`. */
+static int load_layer(loader *L, scope *sc, yaml_node_t *list, int i_item) {
   static const char *const base_keys[] = {"name", "input", "args", "sep", NULL};
+  yaml_node_t *item = yseq_at(L->d, list, i_item);
   if (item->type != YAML_MAPPING_NODE)
     return yerr(L->d, item, L->e, "a layer must be a mapping, got %s",
                 ytype(item));
@@ -683,8 +711,7 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *item) {
   if (!full)
     return wr_err_set(L->e, WR_ENOMEM, "out of memory");
   if (names_find(L, full) >= 0) {
-    int rc =
-        yerr(L->d, nn ? nn : item, L->e, "duplicate layer name '%s'", full);
+    int rc = duplicate_layer(L, list, i_item, item, nn, full);
     free(full);
     return rc;
   }
@@ -766,7 +793,7 @@ static int load_layers(loader *L, scope *sc, yaml_node_t *list,
     return yerr(L->d, list, L->e, "%s: 'layers' must be a non-empty list",
                 what);
   for (int i = 0; i < yseq_len(list); i++)
-    if (load_layer(L, sc, yseq_at(L->d, list, i)))
+    if (load_layer(L, sc, list, i))
       return L->e->status ? L->e->status : WR_EINPUT;
   return WR_OK;
 }
@@ -918,6 +945,34 @@ static int load_precision(loader *L, yaml_node_t *pn) {
   return WR_OK;
 }
 
+/* Every name pattern of the precision section (node pn) must match a conv
+ * or fc layer of the loaded network: a pattern that matches none does
+ * nothing, and is most likely a typo. */
+static int check_precision_patterns(loader *L, yaml_node_t *pn) {
+  yaml_node_t *n = ymap_get(L->d, pn, "fp32");
+  for (int i = 0; n && i < yseq_len(n); i++) {
+    yaml_node_t *x = yseq_at(L->d, n, i);
+    const char *pat = yscalar(x);
+    if (pat && strcmp(pat, "first") != 0 && strcmp(pat, "last") != 0 &&
+        !wr_net_pattern_matches(L->net, pat))
+      return yerr(L->d, x, L->e,
+                  "precision fp32: pattern '%s' matches no conv or fc layer",
+                  pat);
+  }
+  n = ymap_get(L->d, pn, "layers");
+  for (yaml_node_pair_t *q = n ? n->data.mapping.pairs.start : NULL;
+       q && q < n->data.mapping.pairs.top; q++) {
+    yaml_node_t *k = ydoc_node(L->d, q->key);
+    const char *pat = yscalar(k);
+    if (pat && !wr_net_pattern_matches(L->net, pat))
+      return yerr(L->d, k, L->e,
+                  "precision layers: pattern '%s' matches no conv or fc "
+                  "layer",
+                  pat);
+  }
+  return WR_OK;
+}
+
 static int load_net(loader *L) {
   static const char *const keys[] = {"name",      "source", "input",
                                      "defaults",  "blocks", "layers",
@@ -981,6 +1036,9 @@ static int load_net(loader *L) {
   int rc = load_layers(L, &top, n, "workload");
   free(top.entries);
   if (rc)
+    return rc;
+  n = ymap_get(d, root, "precision");
+  if (n && (rc = check_precision_patterns(L, n)))
     return rc;
   /* defaults given for a kind are checked against that kind's fields by
      the first layer that reads them; a default nobody reads is still

@@ -6,6 +6,8 @@
  * Writers go through a temporary file that is renamed into place. */
 #define ZLIB_CONST
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,98 +378,255 @@ static int npy_preamble(const uint8_t *b, size_t len, const char *what,
   return WR_OK;
 }
 
+/* ---- an .npy image arriving in pieces ---------------------------------- */
+
+/* Bytes read (or inflated) at a time: the one buffer a reader holds besides
+ * the arrays it keeps. */
+#define NPY_CHUNK ((size_t)1 << 16)
+
+/* An .npy image of `total` bytes arriving in pieces (a file read in
+ * chunks, an archive member being inflated).  The preamble and header are
+ * gathered first; then the data goes straight into the array's own buffer,
+ * so reading an image holds the array and the caller's chunk, never a
+ * second copy.  The first problem is kept in `err` and later bytes are
+ * only counted, so that the caller can still report a corrupt stream or a
+ * CRC mismatch first, as a whole-image parse would. */
+typedef struct npy_sink {
+  const char *what;
+  uint64_t total; /* bytes the image has (the file's or member's size) */
+  uint64_t got;   /* bytes received */
+  uint8_t pre[12];
+  size_t pre_need; /* preamble bytes: 10 (format 1.0) or 12 */
+  uint8_t *head;   /* preamble + header dict, while it is gathered */
+  size_t head_len; /* bytes before the data; 0 until the preamble is read */
+  npy_hdr hd;
+  int64_t count;
+  size_t bytes;  /* data bytes */
+  uint8_t *data; /* the array's data, once the header is parsed */
+  int failed;    /* `err` holds the first problem */
+  wr_err err;
+} npy_sink;
+
+static void sink_init(npy_sink *s, const char *what, uint64_t total) {
+  memset(s, 0, sizeof *s);
+  s->what = what;
+  s->total = total;
+  s->pre_need = 10;
+  wr_err_clear(&s->err);
+}
+
+static void sink_free(npy_sink *s) {
+  free(s->head);
+  free(s->data);
+  s->head = NULL;
+  s->data = NULL;
+}
+
+/* Records a failure (already in s->err) and drops the buffers. */
+static int sink_fail(npy_sink *s) {
+  s->failed = 1;
+  sink_free(s);
+  return s->err.status;
+}
+
+/* The preamble is complete (s->got >= s->pre_need): sizes the header. */
+static int sink_preamble(npy_sink *s) {
+  size_t start = 0, hlen = 0;
+  size_t len = s->total < SIZE_MAX ? (size_t)s->total : SIZE_MAX;
+  int rc = npy_preamble(s->pre, len, s->what, &start, &hlen, &s->err);
+  if (rc)
+    return sink_fail(s);
+  s->head_len = start + hlen;
+  if (!(s->head = malloc(s->head_len))) {
+    wr_err_set(&s->err, WR_ENOMEM, "%s: out of memory", s->what);
+    return sink_fail(s);
+  }
+  memcpy(s->head, s->pre, start);
+  return WR_OK;
+}
+
+/* The header is complete: parses it and allocates the data. */
+static int sink_header(npy_sink *s) {
+  size_t start = s->pre_need;
+  const char *text = (const char *)s->head + start;
+  hparse h = {text,  text,    (const char *)s->head + s->head_len,
+              start, s->what, &s->err};
+  int rc = hp_dict(&h, &s->hd);
+  free(s->head);
+  s->head = NULL;
+  if (rc)
+    return sink_fail(s);
+  if (!shape_bytes(s->hd.shape, s->hd.ndim, dtypes[s->hd.dtype].size, &s->count,
+                   &s->bytes)) {
+    wr_err_at(&s->err, s->what, 0, 0,
+              "the array is too large (size overflows)");
+    return sink_fail(s);
+  }
+  uint64_t have = s->total - s->head_len;
+  if (have < s->bytes) {
+    wr_err_at(&s->err, s->what, 0, 0,
+              "truncated: expected %zu byte%s of data, got %llu", s->bytes,
+              wr_plural((long long)s->bytes), (unsigned long long)have);
+    return sink_fail(s);
+  }
+  if (have > s->bytes) {
+    wr_err_at(&s->err, s->what, 0, 0,
+              "%llu trailing byte%s after the %zu byte%s of data",
+              (unsigned long long)(have - s->bytes),
+              wr_plural((long long)(have - s->bytes)), s->bytes,
+              wr_plural((long long)s->bytes));
+    return sink_fail(s);
+  }
+  if (!(s->data = malloc(s->bytes ? s->bytes : 1))) {
+    wr_err_set(&s->err, WR_ENOMEM, "%s: out of memory", s->what);
+    return sink_fail(s);
+  }
+  return WR_OK;
+}
+
+/* Takes the next n bytes of the image (the caller never gives more than
+ * s->total in all). */
+static void sink_put(npy_sink *s, const uint8_t *p, size_t n) {
+  while (n > 0 && !s->failed && s->got < s->total) {
+    uint64_t at = s->got;
+    size_t k;
+    if (at < s->pre_need) {
+      k = s->pre_need - (size_t)at < n ? s->pre_need - (size_t)at : n;
+      memcpy(s->pre + at, p, k);
+      if (at < 7 && at + k >= 7 && s->pre[6] >= 2)
+        s->pre_need = 12; /* formats 2.0 and 3.0: a 4-byte header length */
+    } else if (at < s->head_len) {
+      k = s->head_len - (size_t)at < n ? s->head_len - (size_t)at : n;
+      memcpy(s->head + at, p, k);
+    } else {
+      size_t off = (size_t)(at - s->head_len);
+      k = s->bytes - off < n ? s->bytes - off : n;
+      memcpy(s->data + off, p, k);
+    }
+    s->got += k;
+    p += k;
+    n -= k;
+    if (at < s->pre_need && s->got >= s->pre_need)
+      sink_preamble(s);
+    if (!s->failed && s->head && s->got == s->head_len)
+      sink_header(s);
+  }
+  s->got += n; /* bytes not kept: after a failure, or beyond s->total */
+}
+
+/* After all s->total bytes came: moves the array into `out` (written only
+ * on success) or returns the first problem. */
+static int sink_finish(npy_sink *s, wr_array *out, wr_err *e) {
+  if (!s->failed && s->got < s->pre_need) {
+    /* shorter than a preamble: the checks of a whole image */
+    size_t start, hlen;
+    npy_preamble(s->pre, (size_t)s->got, s->what, &start, &hlen, &s->err);
+    s->failed = 1;
+  }
+  if (!s->failed && s->got < s->total) {
+    /* the caller gave fewer bytes than it announced */
+    wr_err_at(&s->err, s->what, 0, 0, "truncated: %llu of %llu bytes",
+              (unsigned long long)s->got, (unsigned long long)s->total);
+    s->failed = 1;
+  }
+  if (s->failed) {
+    sink_free(s);
+    if (e)
+      *e = s->err;
+    return s->err.status ? s->err.status : WR_EINPUT;
+  }
+  memset(out, 0, sizeof *out);
+  out->dtype = s->hd.dtype;
+  out->ndim = s->hd.ndim;
+  memcpy(out->shape, s->hd.shape, sizeof s->hd.shape);
+  out->count = s->count;
+  out->data = s->data;
+  s->data = NULL;
+  return WR_OK;
+}
+
 /* Parses one .npy image; `out` is written only on success. */
 int wr_npy_parse(const void *buf, size_t len, const char *what, wr_array *out,
                  wr_err *e) {
-  const uint8_t *b = buf;
-  size_t start = 0, hlen = 0;
-  int rc = npy_preamble(b, len, what, &start, &hlen, e);
-  if (rc)
-    return rc;
-  const char *text = (const char *)b + start;
-  hparse h = {text, text, text + hlen, start, what, e};
-  npy_hdr hd;
-  memset(&hd, 0, sizeof hd);
-  if ((rc = hp_dict(&h, &hd)))
-    return rc;
-  int64_t count;
-  size_t bytes;
-  if (!shape_bytes(hd.shape, hd.ndim, dtypes[hd.dtype].size, &count, &bytes))
-    return wr_err_at(e, what, 0, 0, "the array is too large (size overflows)");
-  size_t have = len - start - hlen;
-  if (have < bytes)
-    return wr_err_at(e, what, 0, 0,
-                     "truncated: expected %zu byte%s of data, got %zu", bytes,
-                     wr_plural((long long)bytes), have);
-  if (have > bytes)
-    return wr_err_at(e, what, 0, 0,
-                     "%zu trailing byte%s after the %zu byte%s of data",
-                     have - bytes, wr_plural((long long)(have - bytes)), bytes,
-                     wr_plural((long long)bytes));
-  void *data = malloc(bytes ? bytes : 1);
-  if (!data)
-    return wr_err_set(e, WR_ENOMEM, "%s: out of memory", what);
-  if (bytes)
-    memcpy(data, b + start + hlen, bytes);
-  memset(out, 0, sizeof *out);
-  out->dtype = hd.dtype;
-  out->ndim = hd.ndim;
-  memcpy(out->shape, hd.shape, sizeof hd.shape);
-  out->count = count;
-  out->data = data;
-  return WR_OK;
+  npy_sink s;
+  sink_init(&s, what, len);
+  if (len)
+    sink_put(&s, buf, len);
+  return sink_finish(&s, out, e);
 }
 
-/* ---- reading whole files ----------------------------------------------- */
+/* ---- reading files ----------------------------------------------------- */
 
-/* Reads all of the open regular file `f` into a new buffer. */
-static int slurp_open(FILE *f, const char *path, uint8_t **buf, size_t *len,
-                      wr_err *e) {
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0)
-    return wr_err_set(e, WR_EINPUT, "%s: cannot read: %s", path,
-                      strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    return wr_err_set(e, WR_EINPUT, "%s: not a regular file", path);
-  if (st.st_size < 0 || (uint64_t)st.st_size >= (uint64_t)SIZE_MAX / 2)
-    return wr_err_set(e, WR_EINPUT, "%s: file too large", path);
-  size_t n = (size_t)st.st_size;
-  uint8_t *b = malloc(n ? n : 1);
-  if (!b)
-    return wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
-  if (fread(b, 1, n, f) != n) {
-    free(b);
-    return wr_err_set(e, WR_EINPUT, "%s: read error%s%s", path,
-                      ferror(f) ? ": " : " (file shrank while reading)",
-                      ferror(f) ? strerror(errno) : "");
+/* Reads n bytes at `off` of the open file `fd`; WR_EINPUT naming `path`
+ * on a read error or if the file ends early (it shrank while read). */
+static int read_at(int fd, const char *path, uint64_t off, void *buf, size_t n,
+                   wr_err *e) {
+  uint8_t *p = buf;
+  while (n > 0) {
+    ssize_t got = pread(fd, p, n, (off_t)off);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      return wr_err_set(e, WR_EINPUT, "%s: read error%s%s", path,
+                        got < 0 ? ": " : " (file shrank while reading)",
+                        got < 0 ? strerror(errno) : "");
+    p += got;
+    n -= (size_t)got;
+    off += (uint64_t)got;
   }
-  *buf = b;
-  *len = n;
   return WR_OK;
 }
 
-/* Reads all of `path` into a new buffer (the caller frees *buf).
- * WR_EINPUT if it can't be opened or read. */
-static int slurp(const char *path, uint8_t **buf, size_t *len, wr_err *e) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
+/* Opens `path` for reading as a regular file; *fd and *size receive it. */
+static int open_regular(const char *path, int *fd, uint64_t *size, wr_err *e) {
+  int d = open(path, O_RDONLY | O_CLOEXEC);
+  if (d < 0)
     return wr_err_set(e, WR_EINPUT, "%s: cannot open: %s", path,
                       strerror(errno));
-  int rc = slurp_open(f, path, buf, len, e);
-  fclose(f);
-  return rc;
+  struct stat st;
+  int rc = WR_OK;
+  if (fstat(d, &st) != 0)
+    rc = wr_err_set(e, WR_EINPUT, "%s: cannot read: %s", path, strerror(errno));
+  else if (!S_ISREG(st.st_mode))
+    rc = wr_err_set(e, WR_EINPUT, "%s: not a regular file", path);
+  else if (st.st_size < 0 || (uint64_t)st.st_size >= (uint64_t)SIZE_MAX / 2)
+    rc = wr_err_set(e, WR_EINPUT, "%s: file too large", path);
+  if (rc) {
+    close(d);
+    return rc;
+  }
+  *fd = d;
+  *size = (uint64_t)st.st_size;
+  return WR_OK;
 }
 
-/* Reads a .npy file; `out` is written only on success. */
+/* Reads a .npy file in chunks; `out` is written only on success. */
 int wr_npy_read(const char *path, wr_array *out, wr_err *e) {
-  uint8_t *buf = NULL;
-  size_t len = 0;
-  int rc = slurp(path, &buf, &len, e);
+  int fd;
+  uint64_t size;
+  int rc = open_regular(path, &fd, &size, e);
   if (rc)
     return rc;
-  rc = wr_npy_parse(buf, len, path, out, e);
-  free(buf);
-  return rc;
+  uint8_t *chunk = malloc(NPY_CHUNK);
+  if (!chunk) {
+    close(fd);
+    return wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
+  }
+  npy_sink s;
+  sink_init(&s, path, size);
+  for (uint64_t off = 0; off < size && !rc && !s.failed;) {
+    size_t n = size - off < NPY_CHUNK ? (size_t)(size - off) : NPY_CHUNK;
+    if (!(rc = read_at(fd, path, off, chunk, n, e)))
+      sink_put(&s, chunk, n);
+    off += n;
+  }
+  free(chunk);
+  close(fd);
+  if (rc) {
+    sink_free(&s);
+    return rc;
+  }
+  return sink_finish(&s, out, e);
 }
 
 /* ---- .npz reading ------------------------------------------------------ */
@@ -484,6 +643,7 @@ int wr_npy_read(const char *path, wr_array *out, wr_err *e) {
 #define ZIP64_EOCD_LEN 56u
 #define ZIP64_EXTRA_ID 0x0001u
 #define ZIP_MAX32 0xffffffffu
+#define ZIP_MAX_COMMENT 0xffffu
 #define ZIP_FLAG_ENCRYPTED 0x0001u
 #define ZIP_FLAG_DESCRIPTOR 0x0008u
 #define ZIP_STORED 0
@@ -491,11 +651,14 @@ int wr_npy_read(const char *path, wr_array *out, wr_err *e) {
 /* Deflate's largest expansion ratio (zlib's technical notes: 1032:1). */
 #define DEFLATE_MAX_RATIO 1032u
 
-/* An archive in memory. */
+/* An archive being read: the open file, and its central directory (read
+ * whole: it holds names and sizes, never array data). */
 typedef struct zbuf {
   const char *path;
-  const uint8_t *b;
-  size_t len;
+  int fd;
+  uint64_t len;
+  uint8_t *cd;     /* the central directory, once read */
+  uint64_t cd_off; /* its offset in the file */
   wr_err *e;
 } zbuf;
 
@@ -548,6 +711,11 @@ static int zmerr(const zbuf *z, const zentry *m, const char *fmt, ...) {
   return WR_EINPUT;
 }
 
+/* Reads n bytes at `off` of the archive. */
+static int zread(const zbuf *z, uint64_t off, void *buf, size_t n) {
+  return read_at(z->fd, z->path, off, buf, n, z->e);
+}
+
 /* Fills m->disp from the name bytes: control bytes as '?', long names cut
  * with "...". */
 static void set_disp(zentry *m) {
@@ -565,17 +733,28 @@ static void set_disp(zentry *m) {
 
 /* Finds the End Of Central Directory record: the last signature in the
  * final 64 KiB + 22 bytes whose comment ends the file. */
-static int find_eocd(const zbuf *z, size_t *pos) {
-  if (z->len >= ZIP_EOCD_LEN) {
-    size_t last = z->len - ZIP_EOCD_LEN;
-    size_t lo = last > 0xffff ? last - 0xffff : 0;
-    for (size_t i = last + 1; i-- > lo;)
-      if (get32(z->b + i) == ZIP_EOCD_SIG &&
-          i + ZIP_EOCD_LEN + get16(z->b + i + 20) == z->len) {
-        *pos = i;
-        return WR_OK;
-      }
-  }
+static int find_eocd(const zbuf *z, uint64_t *pos) {
+  if (z->len < ZIP_EOCD_LEN)
+    return zerr(z, "not a zip archive: no end-of-central-directory record "
+                   "(truncated?)");
+  size_t n = z->len < ZIP_EOCD_LEN + ZIP_MAX_COMMENT
+                 ? (size_t)z->len
+                 : ZIP_EOCD_LEN + ZIP_MAX_COMMENT;
+  uint64_t base = z->len - n;
+  uint8_t *t = malloc(n);
+  if (!t)
+    return wr_err_set(z->e, WR_ENOMEM, "%s: out of memory", z->path);
+  int rc = zread(z, base, t, n);
+  int found = 0;
+  for (size_t i = n - ZIP_EOCD_LEN + 1; !rc && !found && i-- > 0;)
+    if (get32(t + i) == ZIP_EOCD_SIG &&
+        i + ZIP_EOCD_LEN + get16(t + i + 20) == n) {
+      *pos = base + i;
+      found = 1;
+    }
+  free(t);
+  if (rc || found)
+    return rc;
   return zerr(z, "not a zip archive: no end-of-central-directory record "
                  "(truncated?)");
 }
@@ -594,16 +773,18 @@ static int check_dir(const zbuf *z, const zdir *d) {
   return WR_OK;
 }
 
-/* Reads the ZIP64 end record that the locator at `loc` points to. */
-static int read_dir64(const zbuf *z, size_t loc, zdir *d) {
-  const uint8_t *l = z->b + loc;
+/* Reads the ZIP64 end record that the locator `l` (at `loc`) points to. */
+static int read_dir64(const zbuf *z, uint64_t loc, const uint8_t *l, zdir *d) {
   uint64_t off = get64(l + 8);
   if (get32(l + 4) != 0 || get32(l + 16) > 1)
     return zerr(z, "multi-disk archives are not supported");
   if (off > loc || loc - off < ZIP64_EOCD_LEN)
     return zerr(z, "the ZIP64 end-of-central-directory record lies outside "
                    "the file");
-  const uint8_t *r = z->b + off;
+  uint8_t r[ZIP64_EOCD_LEN];
+  int rc = zread(z, off, r, sizeof r);
+  if (rc)
+    return rc;
   if (get32(r) != ZIP64_EOCD_SIG)
     return zerr(z, "bad ZIP64 end-of-central-directory signature");
   if (get32(r + 16) != 0 || get32(r + 20) != 0 ||
@@ -618,20 +799,23 @@ static int read_dir64(const zbuf *z, size_t loc, zdir *d) {
 
 /* Finds the central directory from the end record at `eocd` (and the
  * ZIP64 locator before it, if there is one). */
-static int read_dir(const zbuf *z, size_t eocd, zdir *d) {
-  const uint8_t *r = z->b + eocd;
-  if (eocd >= ZIP64_LOCATOR_LEN &&
-      get32(r - ZIP64_LOCATOR_LEN) == ZIP64_LOCATOR_SIG)
-    return read_dir64(z, eocd - ZIP64_LOCATOR_LEN, d);
-  if (get16(r + 4) != 0 || get16(r + 6) != 0 || get16(r + 8) != get16(r + 10))
+static int read_dir(const zbuf *z, uint64_t eocd, zdir *d) {
+  uint8_t r[ZIP64_LOCATOR_LEN + ZIP_EOCD_LEN];
+  size_t before = eocd >= ZIP64_LOCATOR_LEN ? ZIP64_LOCATOR_LEN : 0;
+  int rc = zread(z, eocd - before, r, before + ZIP_EOCD_LEN);
+  if (rc)
+    return rc;
+  if (before && get32(r) == ZIP64_LOCATOR_SIG)
+    return read_dir64(z, eocd - ZIP64_LOCATOR_LEN, r, d);
+  const uint8_t *q = r + before;
+  if (get16(q + 4) != 0 || get16(q + 6) != 0 || get16(q + 8) != get16(q + 10))
     return zerr(z, "multi-disk archives are not supported");
-  d->n = get16(r + 10);
-  d->size = get32(r + 12);
-  d->off = get32(r + 16);
+  d->n = get16(q + 10);
+  d->size = get32(q + 12);
+  d->off = get32(q + 16);
   d->end = eocd;
   return check_dir(z, d);
 }
-
 /* Finds extra field `id` in x[0..len): 1 and *data, *size if found, 0 if
  * not, -1 if the extra fields are malformed. */
 static int find_extra(const uint8_t *x, size_t len, uint16_t id,
@@ -681,11 +865,11 @@ static int central_zip64(const zbuf *z, zentry *m, const uint8_t *x,
                    : zmerr(z, m, "multi-disk archives are not supported");
 }
 
-/* Reads central directory entry `idx` at *pos (< end) into m and moves
- * *pos past it. */
+/* Reads central directory entry `idx` at *pos (< end; offsets in the
+ * file) into m and moves *pos past it. */
 static int read_entry(const zbuf *z, uint64_t *pos, uint64_t end, uint64_t idx,
                       zentry *m) {
-  const uint8_t *c = z->b + *pos;
+  const uint8_t *c = z->cd + (*pos - z->cd_off);
   memset(m, 0, sizeof *m);
   if (end - *pos < ZIP_CENTRAL_LEN || get32(c) != ZIP_CENTRAL_SIG)
     return zerr(z, "central directory entry %llu: bad signature or truncated",
@@ -707,9 +891,15 @@ static int read_entry(const zbuf *z, uint64_t *pos, uint64_t end, uint64_t idx,
   return central_zip64(z, m, m->name + nl, xl, get16(c + 34));
 }
 
+/* A member name seen in the central directory (its bytes stay in z->cd). */
+typedef struct zname {
+  const uint8_t *p;
+  size_t n; /* without ".npy" */
+} zname;
+
 /* Checks what the central directory says of m: an .npy name, no
- * encryption, a supported method, a key not seen in arrays[0..n). */
-static int check_entry(const zbuf *z, const zentry *m, const wr_array *arrays,
+ * encryption, a supported method, a key not among seen[0..n). */
+static int check_entry(const zbuf *z, const zentry *m, const zname *seen,
                        size_t n) {
   size_t kl = m->name_len - 4;
   if (m->name_len <= 4 || memcmp(m->name + kl, ".npy", 4) != 0 ||
@@ -723,16 +913,17 @@ static int check_entry(const zbuf *z, const zentry *m, const wr_array *arrays,
                  "deflated)",
                  (unsigned)m->method);
   for (size_t i = 0; i < n; i++)
-    if (strlen(arrays[i].name) == kl &&
-        memcmp(arrays[i].name, m->name, kl) == 0)
-      return zmerr(z, m, "duplicate key '%s'", arrays[i].name);
+    if (seen[i].n == kl && memcmp(seen[i].p, m->name, kl) == 0)
+      return zmerr(z, m, "duplicate key '%.*s'", (int)kl,
+                   (const char *)m->name);
   return WR_OK;
 }
 
-/* Reads the local header's sizes, from its ZIP64 extra field when they are
- * 0xFFFFFFFF (which then holds both, uncompressed size first). */
+/* Reads the local header's sizes, from its ZIP64 extra field x[0..xlen)
+ * when they are 0xFFFFFFFF (which then holds both, uncompressed size
+ * first). */
 static int local_sizes(const zbuf *z, const zentry *m, const uint8_t *h,
-                       zlocal *lh) {
+                       const uint8_t *x, size_t xlen, zlocal *lh) {
   lh->method = get16(h + 8);
   lh->crc = get32(h + 14);
   lh->csize = get32(h + 18);
@@ -741,36 +932,44 @@ static int local_sizes(const zbuf *z, const zentry *m, const uint8_t *h,
     return WR_OK;
   const uint8_t *d = NULL;
   size_t n = 0;
-  if (find_extra(h + ZIP_LOCAL_LEN + get16(h + 26), get16(h + 28),
-                 ZIP64_EXTRA_ID, &d, &n) != 1 ||
-      n < 16)
+  if (find_extra(x, xlen, ZIP64_EXTRA_ID, &d, &n) != 1 || n < 16)
     return zmerr(z, m, "local header has no ZIP64 extra field for its sizes");
   lh->usize = get64(d);
   lh->csize = get64(d + 8);
   return WR_OK;
 }
 
-/* Checks m's local header and finds its data, which must lie in the
- * file. */
-static int local_header(const zbuf *z, const zentry *m, const uint8_t **data,
+/* Checks m's local header; *data receives where its data starts, which
+ * must lie in the file. */
+static int local_header(const zbuf *z, const zentry *m, uint64_t *data,
                         zlocal *lh) {
   if (m->offset > z->len || z->len - m->offset < ZIP_LOCAL_LEN)
     return zmerr(z, m, "local header offset %llu lies outside the file",
                  (unsigned long long)m->offset);
-  const uint8_t *h = z->b + m->offset;
+  uint8_t h[ZIP_LOCAL_LEN];
+  int rc = zread(z, m->offset, h, sizeof h);
+  if (rc)
+    return rc;
   if (get32(h) != ZIP_LOCAL_SIG)
     return zmerr(z, m, "bad local header signature");
-  uint64_t start = m->offset + ZIP_LOCAL_LEN + get16(h + 26) + get16(h + 28);
+  size_t nl = get16(h + 26), xl = get16(h + 28);
+  uint64_t start = m->offset + ZIP_LOCAL_LEN + nl + xl;
   if (start > z->len || m->csize > z->len - start)
     return zmerr(z, m,
                  "data (%llu bytes at offset %llu) lies outside the "
                  "file (truncated?)",
                  (unsigned long long)m->csize, (unsigned long long)start);
-  if (get16(h + 26) != m->name_len ||
-      memcmp(h + ZIP_LOCAL_LEN, m->name, m->name_len) != 0)
-    return zmerr(z, m, "the local header names another member");
-  *data = z->b + start;
-  return local_sizes(z, m, h, lh);
+  uint8_t *nx = malloc(nl + xl + 1);
+  if (!nx)
+    return wr_err_set(z->e, WR_ENOMEM, "%s: out of memory", z->path);
+  rc = zread(z, m->offset + ZIP_LOCAL_LEN, nx, nl + xl);
+  if (!rc && (nl != m->name_len || memcmp(nx, m->name, nl) != 0))
+    rc = zmerr(z, m, "the local header names another member");
+  if (!rc)
+    rc = local_sizes(z, m, h, nx + nl, xl, lh);
+  free(nx);
+  *data = start;
+  return rc;
 }
 
 /* Checks that the local header agrees with the central directory (unless
@@ -791,28 +990,6 @@ static int local_agrees(const zbuf *z, const zentry *m, const zlocal *lh) {
                (unsigned)lh->crc, (unsigned long long)lh->csize,
                (unsigned long long)lh->usize, (unsigned)m->crc,
                (unsigned long long)m->csize, (unsigned long long)m->usize);
-}
-
-/* Runs inflate over src[0..n_in) into dst[0..n_out) in chunks that fit
- * zlib's 32-bit counters; returns inflate's last code. */
-static int run_inflate(z_stream *s, const uint8_t *src, uint64_t n_in,
-                       uint8_t *dst, uint64_t n_out) {
-  const uint64_t chunk = (uint64_t)1 << 30;
-  int ret;
-  s->next_in = src;
-  s->next_out = dst;
-  do {
-    if (s->avail_in == 0 && n_in > 0) {
-      s->avail_in = (uInt)(n_in < chunk ? n_in : chunk);
-      n_in -= s->avail_in;
-    }
-    if (s->avail_out == 0 && n_out > 0) {
-      s->avail_out = (uInt)(n_out < chunk ? n_out : chunk);
-      n_out -= s->avail_out;
-    }
-    ret = inflate(s, Z_NO_FLUSH);
-  } while (ret == Z_OK);
-  return ret;
 }
 
 /* Turns inflate's result `ret` for member m into a status. */
@@ -840,105 +1017,184 @@ static int inflate_status(const zbuf *z, const zentry *m, const z_stream *s,
   return WR_OK;
 }
 
-/* Inflates member m's raw deflate data `src` into a new buffer of
- * m->usize bytes (the caller frees *out). */
-static int inflate_member(const zbuf *z, const zentry *m, const uint8_t *src,
-                          uint8_t **out) {
+/* Streams the stored member m (its bytes at `start`) into the sink through
+ * `chunk` (NPY_CHUNK bytes); *crc receives the CRC-32 of its bytes. */
+static int stream_stored(const zbuf *z, const zentry *m, uint64_t start,
+                         uint8_t *chunk, npy_sink *s, uint32_t *crc) {
+  uLong c = crc32_z(0, Z_NULL, 0);
+  for (uint64_t off = 0; off < m->csize;) {
+    size_t n =
+        m->csize - off < NPY_CHUNK ? (size_t)(m->csize - off) : NPY_CHUNK;
+    int rc = zread(z, start + off, chunk, n);
+    if (rc)
+      return rc;
+    c = crc32_z(c, chunk, n);
+    sink_put(s, chunk, n);
+    off += n;
+  }
+  *crc = (uint32_t)c;
+  return WR_OK;
+}
+
+/* Inflates the deflated member m (its raw deflate data at `start`) into
+ * the sink, reading through `in` and inflating through `out` (NPY_CHUNK
+ * bytes each); *crc receives the CRC-32 of the inflated bytes. */
+static int stream_inflate(const zbuf *z, const zentry *m, uint64_t start,
+                          uint8_t *in, uint8_t *out, npy_sink *s,
+                          uint32_t *crc) {
   if (m->usize >= SIZE_MAX / 2 || m->usize / DEFLATE_MAX_RATIO > m->csize + 1)
     return zmerr(z, m,
                  "claims %llu bytes from %llu deflated bytes (more than "
                  "deflate can give)",
                  (unsigned long long)m->usize, (unsigned long long)m->csize);
-  uint8_t *dst = malloc((size_t)m->usize + 1);
-  z_stream s;
-  memset(&s, 0, sizeof s);
-  if (!dst || inflateInit2(&s, -MAX_WBITS) != Z_OK) {
-    free(dst);
+  z_stream st;
+  memset(&st, 0, sizeof st);
+  if (inflateInit2(&st, -MAX_WBITS) != Z_OK)
     return wr_err_set(z->e, WR_ENOMEM, "%s: out of memory", z->path);
-  }
-  int ret = run_inflate(&s, src, m->csize, dst, m->usize + 1);
-  int rc = inflate_status(z, m, &s, ret);
-  inflateEnd(&s);
-  if (rc)
-    free(dst);
-  else
-    *out = dst;
+  uint64_t left = m->csize, pos = start;
+  uLong c = crc32_z(0, Z_NULL, 0);
+  int ret = Z_OK, rc = WR_OK;
+  do {
+    if (st.avail_in == 0 && left > 0) {
+      size_t n = left < NPY_CHUNK ? (size_t)left : NPY_CHUNK;
+      if ((rc = zread(z, pos, in, n)))
+        break;
+      pos += n;
+      left -= n;
+      st.next_in = in;
+      st.avail_in = (uInt)n;
+    }
+    st.next_out = out;
+    st.avail_out = (uInt)NPY_CHUNK;
+    ret = inflate(&st, Z_NO_FLUSH);
+    size_t made = NPY_CHUNK - st.avail_out;
+    c = crc32_z(c, out, made);
+    sink_put(s, out, made);
+  } while (ret == Z_OK && st.total_out <= m->usize);
+  if (!rc)
+    rc = inflate_status(z, m, &st, ret);
+  inflateEnd(&st);
+  *crc = (uint32_t)c;
   return rc;
 }
 
-/* Reads member m (already checked by check_entry) into `a`. */
-static int read_member(const zbuf *z, const zentry *m, wr_array *a) {
-  const uint8_t *src = NULL;
+/* Reads member m (already checked by check_entry) into `a`, streaming it
+ * through buf (2 * NPY_CHUNK bytes): only the array itself is allocated. */
+static int read_member(const zbuf *z, const zentry *m, uint8_t *buf,
+                       wr_array *a) {
+  uint64_t start = 0;
   zlocal lh = {0, 0, 0, 0};
-  int rc = local_header(z, m, &src, &lh);
+  int rc = local_header(z, m, &start, &lh);
   if (rc)
-    return rc;
-  uint8_t *raw = NULL;
-  if (m->method == ZIP_DEFLATED && (rc = inflate_member(z, m, src, &raw)))
     return rc;
   if (m->method == ZIP_STORED && m->csize != m->usize)
     return zmerr(z, m, "stored member of %llu bytes says it holds %llu",
                  (unsigned long long)m->csize, (unsigned long long)m->usize);
-  const uint8_t *img = raw ? raw : src;
-  uint32_t crc = m->usize ? (uint32_t)crc32_z(0, img, (size_t)m->usize) : 0;
-  if (crc != m->crc)
+  char what[512];
+  snprintf(what, sizeof what, "%s: member '%s'", z->path, m->disp);
+  npy_sink s;
+  sink_init(&s, what, m->usize);
+  uint32_t crc = 0;
+  rc = m->method == ZIP_DEFLATED
+           ? stream_inflate(z, m, start, buf, buf + NPY_CHUNK, &s, &crc)
+           : stream_stored(z, m, start, buf, &s, &crc);
+  if (!rc && crc != m->crc)
     rc = zmerr(z, m,
                "CRC-32 mismatch: the archive says 0x%08x, the data has "
                "0x%08x",
                (unsigned)m->crc, (unsigned)crc);
   if (!rc)
     rc = local_agrees(z, m, &lh);
-  char what[512];
-  snprintf(what, sizeof what, "%s: member '%s'", z->path, m->disp);
-  if (!rc)
-    rc = wr_npy_parse(img, (size_t)m->usize, what, a, z->e);
-  free(raw);
-  if (!rc && !(a->name = strndup((const char *)m->name, m->name_len - 4))) {
+  if (rc) {
+    sink_free(&s);
+    return rc;
+  }
+  if ((rc = sink_finish(&s, a, z->e)))
+    return rc;
+  if (!(a->name = strndup((const char *)m->name, m->name_len - 4))) {
     wr_array_free(a);
     rc = wr_err_set(z->e, WR_ENOMEM, "%s: out of memory", z->path);
   }
   return rc;
 }
 
-/* Reads every member of the archive in z into res (which the caller frees
- * with wr_npz_free, also on failure). */
-static int npz_parse(const zbuf *z, wr_npz *res) {
-  size_t eocd = 0;
+/* 1 if the member named key[0..n) is to be read. */
+static int wanted(wr_npz_want_fn want, void *ctx, const uint8_t *key, size_t n,
+                  int *keep) {
+  *keep = 1;
+  if (!want)
+    return WR_OK;
+  char *k = strndup((const char *)key, n);
+  if (!k)
+    return WR_ENOMEM;
+  *keep = want(k, ctx) != 0;
+  free(k);
+  return WR_OK;
+}
+
+/* Reads the members of the archive in z that `want` keeps (all when it is
+ * NULL) into res (which the caller frees with wr_npz_free, also on
+ * failure).  Every member's directory entry is checked; the members not
+ * kept are never read. */
+static int npz_parse(zbuf *z, wr_npz_want_fn want, void *ctx, wr_npz *res) {
+  uint64_t eocd = 0;
   zdir d = {0, 0, 0, 0};
   int rc = find_eocd(z, &eocd);
   if (rc || (rc = read_dir(z, eocd, &d)))
     return rc;
+  z->cd = malloc(d.size ? (size_t)d.size : 1);
   res->arrays = calloc(d.n ? (size_t)d.n : 1, sizeof *res->arrays);
-  if (!res->arrays)
-    return wr_err_set(z->e, WR_ENOMEM, "%s: out of memory", z->path);
+  zname *seen = calloc(d.n ? (size_t)d.n : 1, sizeof *seen);
+  uint8_t *buf = malloc(2 * NPY_CHUNK);
+  if (!z->cd || !res->arrays || !seen || !buf)
+    rc = wr_err_set(z->e, WR_ENOMEM, "%s: out of memory", z->path);
+  z->cd_off = d.off;
+  if (!rc)
+    rc = zread(z, d.off, z->cd, (size_t)d.size);
   uint64_t pos = d.off, end = d.off + d.size;
-  for (uint64_t i = 0; i < d.n; i++) {
+  for (uint64_t i = 0; i < d.n && !rc; i++) {
     zentry m;
+    int keep = 0;
     if ((rc = read_entry(z, &pos, end, i, &m)) ||
-        (rc = check_entry(z, &m, res->arrays, res->n)) ||
-        (rc = read_member(z, &m, &res->arrays[i])))
-      return rc;
-    res->n++;
+        (rc = check_entry(z, &m, seen, (size_t)i)))
+      break;
+    seen[i].p = m.name;
+    seen[i].n = m.name_len - 4;
+    if (wanted(want, ctx, m.name, m.name_len - 4, &keep))
+      rc = wr_err_set(z->e, WR_ENOMEM, "%s: out of memory", z->path);
+    else if (keep && !(rc = read_member(z, &m, buf, &res->arrays[res->n])))
+      res->n++;
   }
-  return WR_OK;
+  free(buf);
+  free(seen);
+  return rc;
 }
 
-/* Reads an .npz archive; `out` is written only on success. */
-int wr_npz_read(const char *path, wr_npz *out, wr_err *e) {
-  uint8_t *buf = NULL;
-  size_t len = 0;
-  int rc = slurp(path, &buf, &len, e);
+/* Reads the members of an .npz that `want` keeps; `out` is written only
+ * on success. */
+int wr_npz_read_some(const char *path, wr_npz_want_fn want, void *ctx,
+                     wr_npz *out, wr_err *e) {
+  int fd = -1;
+  uint64_t size = 0;
+  int rc = open_regular(path, &fd, &size, e);
   if (rc)
     return rc;
-  zbuf z = {path, buf, len, e};
+  zbuf z = {path, fd, size, NULL, 0, e};
   wr_npz res = {NULL, 0};
-  rc = npz_parse(&z, &res);
-  free(buf);
+  rc = npz_parse(&z, want, ctx, &res);
+  free(z.cd);
+  close(fd);
   if (rc)
     wr_npz_free(&res);
   else
     *out = res;
   return rc;
+}
+
+/* Reads every member of an .npz archive; `out` is written only on
+ * success. */
+int wr_npz_read(const char *path, wr_npz *out, wr_err *e) {
+  return wr_npz_read_some(path, NULL, NULL, out, e);
 }
 
 /* The array named `key`, or NULL.  Can't fail. */
@@ -947,6 +1203,48 @@ const wr_array *wr_npz_get(const wr_npz *z, const char *key) {
     if (z->arrays[i].name && strcmp(z->arrays[i].name, key) == 0)
       return &z->arrays[i];
   return NULL;
+}
+
+/* ---- checking values --------------------------------------------------- */
+
+int64_t wr_array_first_nonfinite(const wr_array *a, int64_t limit) {
+  int64_t n = limit >= 0 && limit < a->count ? limit : a->count;
+  if (a->dtype == WR_DT_F32) {
+    const float *v = a->data;
+    for (int64_t i = 0; i < n; i++)
+      if (!isfinite(v[i]))
+        return i;
+  } else if (a->dtype == WR_DT_F64) {
+    const double *v = a->data;
+    for (int64_t i = 0; i < n; i++)
+      if (!isfinite(v[i]))
+        return i;
+  }
+  return -1;
+}
+
+const char *wr_array_index_str(const wr_array *a, int64_t flat, char *buf,
+                               size_t n) {
+  int64_t idx[WR_ARRAY_MAX_DIMS];
+  int nd = a->ndim < 0                   ? 0
+           : a->ndim > WR_ARRAY_MAX_DIMS ? WR_ARRAY_MAX_DIMS
+                                         : a->ndim;
+  for (int i = nd; i-- > 0;) {
+    int64_t d = a->shape[i] > 0 ? a->shape[i] : 1;
+    idx[i] = flat % d;
+    flat /= d;
+  }
+  size_t used = (size_t)snprintf(buf, n, "[");
+  for (int i = 0; i < nd && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? "," : "",
+                             (long long)idx[i]);
+  if (used < n)
+    snprintf(buf + used, n - used, "]");
+  return buf;
+}
+
+const char *wr_nonfinite_name(double v) {
+  return isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf";
 }
 
 /* Frees what `a` owns and zeroes it.  NULL is fine. */

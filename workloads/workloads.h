@@ -61,6 +61,11 @@ typedef struct ydoc {
   yaml_document_t doc;
   const char *file; /* borrowed: outlives the document */
   int loaded;
+  /* where each child of a list or mapping is written (libyaml gives an
+     alias's target node, written elsewhere): ref_marks[ref_base[id - 1]
+     + i] for child i of node id; NULL if not indexed */
+  yaml_mark_t *ref_marks;
+  size_t *ref_base;
 } ydoc;
 
 /* Parses `text` into `d`.  A YAML syntax error (bad indentation, unclosed
@@ -102,6 +107,17 @@ int ybool(ydoc *d, yaml_node_t *n, const char *field, int *out, wr_err *e);
 /* Non-empty scalar string (borrowed from the document). */
 int ystr(ydoc *d, yaml_node_t *n, const char *field, const char **out,
          wr_err *e);
+
+/* Where child i of the list or mapping `parent` is written: item i of a
+ * list; the key (even i) or value (odd i) of pair i / 2 of a mapping.  For
+ * a child written as an alias (*name) that is the alias, not the anchored
+ * node the document shares.  Falls back to the child's own position. */
+yaml_mark_t yref_mark(ydoc *d, const yaml_node_t *parent, int i);
+/* 1 if child i of `parent` is written as an alias.  Can't fail. */
+int yref_is_alias(ydoc *d, const yaml_node_t *parent, int i);
+/* yerr at child i of `parent` as yref_mark places it. */
+int yerr_ref(ydoc *d, const yaml_node_t *parent, int i, wr_err *e,
+             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Number of items of a sequence node (0 for other nodes). */
 int yseq_len(const yaml_node_t *n);
@@ -264,8 +280,14 @@ void wr_net_free(wr_net *n);
 int wr_net_widen(wr_net *n, double k, wr_err *e);
 
 /* Gives every conv and fc layer its precision from `policy`.  Can't fail
- * (a pattern that matches nothing is allowed). */
+ * (a pattern that matches nothing is allowed here; the readers of
+ * patterns refuse one with wr_net_pattern_matches). */
 void wr_net_apply_policy(wr_net *n, const wr_policy *policy);
+
+/* 1 if the shell glob `pattern` (fnmatch) matches the name of a conv or
+ * fc layer of `n`, the layers a policy gives precisions to; else 0.
+ * Can't fail. */
+int wr_net_pattern_matches(const wr_net *n, const char *pattern);
 
 /* Index of the layer named `name`, or -1. */
 int wr_net_find(const wr_net *n, const char *name);
@@ -378,6 +400,18 @@ typedef struct wr_npz {
  * truncation, unsupported compression, duplicate keys) are WR_EINPUT
  * naming the file and member.  The caller frees with wr_npz_free. */
 int wr_npz_read(const char *path, wr_npz *out, wr_err *e);
+/* Which members wr_npz_read_some reads: non-zero to read the member
+ * stored under `key`. */
+typedef int (*wr_npz_want_fn)(const char *key, void *ctx);
+/* Reads the members of an .npz that `want` keeps (every one when `want`
+ * is NULL), as wr_npz_read does.  Every member's central directory entry
+ * is checked (name, encryption, method, duplicate key); the members not
+ * kept are never read or inflated.  Members are streamed: the reader
+ * holds the kept arrays, the central directory and a 128 KiB buffer, so
+ * a large member nobody needs costs nothing.  The caller frees with
+ * wr_npz_free. */
+int wr_npz_read_some(const char *path, wr_npz_want_fn want, void *ctx,
+                     wr_npz *out, wr_err *e);
 /* The array stored under `key` (member "key.npy"), or NULL. */
 const wr_array *wr_npz_get(const wr_npz *z, const char *key);
 /* Writes arrays[0..n) as an .npz (stored members; each array's name is its
@@ -386,6 +420,18 @@ int wr_npz_write(const char *path, const wr_array *arrays, size_t n, wr_err *e);
 
 void wr_array_free(wr_array *a);
 void wr_npz_free(wr_npz *z);
+
+/* The flat (row-major) index of the first NaN or infinite element of a
+ * float32 or float64 array among its first `limit` elements (all of them
+ * when limit < 0), or -1 if there is none or the array is not float.
+ * Can't fail. */
+int64_t wr_array_first_nonfinite(const wr_array *a, int64_t limit);
+/* Writes element `flat` of a's shape as a multi-dimensional index,
+ * "[3,0,12,7]" ("[]" for a scalar), into buf (n >= 2).  Returns buf. */
+const char *wr_array_index_str(const wr_array *a, int64_t flat, char *buf,
+                               size_t n);
+/* "NaN", "+inf" or "-inf": the name of a non-finite value in messages. */
+const char *wr_nonfinite_name(double v);
 
 /* ---- datasets ---------------------------------------------------------- */
 
@@ -398,6 +444,7 @@ typedef struct wr_dataset {
   float *values;   /* n*c*h*w inputs as given (a float .npy), or NULL */
   int32_t *labels; /* n labels, or NULL */
   int n_classes;   /* 1 + the largest label, 0 without labels */
+  char *source;    /* the images file, for messages; NULL: "input images" */
 } wr_dataset;
 
 /* Default folder of the Debian package dataset-fashion-mnist. */

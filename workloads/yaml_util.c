@@ -67,6 +67,148 @@ static int flow_depth_check(const char *text, size_t len, const char *file,
   return WR_OK;
 }
 
+/* One child reference seen in the event stream: child `index` of node
+ * `parent` (1-based id), written at `mark`. */
+typedef struct yref {
+  size_t parent, index;
+  yaml_mark_t mark;
+} yref;
+
+/* Grows *v (of *cap elements of `size` bytes) to hold n; 0 on failure. */
+static int grow(void **v, size_t *cap, size_t n, size_t size) {
+  if (n <= *cap)
+    return 1;
+  size_t c = *cap ? *cap * 2 : 64;
+  void *nv = realloc(*v, c * size);
+  if (!nv)
+    return 0;
+  *v = nv;
+  *cap = c;
+  return 1;
+}
+
+/* Parses `text` again as events to record where every child of every list
+ * and mapping is written, alias events included: libyaml's composed
+ * document gives an alias the anchored node, so a problem with an aliased
+ * item would otherwise be reported at the anchor.  The composer numbers
+ * nodes in event order (libyaml 0.2.5 loader.c), which is how events map
+ * to node ids here; if anything disagrees the index is left out and
+ * messages fall back to node positions. */
+static void index_refs(ydoc *d, const char *text, size_t len) {
+  yaml_parser_t p;
+  if (!yaml_parser_initialize(&p))
+    return;
+  yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+  yref *refs = NULL;
+  size_t n_refs = 0, cap_refs = 0, *stack = NULL, depth = 0, cap_stack = 0;
+  size_t *counts = NULL, cap_counts = 0, nodes = 0;
+  int ok = 1, done = 0;
+  while (ok && !done) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&p, &ev)) {
+      ok = 0;
+      break;
+    }
+    yaml_event_type_t t = ev.type;
+    if (t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+        t == YAML_MAPPING_START_EVENT || t == YAML_ALIAS_EVENT) {
+      if (depth > 0) {
+        size_t parent = stack[depth - 1];
+        ok = grow((void **)&refs, &cap_refs, n_refs + 1, sizeof *refs);
+        if (ok)
+          refs[n_refs++] = (yref){parent, counts[parent - 1]++, ev.start_mark};
+      }
+      if (ok && t != YAML_ALIAS_EVENT) {
+        nodes++;
+        ok = grow((void **)&counts, &cap_counts, nodes, sizeof *counts);
+        if (ok)
+          counts[nodes - 1] = 0;
+      }
+      if (ok && t != YAML_ALIAS_EVENT && t != YAML_SCALAR_EVENT) {
+        ok = grow((void **)&stack, &cap_stack, depth + 1, sizeof *stack);
+        if (ok)
+          stack[depth++] = nodes;
+      }
+    } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+      depth -= depth > 0;
+    } else if (t == YAML_DOCUMENT_END_EVENT || t == YAML_STREAM_END_EVENT) {
+      done = 1;
+    }
+    yaml_event_delete(&ev);
+  }
+  yaml_parser_delete(&p);
+  size_t have = (size_t)(d->doc.nodes.top - d->doc.nodes.start);
+  size_t *base =
+      ok && nodes == have ? malloc((nodes + 1) * sizeof *base) : NULL;
+  yaml_mark_t *marks =
+      base ? malloc((n_refs ? n_refs : 1) * sizeof *marks) : NULL;
+  if (base && marks) {
+    base[0] = 0;
+    for (size_t i = 0; i < nodes; i++)
+      base[i + 1] = base[i] + counts[i];
+    for (size_t r = 0; r < n_refs; r++)
+      marks[base[refs[r].parent - 1] + refs[r].index] = refs[r].mark;
+    d->ref_base = base;
+    d->ref_marks = marks;
+  } else {
+    free(base);
+    free(marks);
+  }
+  free(refs);
+  free(stack);
+  free(counts);
+}
+
+/* The index of child i of `parent` in d->ref_marks, or -1. */
+static long ref_at(ydoc *d, const yaml_node_t *parent, int i) {
+  if (!d->ref_base || !parent || i < 0)
+    return -1;
+  size_t id = (size_t)(parent - d->doc.nodes.start);
+  size_t n = (size_t)(d->doc.nodes.top - d->doc.nodes.start);
+  if (id >= n || (size_t)i >= d->ref_base[id + 1] - d->ref_base[id])
+    return -1;
+  return (long)(d->ref_base[id] + (size_t)i);
+}
+
+/* Child i of `parent` (a list item, or a mapping pair's key or value). */
+static yaml_node_t *child(ydoc *d, const yaml_node_t *parent, int i) {
+  if (parent->type == YAML_SEQUENCE_NODE && i < yseq_len(parent))
+    return ydoc_node(d, parent->data.sequence.items.start[i]);
+  if (parent->type == YAML_MAPPING_NODE &&
+      i / 2 <
+          parent->data.mapping.pairs.top - parent->data.mapping.pairs.start) {
+    yaml_node_pair_t *q = parent->data.mapping.pairs.start + i / 2;
+    return ydoc_node(d, i % 2 ? q->value : q->key);
+  }
+  return NULL;
+}
+
+yaml_mark_t yref_mark(ydoc *d, const yaml_node_t *parent, int i) {
+  long r = ref_at(d, parent, i);
+  if (r >= 0)
+    return d->ref_marks[r];
+  yaml_node_t *c = parent ? child(d, parent, i) : NULL;
+  yaml_mark_t none = {0, 0, 0};
+  return c ? c->start_mark : parent ? parent->start_mark : none;
+}
+
+int yref_is_alias(ydoc *d, const yaml_node_t *parent, int i) {
+  long r = ref_at(d, parent, i);
+  yaml_node_t *c = r >= 0 ? child(d, parent, i) : NULL;
+  return c && c->start_mark.index != d->ref_marks[r].index;
+}
+
+int yerr_ref(ydoc *d, const yaml_node_t *parent, int i, wr_err *e,
+             const char *fmt, ...) {
+  char buf[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  yaml_mark_t m = yref_mark(d, parent, i);
+  return wr_err_at(e, d->file, (int)m.line + 1, (int)m.column + 1, "%s", buf);
+}
+
 int ydoc_load(ydoc *d, const char *text, size_t len, const char *file,
               wr_err *e) {
   yaml_parser_t p;
@@ -94,6 +236,7 @@ int ydoc_load(ydoc *d, const char *text, size_t len, const char *file,
     ydoc_free(d);
     return wr_err_at(e, file, 1, 1, "empty document");
   }
+  index_refs(d, text, len);
   return WR_OK;
 }
 
@@ -101,6 +244,10 @@ void ydoc_free(ydoc *d) {
   if (d->loaded)
     yaml_document_delete(&d->doc);
   d->loaded = 0;
+  free(d->ref_marks);
+  free(d->ref_base);
+  d->ref_marks = NULL;
+  d->ref_base = NULL;
 }
 
 yaml_node_t *ydoc_root(ydoc *d) { return yaml_document_get_root_node(&d->doc); }
