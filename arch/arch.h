@@ -312,9 +312,11 @@ typedef struct arch_net_result {
 /* Evaluates every layer of `net` (widened and with precisions applied) on
  * `a`: for conv and fc layers the mapper searches the candidate tilings
  * and loop orders (docs/arch.md) that fit the buffers, keeps the best by
- * the objective, and plays its tiles.  WR_EINPUT naming the architecture
- * file and layer when a layer can't run (unsupported precision, no tile
- * fits).  On success the caller frees with arch_net_result_free. */
+ * the objective, and plays its tiles; a layer no mode covers runs in the
+ * widest mode (arch_mode), flagged `widest`.  WR_EINPUT naming the
+ * architecture file and layer when a layer can't run (a precision it
+ * refuses, with the options that set one it runs; no tile fits).  On
+ * success the caller frees with arch_net_result_free. */
 int arch_eval_net(const arch *a, const wr_net *net, const arch_eval_opts *o,
                   arch_net_result *out, wr_err *e);
 void arch_net_result_free(arch_net_result *r);

@@ -856,9 +856,10 @@ int arch_eval_net_measured(const arch *a, const wr_net *net,
     wr_prec m;
     if ((l->kind == WR_CONV || l->kind == WR_FC) &&
         arch_mode(a, l->prec, l->name, &m, e)) {
-      size_t u = strlen(e->msg);
-      snprintf(e->msg + u, sizeof e->msg - u, " (set its precision: %s)",
-               prec_hint(net, l));
+      size_t u = e ? strlen(e->msg) : 0;
+      if (e)
+        snprintf(e->msg + u, sizeof e->msg - u, " (set its precision: %s)",
+                 prec_hint(net, l));
       free(bits);
       arch_net_result_free(out);
       return WR_EINPUT;
