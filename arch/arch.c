@@ -270,10 +270,11 @@ static int load_requant(aload *L, yaml_node_t *n) {
 }
 
 static int load_mac(aload *L, yaml_node_t *n) {
-  static const char *const keys[] = {"family",      "bits",     "precisions",
-                                     "unsupported", "acc_bits", "overflow",
-                                     "requant",     NULL};
+  static const char *const keys[] = {"family",      "bits",        "precisions",
+                                     "unsupported", "fp32_layers", "acc_bits",
+                                     "overflow",    "requant",     NULL};
   static const char *const unsup[] = {"cover", "refuse"};
+  static const char *const fp32l[] = {"widest", "refuse"};
   static const char *const ovf[] = {"saturate", "wrap", "error"};
   arch *a = L->a;
   yaml_node_t *x;
@@ -295,13 +296,31 @@ static int load_mac(aload *L, yaml_node_t *n) {
                 family_names[a->family]);
   if (x && int_field(L, n, "bits", "mac", 1, 16, 1, &a->native_bits))
     return WR_EINPUT;
+  if (x && a->family == ARCH_MAC_SIMD &&
+      (a->native_bits & (a->native_bits - 1)))
+    return yerr(L->d, x, L->e,
+                "mac field 'bits': a simd MAC splits into power-of-two "
+                "sub-words, so its width is 1, 2, 4, 8 or 16, not %d",
+                a->native_bits);
   if (need(L, n, "precisions", "mac", &x) || load_precisions(L, x))
     return WR_EINPUT;
   a->unsupported = ARCH_UNSUP_COVER;
+  a->unsup_line = a->fp32l_line = (int)n->start_mark.line + 1;
+  a->unsup_col = a->fp32l_col = (int)n->start_mark.column + 1;
   if ((x = ymap_get(L->d, n, "unsupported"))) {
     if (pick(L, x, "mac field 'unsupported'", unsup, 2, &v))
       return WR_EINPUT;
     a->unsupported = (arch_unsupported)v;
+    a->unsup_line = (int)x->start_mark.line + 1;
+    a->unsup_col = (int)x->start_mark.column + 1;
+  }
+  a->fp32_layers = ARCH_FP32_WIDEST;
+  if ((x = ymap_get(L->d, n, "fp32_layers"))) {
+    if (pick(L, x, "mac field 'fp32_layers'", fp32l, 2, &v))
+      return WR_EINPUT;
+    a->fp32_layers = (arch_fp32_layers)v;
+    a->fp32l_line = (int)x->start_mark.line + 1;
+    a->fp32l_col = (int)x->start_mark.column + 1;
   }
   a->acc_bits = 32;
   if (int_field(L, n, "acc_bits", "mac", 2, 64, 0, &a->acc_bits))
@@ -537,9 +556,48 @@ static int supports(const arch *a, wr_prec p) {
   return 0;
 }
 
+/* The supported mode covering `p` with the fewest a*w bits (the first
+ * listed on a tie); 0 when none does. */
+static int cover_mode(const arch *a, wr_prec p, wr_prec *mode) {
+  if (a->n_precisions == 0) { /* 'any' covers everything up to its bits */
+    *mode = p;
+    return p.a_bits <= a->native_bits && p.w_bits <= a->native_bits;
+  }
+  int found = 0;
+  for (int i = 0; i < a->n_precisions; i++) {
+    wr_prec q = a->precisions[i];
+    if (q.a_bits < p.a_bits || q.w_bits < p.w_bits)
+      continue;
+    if (!found || q.a_bits * q.w_bits < mode->a_bits * mode->w_bits)
+      *mode = q;
+    found = 1;
+  }
+  return found;
+}
+
+int arch_beyond_modes(const arch *a, wr_prec p) {
+  wr_prec m;
+  return a->family != ARCH_MAC_FP32 && !cover_mode(a, p, &m);
+}
+
+wr_prec arch_widest_mode(const arch *a) {
+  wr_prec w = {WR_FP32_BITS, WR_FP32_BITS};
+  if (a->family == ARCH_MAC_FP32)
+    return w;
+  if (a->n_precisions == 0) {
+    w.a_bits = w.w_bits = a->native_bits;
+    return w;
+  }
+  w = a->precisions[0];
+  for (int i = 1; i < a->n_precisions; i++)
+    if (a->precisions[i].a_bits * a->precisions[i].w_bits > w.a_bits * w.w_bits)
+      w = a->precisions[i];
+  return w;
+}
+
 int arch_mode(const arch *a, wr_prec p, const char *layer, wr_prec *mode,
               wr_err *e) {
-  char buf[16];
+  char buf[16], wb[16];
   if (a->family == ARCH_MAC_FP32) {
     mode->a_bits = mode->w_bits = WR_FP32_BITS;
     return WR_OK;
@@ -549,33 +607,19 @@ int arch_mode(const arch *a, wr_prec p, const char *layer, wr_prec *mode,
     return WR_OK;
   }
   if (a->unsupported == ARCH_UNSUP_REFUSE)
-    return wr_err_set(e, WR_EINPUT,
-                      "%s: layer '%s' runs at %s, which %s does not support "
-                      "(and 'unsupported: refuse')",
-                      a->file, layer, wr_prec_str(p, buf, sizeof buf), a->name);
-  int best = -1;
-  wr_prec cand;
-  if (a->n_precisions == 0) {
-    /* 'any' covers everything up to its bits */
-    if (p.a_bits <= a->native_bits && p.w_bits <= a->native_bits)
-      best = 0;
-  } else {
-    for (int i = 0; i < a->n_precisions; i++) {
-      wr_prec q = a->precisions[i];
-      if (q.a_bits < p.a_bits || q.w_bits < p.w_bits)
-        continue;
-      if (best < 0 || q.a_bits * q.w_bits < cand.a_bits * cand.w_bits) {
-        best = i;
-        cand = q;
-      }
-    }
-  }
-  if (best < 0)
-    return wr_err_set(e, WR_EINPUT,
-                      "%s: layer '%s' runs at %s, and no mode of %s covers it "
-                      "(quantize it: --fp32 none, --layer-prec)",
-                      a->file, layer, wr_prec_str(p, buf, sizeof buf), a->name);
-  *mode = a->n_precisions == 0 ? p : cand;
+    return wr_err_at(e, a->file, a->unsup_line, a->unsup_col,
+                     "layer '%s' runs at %s, which %s does not support "
+                     "('unsupported: refuse')",
+                     layer, wr_prec_str(p, buf, sizeof buf), a->name);
+  if (cover_mode(a, p, mode))
+    return WR_OK;
+  if (a->fp32_layers == ARCH_FP32_REFUSE)
+    return wr_err_at(e, a->file, a->fp32l_line, a->fp32l_col,
+                     "layer '%s' runs at %s, and no mode of %s covers it "
+                     "('fp32_layers: refuse'; its widest mode is %s)",
+                     layer, wr_prec_str(p, buf, sizeof buf), a->name,
+                     wr_prec_str(arch_widest_mode(a), wb, sizeof wb));
+  *mode = arch_widest_mode(a);
   return WR_OK;
 }
 
@@ -658,9 +702,33 @@ static int param_int(const char *path, const char *v, int lo, int hi, int *out,
   return WR_OK;
 }
 
+/* Sets buffer k's parameter `param` (".kib" or ".bytes_per_cycle"). */
+static int set_buffer_param(arch *b, int k, const char *path, const char *param,
+                            const char *value, wr_err *e) {
+  if (strcmp(param, ".kib") == 0)
+    return param_real(path, value, 1.0 / 1024, 1 << 30, &b->buffers[k].kib, e);
+  if (strcmp(param, ".bytes_per_cycle") == 0)
+    return param_real(path, value, 1e-3, 1 << 20,
+                      &b->buffers[k].bytes_per_cycle, e);
+  return wr_err_set(e, WR_EINPUT,
+                    "%s: a buffer's parameters are kib and bytes_per_cycle",
+                    path);
+}
+
+/* "ibuf, wbuf, obuf" into buf. */
+static const char *buffer_names(const arch *a, char *buf, size_t n) {
+  size_t u = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < a->n_buffers && u < n; i++)
+    u += (size_t)snprintf(buf + u, n - u, "%s%s", i ? ", " : "",
+                          a->buffers[i].name);
+  return buf;
+}
+
 int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
   arch b = *a; /* edited copy: `a` is untouched on failure */
   int rc = WR_OK;
+  char names[512];
   if (strcmp(path, "clock_mhz") == 0)
     rc = param_real(path, value, 1e-3, 1e6, &b.clock_mhz, e);
   else if (strcmp(path, "static_mw") == 0)
@@ -687,6 +755,12 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
       return wr_err_set(e, WR_EINPUT, "%s: the %s family has no bits field",
                         path, arch_mac_family_name(b.family));
     rc = param_int(path, value, 1, 16, &b.native_bits, e);
+    if (!rc && b.family == ARCH_MAC_SIMD &&
+        (b.native_bits & (b.native_bits - 1)))
+      rc = wr_err_set(e, WR_EINPUT,
+                      "%s: a simd MAC splits into power-of-two sub-words, so "
+                      "its width is 1, 2, 4, 8 or 16, not %s",
+                      path, value);
     for (int i = 0; !rc && i < b.n_precisions; i++)
       if (b.precisions[i].a_bits > b.native_bits ||
           b.precisions[i].w_bits > b.native_bits)
@@ -722,7 +796,29 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
     rc = param_real(path, value, 0, 1e9, &b.dram.latency_ns, e);
   else if (strcmp(path, "dram.row_efficiency") == 0)
     rc = param_real(path, value, 1e-3, 1, &b.dram.row_efficiency, e);
-  else if (strncmp(path, "buffers.", 8) == 0) {
+  else if (strncmp(path, "buffers[", 8) == 0) {
+    /* buffers[TENSOR].param: the buffer holding that tensor */
+    static const char *const tensors[] = {"input", "weight", "output"};
+    const char *close = strchr(path + 8, ']');
+    size_t nl = close ? (size_t)(close - path) - 8 : 0;
+    int t = -1;
+    for (int i = 0; i < 3; i++)
+      if (close && strlen(tensors[i]) == nl &&
+          strncmp(tensors[i], path + 8, nl) == 0)
+        t = i;
+    if (t < 0)
+      return wr_err_set(e, WR_EINPUT,
+                        "%s: expected buffers[input], buffers[weight] or "
+                        "buffers[output] (the buffer holding that tensor)",
+                        path);
+    int k = 0;
+    while (k < b.n_buffers && !(b.buffers[k].holds & (1 << t)))
+      k++;
+    if (k == b.n_buffers) /* the loader makes one buffer hold each tensor */
+      return wr_err_set(e, WR_EINPUT, "%s: no buffer of %s holds the %s tensor",
+                        path, b.name, tensors[t]);
+    rc = set_buffer_param(&b, k, path, close + 1, value, e);
+  } else if (strncmp(path, "buffers.", 8) == 0) {
     const char *dot = strrchr(path, '.');
     size_t nl = (size_t)(dot - path) - 8;
     int k = -1;
@@ -731,18 +827,12 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
           strncmp(b.buffers[i].name, path + 8, nl) == 0)
         k = i;
     if (k < 0)
-      return wr_err_set(e, WR_EINPUT, "%s: %s has no such buffer", path,
-                        b.name);
-    if (strcmp(dot, ".kib") == 0)
-      rc = param_real(path, value, 1.0 / 1024, 1 << 30, &b.buffers[k].kib, e);
-    else if (strcmp(dot, ".bytes_per_cycle") == 0)
-      rc = param_real(path, value, 1e-3, 1 << 20,
-                      &b.buffers[k].bytes_per_cycle, e);
-    else
       return wr_err_set(e, WR_EINPUT,
-                        "%s: a buffer's parameters are kib and "
-                        "bytes_per_cycle",
-                        path);
+                        "%s: %s has no such buffer (it has %s; "
+                        "buffers[input|weight|output] addresses one by the "
+                        "tensor it holds)",
+                        path, b.name, buffer_names(&b, names, sizeof names));
+    rc = set_buffer_param(&b, k, path, dot, value, e);
   } else
     return wr_err_set(e, WR_EINPUT,
                       "%s: not a parameter (clock_mhz, static_mw, array.rows, "
@@ -751,7 +841,8 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
                       "features.dynamic_precision, "
                       "mac.acc_bits, dram.gbps, dram.pj_per_bit, "
                       "dram.burst_bytes, dram.latency_ns, dram.row_efficiency, "
-                      "buffers.NAME.kib, buffers.NAME.bytes_per_cycle)",
+                      "buffers.NAME.kib, buffers.NAME.bytes_per_cycle, "
+                      "buffers[TENSOR].kib, buffers[TENSOR].bytes_per_cycle)",
                       path);
   if (rc)
     return rc;
@@ -779,10 +870,12 @@ char *arch_canonical(const arch *a, wr_err *e) {
        "array.rf_bytes: %d\n",
        a->rows, a->cols, arch_dataflow_name(a->dataflow), a->rf_bytes);
   EMIT("mac.family: %s\nmac.bits: %d\nmac.unsupported: %s\n"
+       "mac.fp32_layers: %s\n"
        "mac.acc_bits: %d\nmac.overflow: %d\nmac.requant: %d %d %d %d\n"
        "mac.precisions:",
        arch_mac_family_name(a->family), a->native_bits,
-       a->unsupported == ARCH_UNSUP_COVER ? "cover" : "refuse", a->acc_bits,
+       a->unsupported == ARCH_UNSUP_COVER ? "cover" : "refuse",
+       a->fp32_layers == ARCH_FP32_WIDEST ? "widest" : "refuse", a->acc_bits,
        a->overflow, a->requant, a->rq_mult_bits, a->rq_shift, a->rq_round);
   if (a->n_precisions == 0)
     EMIT(" any");

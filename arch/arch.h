@@ -41,6 +41,14 @@ typedef enum arch_unsupported {
   ARCH_UNSUP_REFUSE /* an error */
 } arch_unsupported;
 
+/* What a layer no mode covers does (under ARCH_UNSUP_COVER): a layer the
+ * workload keeps FP32, or any precision wider than every mode, on an array
+ * without an FP32 mode (docs/arch.md, "Precision modes"). */
+typedef enum arch_fp32_layers {
+  ARCH_FP32_WIDEST, /* run in the widest mode, flagged per layer */
+  ARCH_FP32_REFUSE  /* an error */
+} arch_fp32_layers;
+
 typedef struct arch_tech arch_tech;
 
 #define ARCH_MAX_PRECISIONS 32
@@ -83,6 +91,10 @@ typedef struct arch {
   wr_prec precisions[ARCH_MAX_PRECISIONS]; /* supported A/W modes */
   int n_precisions;
   arch_unsupported unsupported;
+  arch_fp32_layers fp32_layers;
+  /* where 'unsupported' and 'fp32_layers' are written, else the mac
+     mapping (0: unknown), for the errors they cause */
+  int unsup_line, unsup_col, fp32l_line, fp32l_col;
   int acc_bits;
   int overflow;            /* 0 saturate, 1 wrap, 2 error (sim_overflow) */
   int requant;             /* 0 float (binary32 rule), 1 fixed (sim_requant) */
@@ -119,10 +131,23 @@ const char *arch_preset_text(const char *name, size_t *len);
 /* The mode a layer of precision `p` runs in: `p` itself when supported
  * (FP32 families run everything as 32/32), else under ARCH_UNSUP_COVER the
  * supported mode with a_bits >= p.a, w_bits >= p.w and the fewest a*w
- * bits.  WR_EINPUT naming the layer if there is none or the architecture
- * refuses. */
+ * bits; when no mode covers `p` (an FP32 layer on an integer array, or
+ * wider than every mode), under ARCH_FP32_WIDEST the widest mode
+ * (arch_widest_mode).  WR_EINPUT naming the layer, with the file:line:col
+ * of the rule that refuses it ('unsupported: refuse' or 'fp32_layers:
+ * refuse'). */
 int arch_mode(const arch *a, wr_prec p, const char *layer, wr_prec *mode,
               wr_err *e);
+
+/* 1 when no mode of `a` covers `p` (a_bits >= p.a and w_bits >= p.w), so
+ * that arch_mode runs it in the widest mode or refuses it; 0 on FP32
+ * families and when a mode covers it.  Can't fail. */
+int arch_beyond_modes(const arch *a, wr_prec p);
+
+/* The widest mode of an integer array: `bits`/`bits` for 'any', else the
+ * listed mode with the most a*w bits (the first listed on a tie); 32/32
+ * on FP32 families.  Can't fail. */
+wr_prec arch_widest_mode(const arch *a);
 
 /* MACs one PE completes per cycle in `mode` (docs/arch.md): parallel 1;
  * simd N / k for k the smallest power of two >= max(A, W) (at most N);
@@ -246,6 +271,8 @@ typedef struct arch_layer_result {
   arch_energy energy;
   arch_mapping map;
   uint64_t candidates;     /* mappings the mapper compared */
+  int widest;              /* no mode covers `prec`: runs in the widest
+                              mode (fp32_layers: widest) */
   double macs_gated;       /* MACs whose energy zero gating skipped */
   double macs_skipped;     /* MACs zero skipping removed */
   double a_bits_eff;       /* activation bits the cycles follow (dynamic
@@ -285,9 +312,11 @@ typedef struct arch_net_result {
 /* Evaluates every layer of `net` (widened and with precisions applied) on
  * `a`: for conv and fc layers the mapper searches the candidate tilings
  * and loop orders (docs/arch.md) that fit the buffers, keeps the best by
- * the objective, and plays its tiles.  WR_EINPUT naming the architecture
- * file and layer when a layer can't run (unsupported precision, no tile
- * fits).  On success the caller frees with arch_net_result_free. */
+ * the objective, and plays its tiles; a layer no mode covers runs in the
+ * widest mode (arch_mode), flagged `widest`.  WR_EINPUT naming the
+ * architecture file and layer when a layer can't run (a precision it
+ * refuses, with the options that set one it runs; no tile fits).  On
+ * success the caller frees with arch_net_result_free. */
 int arch_eval_net(const arch *a, const wr_net *net, const arch_eval_opts *o,
                   arch_net_result *out, wr_err *e);
 void arch_net_result_free(arch_net_result *r);
@@ -342,10 +371,12 @@ arch *arch_clone(const arch *a, wr_err *e);
 /* Sets one parameter addressed by path, as the YAML names it: clock_mhz,
  * static_mw, array.rows, array.cols, array.dataflow, array.rf_bytes,
  * mac.bits, mac.acc_bits, features.zero_gating, features.zero_skipping
- * (true/false), features.dynamic_precision (group size, 0 = off), dram.gbps, dram.pj_per_bit, dram.burst_bytes,
- * dram.latency_ns, dram.row_efficiency, buffers.NAME.kib,
- * buffers.NAME.bytes_per_cycle.  `value` is the text of a scalar; the same
- * range checks as the loader.  WR_EINPUT "<path>: ..." on an unknown path
+ * (true/false), features.dynamic_precision (group size, 0 = off), dram.gbps,
+ * dram.pj_per_bit, dram.burst_bytes, dram.latency_ns, dram.row_efficiency,
+ * buffers.NAME.kib, buffers.NAME.bytes_per_cycle; a buffer is named, or
+ * addressed by a tensor it holds: buffers[input], buffers[weight],
+ * buffers[output] (buffers[weight].kib).  `value` is the text of a scalar; the
+ * same range checks as the loader.  WR_EINPUT "<path>: ..." on an unknown path
  * or a bad value, leaving `a` unchanged. */
 int arch_set_param(arch *a, const char *path, const char *value, wr_err *e);
 
@@ -359,7 +390,8 @@ char *arch_canonical(const arch *a, wr_err *e);
 /* One SCALE-Sim topology row, with the output size by its rule
  * E = ceil((H - R + S) / S). */
 typedef struct scalesim_layer {
-  char name[64];
+  char *name; /* whole, CSV quoting removed (owned by the run) */
+  int line;   /* its row in the topology file */
   int64_t ifmap_h, ifmap_w, filt_h, filt_w, channels, filters, stride;
   int64_t out_h, out_w;
 } scalesim_layer;
@@ -372,14 +404,22 @@ typedef struct scalesim_run {
   double ifmap_kb, filter_kb, ofmap_kb;
   scalesim_layer *layers;
   int n_layers;
+  char *topology; /* the topology file's path, for messages */
 } scalesim_run;
 
 /* Reads a SCALE-Sim v2 .cfg (INI) and topology .csv as SCALE-Sim does;
- * errors name file:line and the field.  Free with scalesim_free. */
+ * the CSV's fields follow RFC 4180 quoting ("Conv1" is Conv1, "" inside
+ * quotes is one quote; a quoted field may hold commas).  Errors name
+ * file:line and the field.  Free with scalesim_free. */
 int scalesim_load(const char *cfg_path, const char *topo_path,
                   scalesim_run *out, wr_err *e);
 void scalesim_free(scalesim_run *r);
 /* The GEMM of a topology row (SCALE-Sim's lowering). */
 arch_gemm scalesim_gemm(const scalesim_layer *l);
+/* Compute cycles of row `i` of `r` on its array with ideal memory
+ * (arch_compute_cycles); WR_EINPUT naming the topology file, the row and
+ * the layer when they overflow 64 bits. */
+int scalesim_layer_cycles(const scalesim_run *r, int i, arch_gemm *g,
+                          arch_compute *out, wr_err *e);
 
 #endif

@@ -534,6 +534,7 @@ static void fill_result(const arch *a, const geom *g, const wr_layer *l,
     r->map.order[d] = ord[d];
   }
   r->candidates = cands;
+  r->widest = arch_beyond_modes(a, l->prec);
   r->macs_gated = (double)r->macs * (1 - g->efrac);
   r->macs_skipped = (double)r->macs * (1 - g->kfrac);
   r->a_bits_eff = g->a_eff;
@@ -753,6 +754,57 @@ static int stored_bits(const arch *a, int b) {
   return best ? best : b;
 }
 
+/* wr_net_read_bits as the architecture reads: a layer no mode covers runs
+ * in the widest mode (arch_mode), so its input is read at that mode's
+ * activation bits, not at the workload's.  The rule is wr_net_read_bits's,
+ * applied to a shallow copy of the layers with those precisions replaced.
+ * WR_ENOMEM on failure. */
+static int arch_read_bits(const arch *a, const wr_net *net, int *bits,
+                          wr_err *e) {
+  wr_net tmp = *net;
+  wr_layer *ls = malloc(sizeof *ls * (size_t)net->n_layers);
+  if (!ls)
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
+  memcpy(ls, net->layers, sizeof *ls * (size_t)net->n_layers);
+  for (int j = 0; j < net->n_layers; j++) {
+    wr_prec m;
+    if ((ls[j].kind == WR_CONV || ls[j].kind == WR_FC) &&
+        arch_beyond_modes(a, ls[j].prec) &&
+        !arch_mode(a, ls[j].prec, ls[j].name, &m, NULL))
+      ls[j].prec = m;
+  }
+  tmp.layers = ls;
+  wr_net_read_bits(&tmp, bits);
+  free(ls);
+  return WR_OK;
+}
+
+/* The options that give layer `l` a precision the architecture runs, for
+ * the error when it refuses it.  The applied policy is not kept with the
+ * network, so this reads the layers: when every conv and fc layer is FP32
+ * the network has no integer precision yet (--prec; --fp32 none too if the
+ * workload's own policy keeps layers FP32), else an FP32 layer among
+ * integer ones is kept FP32 (--fp32 none), and an integer one is wider
+ * than every mode (--prec, --layer-prec). */
+static const char *prec_hint(const wr_net *net, const wr_layer *l) {
+  int all_fp32 = 1;
+  for (int i = 0; i < net->n_layers; i++) {
+    const wr_layer *x = &net->layers[i];
+    if ((x->kind == WR_CONV || x->kind == WR_FC) &&
+        x->prec.a_bits != WR_FP32_BITS)
+      all_fp32 = 0;
+  }
+  const wr_policy *pol = &net->policy;
+  if (all_fp32)
+    return pol->fp32_first || pol->fp32_last || pol->n_fp32_patterns
+               ? "--prec A/W, with --fp32 none if the workload keeps it "
+                 "FP32; or --layer-prec"
+               : "--prec A/W, or --layer-prec";
+  if (l->prec.a_bits == WR_FP32_BITS)
+    return "--fp32 none, or --layer-prec";
+  return "--prec A/W, or --layer-prec";
+}
+
 /* Layers with the same shape, precision and output bits map alike. */
 static int same_layer(const wr_layer *x, int xb, const wr_layer *y, int yb) {
   return x->kind == y->kind && xb == yb && x->in.c == y->in.c &&
@@ -799,7 +851,25 @@ int arch_eval_net_measured(const arch *a, const wr_net *net,
     arch_net_result_free(out);
     return wr_err_set(e, WR_ENOMEM, "out of memory");
   }
-  wr_net_read_bits(net, bits);
+  for (int i = 0; i < net->n_layers; i++) {
+    const wr_layer *l = &net->layers[i];
+    wr_prec m;
+    if ((l->kind == WR_CONV || l->kind == WR_FC) &&
+        arch_mode(a, l->prec, l->name, &m, e)) {
+      size_t u = e ? strlen(e->msg) : 0;
+      if (e)
+        snprintf(e->msg + u, sizeof e->msg - u, " (set its precision: %s)",
+                 prec_hint(net, l));
+      free(bits);
+      arch_net_result_free(out);
+      return WR_EINPUT;
+    }
+  }
+  if (arch_read_bits(a, net, bits, e)) {
+    free(bits);
+    arch_net_result_free(out);
+    return WR_ENOMEM;
+  }
   for (int i = 0; i < net->n_layers; i++)
     bits[i] = stored_bits(a, bits[i]);
   for (int i = 0; i < net->n_layers; i++) {

@@ -132,6 +132,55 @@ static int parse_cfg(const char *path, scalesim_run *r, wr_err *e) {
   return rc;
 }
 
+/* Splits one CSV line into fields in place (RFC 4180): a field that starts
+ * with a quote (after blanks) runs to the matching quote, "" inside it is
+ * one quote, and only blanks may follow it before the comma.  Unquoted
+ * fields are trimmed.  Returns the number of fields (at most `max`; more
+ * are counted, not stored), or with *bad_col set (1-based) -1 when a quote
+ * is unterminated, -2 when text follows a closing quote. */
+static int split_csv(char *s, char **fields, int max, int *bad_col) {
+  int n = 0;
+  for (char *p = s;; p++) { /* p: at the start of a field */
+    while (*p == ' ' || *p == '\t')
+      p++;
+    char *f = p, *end;
+    if (*p == '"') {
+      char *q = p + 1;
+      end = p;
+      for (;; q++) {
+        if (!*q) {
+          *bad_col = (int)(p - s) + 1;
+          return -1;
+        }
+        if (*q == '"' && q[1] != '"')
+          break;
+        q += *q == '"'; /* "" is one quote */
+        *end++ = *q;
+      }
+      p = q + 1;
+      while (isspace((unsigned char)*p))
+        p++;
+      if (*p && *p != ',') {
+        *bad_col = (int)(p - s) + 1;
+        return -2;
+      }
+    } else {
+      while (*p && *p != ',')
+        p++;
+      end = p;
+      while (end > f && isspace((unsigned char)end[-1]))
+        end--;
+    }
+    int more = *p == ',';
+    *end = '\0'; /* end <= p: the comma is read first */
+    if (n < max)
+      fields[n] = f;
+    n++;
+    if (!more)
+      return n;
+  }
+}
+
 static int parse_row(const char *path, int line_no, char *s,
                      scalesim_layer *l, wr_err *e) {
   static const char *const names[] = {"IFMAP Height", "IFMAP Width",
@@ -139,26 +188,34 @@ static int parse_row(const char *path, int line_no, char *s,
                                       "Channels", "Num Filter", "Strides"};
   int64_t *dst[7] = {&l->ifmap_h, &l->ifmap_w, &l->filt_h, &l->filt_w,
                      &l->channels, &l->filters, &l->stride};
-  char *save = NULL, *f = strtok_r(s, ",", &save);
+  char *f[9];
+  int bad = 0;
   memset(l, 0, sizeof *l);
-  snprintf(l->name, sizeof l->name, "%s", f ? trim(f) : ""); /* "," rows */
+  l->line = line_no;
+  int n = split_csv(s, f, 9, &bad);
+  if (n < 0)
+    return wr_err_at(e, path, line_no, bad,
+                     n == -1 ? "unterminated quoted field (a quoted field "
+                               "ends on its line; \"\" is a quote inside one)"
+                             : "text after a quoted field's closing quote "
+                               "(\"\" is a quote inside one)");
+  if (!(l->name = strdup(f[0])))
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
   for (int i = 0; i < 7; i++) {
-    f = strtok_r(NULL, ",", &save);
-    if (!f)
+    if (i + 1 >= n || !*f[i + 1])
       return wr_err_at(e, path, line_no, 0,
                        "layer '%s': missing field '%s' (8 fields per row)",
                        l->name, names[i]);
-    if (!parse_i64(trim(f), 1, 1 << 24, dst[i]))
+    if (!parse_i64(f[i + 1], 1, 1 << 24, dst[i]))
       return wr_err_at(e, path, line_no, 0,
                        "layer '%s' field '%s': expected a whole number "
                        "1..16777216, got '%s'",
-                       l->name, names[i], trim(f));
+                       l->name, names[i], f[i + 1]);
   }
-  f = strtok_r(NULL, ",", &save);
-  if (f && *trim(f))
+  if (n > 9 || (n == 9 && *f[8]))
     return wr_err_at(e, path, line_no, 0,
                      "layer '%s': unexpected extra field '%s'", l->name,
-                     trim(f));
+                     n == 9 ? f[8] : "...");
   if (l->filt_h > l->ifmap_h || l->filt_w > l->ifmap_w)
     return wr_err_at(e, path, line_no, 0,
                      "layer '%s': the %lldx%lld filter is larger than the "
@@ -207,6 +264,8 @@ static int parse_topology(const char *path, scalesim_run *r, wr_err *e) {
     rc = parse_row(path, line_no, s, &r->layers[r->n_layers], e);
     if (rc == WR_OK)
       r->n_layers++;
+    else
+      free(r->layers[r->n_layers].name);
   }
   free(text);
   if (rc == WR_OK && r->n_layers == 0)
@@ -218,6 +277,8 @@ static int parse_topology(const char *path, scalesim_run *r, wr_err *e) {
 int scalesim_load(const char *cfg_path, const char *topo_path,
                   scalesim_run *out, wr_err *e) {
   memset(out, 0, sizeof *out);
+  if (!(out->topology = strdup(topo_path)))
+    return wr_err_set(e, WR_ENOMEM, "out of memory");
   int rc = parse_cfg(cfg_path, out, e);
   if (rc == WR_OK)
     rc = parse_topology(topo_path, out, e);
@@ -227,7 +288,10 @@ int scalesim_load(const char *cfg_path, const char *topo_path,
 }
 
 void scalesim_free(scalesim_run *r) {
+  for (int i = 0; i < r->n_layers; i++)
+    free(r->layers[i].name);
   free(r->layers);
+  free(r->topology);
   memset(r, 0, sizeof *r);
 }
 
@@ -238,4 +302,18 @@ arch_gemm scalesim_gemm(const scalesim_layer *l) {
   g.k = (uint64_t)(l->filt_h * l->filt_w * l->channels);
   g.groups = 1;
   return g;
+}
+
+int scalesim_layer_cycles(const scalesim_run *r, int i, arch_gemm *g,
+                          arch_compute *out, wr_err *e) {
+  const scalesim_layer *l = &r->layers[i];
+  wr_err sub;
+  *g = scalesim_gemm(l);
+  if (arch_compute_cycles(r->rows, r->cols, r->dataflow, g, 1.0, out, &sub))
+    return wr_err_at(e, r->topology, l->line, 0,
+                     "layer '%s': %s on the %dx%d "
+                     "%s array",
+                     l->name, sub.msg, r->rows, r->cols,
+                     arch_dataflow_name(r->dataflow));
+  return WR_OK;
 }

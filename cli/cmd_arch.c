@@ -113,15 +113,16 @@ static int run_scalesim(const char *cfg, const char *topo, cli_format fmt,
   uint64_t total = 0;
   int rc = EXIT_OK;
   for (int i = 0; i < r.n_layers && rc == EXIT_OK; i++) {
-    arch_gemm g = scalesim_gemm(&r.layers[i]);
+    arch_gemm g;
     arch_compute c;
-    if (arch_compute_cycles(r.rows, r.cols, r.dataflow, &g, 1.0, &c, &e)) {
+    if (scalesim_layer_cycles(&r, i, &g, &c, &e)) {
       rc = cli_fail(&e);
       break;
     }
     if (__builtin_add_overflow(total, c.cycles, &total)) { /* issue 8 */
-      wr_err_set(&e, WR_EINPUT,
-                 "%s: the total compute cycles exceed 2^64 (too large)", topo);
+      wr_err_at(&e, topo, r.layers[i].line, 0,
+                "layer '%s': the total compute cycles exceed 2^64 (too large)",
+                r.layers[i].name);
       rc = cli_fail(&e);
       break;
     }
@@ -241,6 +242,35 @@ static void layer_row(cli_table *t, const arch *a, const wr_net *net,
   cli_table_row(t, "%s", r.s);
 }
 
+/* The layers no mode of `a` covers, counted in its widest mode (the
+ * `mode` column shows it): one note, after the table's heading (table
+ * format) or on stderr (csv, json: the data stays parsable). */
+static void widest_note(const arch *a, const wr_net *net,
+                        const arch_net_result *res, cli_format fmt) {
+  char names[256] = "", wm[16];
+  size_t u = 0;
+  int n = 0;
+  for (int i = 0; i < res->n_layers; i++) {
+    if (!res->layers[i].widest)
+      continue;
+    if (n < 6 && u < sizeof names)
+      u += (size_t)snprintf(names + u, sizeof names - u, "%s%s", n ? ", " : "",
+                            net->layers[res->layers[i].layer].name);
+    n++;
+  }
+  if (!n)
+    return;
+  FILE *f = fmt == FMT_TABLE ? stdout : stderr;
+  fprintf(f,
+          "%snote: %d layer%s (%s%s) run%s at a precision no mode of %s "
+          "covers (FP32 or wider): counted in its widest mode %s "
+          "(fp32_layers: widest, docs/arch.md)\n%s",
+          fmt == FMT_TABLE ? "" : "wrpnsim: ", n, n == 1 ? "" : "s", names,
+          n > 6 ? ", ..." : "", n == 1 ? "s" : "", a->name,
+          wr_prec_str(arch_widest_mode(a), wm, sizeof wm),
+          fmt == FMT_TABLE ? "\n" : "");
+}
+
 static int run_net(const arch *a, const wr_net *net,
                    const arch_eval_opts *opt, cli_format fmt) {
   arch_net_result res;
@@ -292,6 +322,7 @@ static int run_net(const arch *a, const wr_net *net,
            a->clock_mhz, a->tech, opt->batch,
            arch_objective_name(opt->objective),
            opt->ideal_memory ? ", ideal memory (compute cycles only)" : "");
+  widest_note(a, net, &res, fmt);
   cli_table_print(&t, fmt, stdout);
   if (fmt == FMT_TABLE) {
     const arch_area *ar = &res.area;

@@ -255,9 +255,14 @@ int cmd_report(int argc, char **argv) {
                    x->label, x->source, x->dataset ? ", " : "",
                    x->dataset ? x->dataset : "", x->metric ? " " : "",
                    x->metric ? x->metric : "", x->points, wr_plural(x->points));
-    if (!err && x->note)
-      err = note_add(&ns, "'%s' on %d of those points: %s", x->label, x->noted,
-                     x->note);
+    for (int k = 0; k < x->n_notes && !err; k++)
+      err = note_add(&ns, "'%s' on %d of those points: %s", x->label,
+                     x->noted[k], x->note[k]);
+    if (!err && x->noted_other)
+      err = note_add(&ns,
+                     "'%s' on %d of those points: other caveats (see "
+                     "points.accuracy_note)",
+                     x->label, x->noted_other);
   }
   if (err) {
     rc = EXIT_RUNTIME;

@@ -186,7 +186,8 @@ void rp_db_info_free(rp_db_info *in) {
     free(x->label);
     free(x->dataset);
     free(x->metric);
-    free(x->note);
+    for (int k = 0; k < x->n_notes; k++)
+      free(x->note[k]);
   }
   free(in->sources);
   free(in->sweeps);
@@ -306,9 +307,18 @@ static int read_point(reader *r, sqlite3_stmt *st) {
     x->points++;
     const char *note = col_text(st, C_ACC_NOTE);
     if (note) {
-      x->noted++;
-      if (!x->note && !(x->note = strdup(note)))
-        return oom(r);
+      int k = 0;
+      while (k < x->n_notes && strcmp(x->note[k], note) != 0)
+        k++;
+      if (k == x->n_notes && k < RP_SOURCE_NOTES) {
+        if (!(x->note[k] = strdup(note)))
+          return oom(r);
+        x->n_notes++;
+      }
+      if (k < x->n_notes)
+        x->noted[k]++;
+      else
+        x->noted_other++;
     }
     rc = rp_set_metric(s, p, RP_ACCURACY, acc, e);
     rc = rc ? rc : rp_set_attr(s, p, RP_ACC_SOURCE, x->label, e);

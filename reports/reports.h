@@ -260,15 +260,22 @@ int rp_report_write(const rp_set *s, const rp_report_opts *o, rp_format f,
 #define RP_INFEASIBLE "infeasible"      /* attribute: why, when it is */
 #define RP_ACC_SOURCE "accuracy_source" /* attribute: short citation */
 
+#define RP_SOURCE_NOTES 4
+
 /* Where the accuracies of a database's points come from. */
 typedef struct rp_db_source {
   char *source;  /* the citation as stored */
   char *label;   /* the short form in the accuracy_source attribute */
   char *dataset; /* e.g. "imagenet" (may be NULL) */
   char *metric;  /* e.g. "top1" (may be NULL) */
-  char *note;    /* a caveat stored with some points (may be NULL) */
   int points;    /* points with an accuracy from it */
-  int noted;     /* of those, points carrying the note */
+  /* the distinct caveats stored with some of those points, in the order
+     first read, and how many points carry each (a caveat beyond the
+     RP_SOURCE_NOTES-th is counted in noted_other) */
+  char *note[RP_SOURCE_NOTES];
+  int noted[RP_SOURCE_NOTES];
+  int n_notes;
+  int noted_other;
 } rp_db_source;
 
 typedef struct rp_db_info {

@@ -683,21 +683,32 @@ int store_put(store_writer *w, const sweep_spec *s, const store_point *sp,
   for (int i = 0; i < a->n_buffers; i++)
     kib += a->buffers[i].kib;
   b_real(&b, kib);
+  /* layers the architecture ran in its widest mode (arch_mode): their
+     accuracy is the workload's precision's, not that mode's */
+  int widest = 0;
+  for (int i = 0; sp->evaluated && i < r->n_layers; i++)
+    widest |= r->layers[i].widest;
+  static const char *const notes[2][2] = {
+      {NULL, "layers the workload keeps FP32 (or wider than the array) ran "
+             "in the array's widest mode, so the accuracy is not that "
+             "mode's"},
+      {"the source keeps the first and last layers FP32; this point's FP32 "
+       "layers differ",
+       "the source keeps the first and last layers FP32; this point's FP32 "
+       "layers differ, and the array ran layers kept FP32 (or wider) in its "
+       "widest mode"}};
   if (sp->acc) {
     b_real(&b, sp->acc->accuracy);
     b_text(&b, sp->acc_table->metric);
     b_text(&b, sp->acc_table->dataset);
     b_text(&b, sp->acc_table->source);
-    b_text(&b, sp->acc_exact
-                   ? NULL
-                   : "the source keeps the first and last layers FP32; "
-                     "this point's FP32 layers differ");
+    b_text(&b, notes[!sp->acc_exact][widest]);
   } else if (sp->model && sp->model->measured) {
     b_real(&b, sp->model->accuracy);
     b_text(&b, "top1");
     b_text(&b, s->measure.data);
     b_text(&b, sp->model->source);
-    b_null(&b, 1);
+    b_text(&b, notes[0][widest]);
   } else {
     b_null(&b, 3);
     b_text(&b, "none");

@@ -60,6 +60,47 @@ static uint64_t rnd(uint64_t n) {
 static uint64_t cdiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 /* SCALE-Sim v2's rules, as REFERENCE section 3 writes them. */
+/* Topology rows as CSV (RFC 4180): names are kept whole and unquoted. */
+static void scalesim_names(void **state) {
+  (void)state;
+  char path[] = "/tmp/wrpnsim-test-arch-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  char longname[301];
+  for (int i = 0; i < 300; i++)
+    longname[i] = (char)('a' + i % 26);
+  longname[300] = '\0';
+  fprintf(f,
+          "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter "
+          "Width, Channels, Num Filter, Strides,\n"
+          "%s, 8, 8, 3, 3, 4, 8, 1,\n"
+          " \"Conv1\" , 8, 8, 3, 3, 4, 8, 1,\n"
+          "\"a \"\"b\"\", c\",8,8,3,3,4,8,1\n"
+          "\"\",8,8,3,3,4,8,1,\n",
+          longname);
+  fclose(f);
+  scalesim_run r;
+  wr_err e;
+  int rc =
+      scalesim_load(TEST_DATA_DIR "/scalesim/scale_32x32_ws.cfg", path, &r, &e);
+  remove(path);
+  if (rc)
+    fail_msg("%s", e.msg);
+  assert_int_equal(r.n_layers, 4);
+  assert_string_equal(r.layers[0].name, longname);
+  assert_string_equal(r.layers[1].name, "Conv1");
+  assert_string_equal(r.layers[2].name, "a \"b\", c");
+  assert_string_equal(r.layers[3].name, "");
+  assert_int_equal(r.layers[2].line, 4);
+  assert_true(r.layers[2].filters == 8 && r.layers[2].stride == 1);
+  arch_gemm g;
+  arch_compute c;
+  assert_int_equal(scalesim_layer_cycles(&r, 1, &g, &c, &e), WR_OK);
+  assert_true(g.m == 36 && g.n == 8 && g.k == 36);
+  scalesim_free(&r);
+}
+
 static uint64_t scalesim_cycles(uint64_t R, uint64_t C, int df, uint64_t M,
                                 uint64_t N, uint64_t K) {
   if (df == ARCH_DF_OS)
@@ -108,9 +149,23 @@ static void throughput_by_family(void **state) {
   assert_int_equal(arch_mode(bf, three, "x", &m, &e), WR_OK);
   assert_int_equal(m.a_bits, 4); /* the next mode up */
   assert_int_equal(m.w_bits, 4);
-  wr_prec fp = {32, 32};
+  /* FP32 (or wider than every mode): the widest mode, 16/16 */
+  wr_prec fp = {32, 32}, wide = {16, 32};
+  assert_int_equal(arch_beyond_modes(bf, fp), 1);
+  assert_int_equal(arch_beyond_modes(bf, three), 0);
+  assert_int_equal(arch_mode(bf, fp, "conv1", &m, &e), WR_OK);
+  assert_int_equal(m.a_bits, 16);
+  assert_int_equal(m.w_bits, 16);
+  assert_int_equal(arch_mode(bf, wide, "conv1", &m, &e), WR_OK);
+  assert_int_equal(m.a_bits * m.w_bits, 256);
+  /* unless the architecture refuses them, at its fp32_layers line */
+  bf->fp32_layers = ARCH_FP32_REFUSE;
+  bf->fp32l_line = 7, bf->fp32l_col = 3;
   assert_int_equal(arch_mode(bf, fp, "conv1", &m, &e), WR_EINPUT);
-  assert_non_null(strstr(e.msg, "layer 'conv1' runs at 32/32, and no mode"));
+  assert_non_null(strstr(e.msg, ":7:3: layer 'conv1' runs at 32/32, and no "
+                                "mode of bitfusion-like covers it "
+                                "('fp32_layers: refuse'; its widest mode is "
+                                "16/16)"));
   arch_free(bf);
   /* a parallel INT8 array gains nothing from 4-bit layers */
   arch *tpu = preset("int8-tpu-like");
@@ -118,8 +173,18 @@ static void throughput_by_family(void **state) {
   assert_int_equal(arch_mode(tpu, p4, "x", &m, &e), WR_OK);
   assert_int_equal(m.a_bits, 8);
   assert_true(arch_macs_per_pe_cycle(tpu, m) == 1.0);
+  /* the widest listed mode: the most a*w bits, the first on a tie */
+  wr_prec w = arch_widest_mode(tpu);
+  assert_int_equal(w.a_bits * 100 + w.w_bits, 808);
+  tpu->precisions[0] = (wr_prec){4, 8};
+  tpu->precisions[1] = (wr_prec){8, 4};
+  tpu->precisions[2] = (wr_prec){2, 2};
+  tpu->n_precisions = 3;
+  w = arch_widest_mode(tpu);
+  assert_int_equal(w.a_bits * 100 + w.w_bits, 408);
   arch_free(tpu);
   arch *fp32 = preset("fp32-baseline");
+  assert_int_equal(arch_beyond_modes(fp32, fp), 0);
   assert_int_equal(arch_mode(fp32, p4, "x", &m, &e), WR_OK);
   assert_int_equal(m.a_bits, 32);
   arch_free(fp32);
@@ -198,6 +263,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(presets_load),
       cmocka_unit_test(scalesim_alexnet_conv1),
+      cmocka_unit_test(scalesim_names),
       cmocka_unit_test(dataflows_match_scalesim),
       cmocka_unit_test(throughput_by_family),
       cmocka_unit_test(bit_serial_closed_forms),

@@ -417,16 +417,31 @@ static void editing(void **state) {
   assert_true(strcmp(c0, c1) != 0);
   assert_non_null(strstr(c1, "array.rows: 32\n"));
   assert_non_null(strstr(c1, "mac.requant: 0 32 24 0\n")); /* defaults */
+  assert_non_null(strstr(c1, "mac.fp32_layers: widest\n"));
+  /* a buffer by the tensor it holds */
+  assert_int_equal(arch_set_param(a, "buffers[weight].kib", "96", &e), WR_OK);
+  assert_true(a->buffers[1].kib == 96);
+  assert_int_equal(
+      arch_set_param(a, "buffers[output].bytes_per_cycle", "32", &e), WR_OK);
+  assert_true(a->buffers[2].bytes_per_cycle == 32);
+  assert_int_equal(arch_set_param(a, "buffers[weight].kib", "128", &e), WR_OK);
+  assert_int_equal(
+      arch_set_param(a, "buffers[output].bytes_per_cycle", "256", &e), WR_OK);
   static const char *const bad[][3] = {
       {"array.rows", "0", "array.rows: 0 is out of range"},
       {"array.rows", "2.5", "array.rows: expected an integer"},
       {"dram.gbps", "fast", "dram.gbps: expected a number, got 'fast'"},
-      {"buffers.nope.kib", "4", "buffers.nope.kib: bitfusion-like has no such "
-                                "buffer"},
+      {"buffers.nope.kib", "4",
+       "buffers.nope.kib: bitfusion-like has no such "
+       "buffer"},
       {"buffers.wbuf.size", "4", "a buffer's parameters are kib and"},
       {"array.dataflow", "rs", "expected os, ws or is, got 'rs'"},
       {"mac.bits", "8", "the bitfusion family has no bits field"},
-      {"array.kib", "8", "array.kib: not a parameter"}};
+      {"array.kib", "8", "array.kib: not a parameter"},
+      {"buffers[psum].kib", "8", "expected buffers[input], buffers[weight]"},
+      {"buffers[weight", "8", "expected buffers[input], buffers[weight]"},
+      {"buffers[weight].size", "8", "a buffer's parameters are kib and"},
+      {"buffers[weight].kib", "0", "buffers[weight].kib: 0 is out of range"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(arch_set_param(a, bad[i][0], bad[i][1], &e), WR_EINPUT);
     if (!strstr(e.msg, bad[i][2]))
@@ -442,6 +457,60 @@ static void editing(void **state) {
   free(c2);
   free(c3);
   arch_free(b);
+  arch_free(a);
+}
+
+/* Layers no mode covers (FP32 first and last layers on an INT8 array) run
+ * in the widest mode, flagged, and read their input at that mode's bits;
+ * with fp32_layers: refuse they are an error naming the layer. */
+static void fp32_layers_widest(void **state) {
+  (void)state;
+  arch *a = preset("int8-tpu-like");
+  wr_prec p8 = {8, 8}, fp = {32, 32};
+  wr_net *n = net_at("alexnet", p8);
+  wr_net *q = net_at("alexnet", p8);
+  int first = -1, last = -1;
+  for (int i = 0; i < n->n_layers; i++)
+    if (n->layers[i].kind == WR_CONV || n->layers[i].kind == WR_FC) {
+      if (first < 0)
+        first = i;
+      last = i;
+    }
+  n->layers[first].prec = n->layers[last].prec = fp;
+  arch_eval_opts o = {2, ARCH_OBJ_ENERGY, 0};
+  arch_net_result r, rq;
+  wr_err e;
+  if (arch_eval_net(a, n, &o, &r, &e) || arch_eval_net(a, q, &o, &rq, &e))
+    fail_msg("%s", e.msg);
+  int flagged = 0;
+  for (int i = 0; i < r.n_layers; i++) {
+    const arch_layer_result *l = &r.layers[i];
+    if (l->widest) {
+      flagged++;
+      assert_true(l->layer == first || l->layer == last);
+      assert_int_equal(l->prec.a_bits, 32);
+      assert_int_equal(l->mode.a_bits, 8);
+      assert_int_equal(l->mode.w_bits, 8);
+      assert_int_equal(l->in_bits, 8);
+    }
+    /* counted as the all-INT8 network is, layer by layer */
+    assert_true(l->cycles == rq.layers[i].cycles);
+    assert_true(l->dram_read[ARCH_TT_INPUT] ==
+                rq.layers[i].dram_read[ARCH_TT_INPUT]);
+    assert_true(l->dram_write == rq.layers[i].dram_write);
+    assert_false(rq.layers[i].widest);
+  }
+  assert_int_equal(flagged, 2);
+  arch_net_result_free(&r);
+  arch_net_result_free(&rq);
+  a->fp32_layers = ARCH_FP32_REFUSE;
+  assert_int_equal(arch_eval_net(a, n, &o, &r, &e), WR_EINPUT);
+  assert_non_null(strstr(e.msg, "layer 'conv0' runs at 32/32, and no mode of "
+                                "int8-tpu-like covers it ('fp32_layers: "
+                                "refuse'; its widest mode is 8/8) (set its "
+                                "precision: --fp32 none, or --layer-prec)"));
+  wr_net_free(n);
+  wr_net_free(q);
   arch_free(a);
 }
 
@@ -518,6 +587,7 @@ int main(void) {
       cmocka_unit_test(energy_adds_up),
       cmocka_unit_test(no_tile_fits),
       cmocka_unit_test(editing),
+      cmocka_unit_test(fp32_layers_widest),
       cmocka_unit_test(measured_features),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

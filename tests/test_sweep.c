@@ -194,6 +194,56 @@ static void keys(void **state) {
   sweep_spec_free(&t);
 }
 
+/* A buffer varied by the tensor it holds: one spec varies the weight
+ * buffer of bases whose buffers have different names; the parameter is
+ * stored as written, and the key equals the one by name. */
+static void vary_by_tensor(void **state) {
+  (void)state;
+  sweep_spec s, t;
+  spec_load(&s, "name: t\nworkloads: [alexnet]\nprecision: [8/8]\n"
+                "arch:\n  base: [bitfusion-like, stripes-like, int8-tpu-like]\n"
+                "  vary:\n    buffers[weight].kib: [48, 96]\n");
+  spec_load(&t, "name: t\nworkloads: [alexnet]\nprecision: [8/8]\n"
+                "arch: {base: [bitfusion-like], vary: {buffers.wbuf.kib: "
+                "[48]}}\n");
+  assert_true(sweep_grid_size(&s) == 6);
+  wr_err e;
+  int seen = 0;
+  for (uint64_t i = 0; i < 6; i++) {
+    sweep_point p;
+    sweep_config c;
+    sweep_point_at(&s, i, &p);
+    assert_int_equal(sweep_resolve(&s, &p, &c, &e), WR_OK);
+    assert_null(c.invalid);
+    const char *want = p.ax[SWEEP_AX_VARY0] ? "96" : "48";
+    char label[64];
+    snprintf(label, sizeof label, "buffers[weight].kib=%s", want);
+    assert_string_equal(c.params, label);
+    for (int b = 0; b < c.a->n_buffers; b++)
+      if (c.a->buffers[b].holds & ARCH_T_WEIGHT) {
+        assert_true(c.a->buffers[b].kib == atof(want));
+        seen++;
+      }
+    if (p.ax[SWEEP_AX_BASE] == 0 && !p.ax[SWEEP_AX_VARY0]) {
+      sweep_config d;
+      sweep_point q;
+      sweep_point_at(&t, 0, &q);
+      assert_int_equal(sweep_resolve(&t, &q, &d, &e), WR_OK);
+      assert_true(c.key == d.key); /* the same design */
+      sweep_config_free(&d);
+    }
+    sweep_config_free(&c);
+  }
+  assert_int_equal(seen, 6);
+  sweep_spec_free(&s);
+  sweep_spec_free(&t);
+  spec_err("name: t\nworkloads: [alexnet]\nprecision: [4/4]\n"
+           "arch: {base: [stripes-like], vary: {\"buffers[psum].kib\": "
+           "[8]}}\n",
+           "s.yaml:4:59: arch.vary: buffers[psum].kib: expected "
+           "buffers[input], buffers[weight] or buffers[output]");
+}
+
 static void shards_partition(void **state) {
   (void)state;
   for (int n = 1; n <= 9; n++) {
@@ -295,6 +345,7 @@ int main(void) {
       cmocka_unit_test(spec_errors),
       cmocka_unit_test(enumeration),
       cmocka_unit_test(keys),
+      cmocka_unit_test(vary_by_tensor),
       cmocka_unit_test(shards_partition),
       cmocka_unit_test(lhs_properties),
       cmocka_unit_test(accuracy_table),

@@ -135,6 +135,18 @@ PY
 "$bin" run --arch int8-tpu-like --net resnet34 --fp32 none --prec 8/8 --format csv >"$tmp/t8.csv"
 "$bin" run --arch int8-tpu-like --net resnet34 --fp32 none --prec 4/4 --format csv | sed 's/,4\/4,8\/8,/,8\/8,8\/8,/' >"$tmp/t4.csv"
 check "int8 array: 4-bit layers gain nothing" cmp -s "$tmp/t8.csv" "$tmp/t4.csv"
+# FP32 layers on an integer array run in its widest mode (docs/arch.md):
+# the documented command runs, each such layer shows mode 8/8, and a note
+# says so (stdout for the table, stderr for csv so the data stays clean)
+"$bin" run --arch int8-tpu-like --net alexnet --fp32 none --batch 8 --objective cycles >"$tmp/w.txt"
+check "FP32 layers on int8-tpu-like run" test $? = 0
+check "FP32 layers: mode 8/8" test "$(grep -c '^conv[0-9]* *conv *32/32 *8/8 ' "$tmp/w.txt")" = 5
+check "FP32 layers: the note" grep -q '^note: 8 layers (conv0, conv1, conv2, conv3, conv4, fc0, ...) run at a precision no mode of int8-tpu-like covers (FP32 or wider): counted in its widest mode 8/8' "$tmp/w.txt"
+"$bin" run --arch int8-tpu-like --net alexnet --prec 8/8 --format csv >"$tmp/w.csv" 2>"$tmp/w.err"
+check "csv: the note on stderr" grep -q '^wrpnsim: note: 2 layers (conv0, fct) run at' "$tmp/w.err"
+check "csv: FP32 layers as 8/8, the rest unchanged" test "$(cut -d, -f1,3,4 "$tmp/w.csv" | grep -c ',32/32,8/8$')" = 2
+printf 'Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"Conv ""1"", a", 224, 224, 11, 11, 3, 96, 4,\n' >"$tmp/q.csv"
+check "scalesim: a quoted name read as CSV" bash -c "'$bin' run --scalesim-cfg data/scalesim/scale_32x32_ws.cfg --scalesim-topology '$tmp/q.csv' --format csv | grep -qx '\"Conv \"\"1\"\", a\",3025,96,363,36,3119,112283,0.9453'"
 
 # exec --arch: without value-dependent features the counts measured from the
 # codes equal the data-independent ones, layer by layer, as 'run' gives them

@@ -50,7 +50,7 @@ check "nothing left behind but the filler and an empty dump folder" \
 rm -rf "${mnt:?}"/*
 
 # a read-only database: the sweep refuses, the file is unchanged
-mount -o remount,size=4m "$mnt"
+mount -o remount,size=8m "$mnt" # two copies of the 2.5 MB database
 cp "$tmp/ref.db" "$mnt/ro.db"
 sqlite3 "$mnt/ro.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 sum0=$(sha256sum "$mnt/ro.db" | cut -d' ' -f1)

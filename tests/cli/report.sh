@@ -25,8 +25,15 @@ sum0=$(sha256sum s.db | cut -d' ' -f1)
 "$bin" report --db s.db >t.txt
 grep -q '^Pareto front over min energy_j, min latency_s (per workload)' t.txt ||
   fail "table heading"
-grep -q '^alexnet: 36 points, .*; resnet18: 36 points, ' t.txt || fail "table note: $(sed -n 2p t.txt)"
+grep -q '^alexnet: 40 points, .*; resnet18: 40 points, ' t.txt || fail "table note: $(sed -n 2p t.txt)"
 grep -q 'infeasible design points left out' t.txt || fail "no infeasible note"
+# each distinct accuracy caveat with its own count (docs/sweep.md)
+want=$(sqlite3 s.db "SELECT count(*) FROM points WHERE status = 'ok' AND accuracy_note LIKE 'the source keeps%'")
+grep -q "on $want of those points: the source keeps the first and last layers FP32; this point's FP32 layers differ" t.txt ||
+  fail "FP32-layers caveat ($want points)"
+want=$(sqlite3 s.db "SELECT count(*) FROM points WHERE status = 'ok' AND accuracy_note LIKE 'layers the workload keeps FP32%'")
+[ "$want" -gt 0 ] && grep -q "on $want of those points: layers the workload keeps FP32 (or wider than the array) ran in the array's widest mode" t.txt ||
+  fail "widest-mode caveat ($want points)"
 "$bin" report --db s.db --format md --out r.md
 grep -q '^| workload | width |' r.md || fail "markdown table"
 grep -q '^## Notes' r.md || fail "markdown notes"

@@ -23,14 +23,18 @@ done
 
 # reference: one uninterrupted run with 2 jobs
 "$bin" sweep "$spec" --db "$tmp/ref.db" --jobs 2 >"$tmp/ref.out" 2>"$tmp/ref.err"
-check "reference run" grep -q '^sweep test-small: 144 points: 144 evaluated (54 infeasible), 0 already stored' "$tmp/ref.out"
+check "reference run" grep -q '^sweep test-small: 144 points: 144 evaluated (24 infeasible), 0 already stored' "$tmp/ref.out"
 check "plain progress lines off a terminal" grep -q '^wrpnsim sweep: 144/144 points (100%)' "$tmp/ref.err"
 check "reference integrity" integrity "$tmp/ref.db"
 dump "$tmp/ref.db" >"$tmp/ref.dump"
-check "layers stored" test "$(sqlite3 "$tmp/ref.db" "SELECT count(DISTINCT key) FROM layers")" = 90
+check "layers stored" test "$(sqlite3 "$tmp/ref.db" "SELECT count(DISTINCT key) FROM layers")" = 120
 check "schema version" test "$(sqlite3 "$tmp/ref.db" 'PRAGMA user_version')" = 2
 check "WAL mode" test "$(sqlite3 "$tmp/ref.db" 'PRAGMA journal_mode')" = wal
 check "infeasible with reasons" test "$(sqlite3 "$tmp/ref.db" "SELECT count(*) FROM points WHERE status = 'infeasible' AND reason LIKE '%max_area_mm2 20'")" = 24
+# FP32 points on integer arrays run in the array's widest mode (docs/arch.md)
+check "FP32 layers in the widest mode" test "$(sqlite3 "$tmp/ref.db" "SELECT group_concat(d) FROM (SELECT DISTINCT p.arch || ' ' || l.mode AS d FROM points p JOIN layers l ON l.key = p.key WHERE p.precision = '32/32' AND l.kind = 'conv' ORDER BY d)")" = "bitfusion-like 16/16,scalesim-32x32 8/8,stripes-like 16/16"
+check "only the area budget is infeasible" test "$(sqlite3 "$tmp/ref.db" "SELECT count(*) FROM points WHERE status = 'infeasible' AND reason NOT LIKE '%max_area_mm2 20'")" = 0
+check "widest-mode accuracy noted" test "$(sqlite3 "$tmp/ref.db" "SELECT count(*) FROM points WHERE precision = '32/32' AND accuracy IS NOT NULL AND accuracy_note LIKE '%widest mode%'")" = 5
 check "paper accuracy attached" test "$(sqlite3 "$tmp/ref.db" "SELECT accuracy FROM points WHERE network = 'inception-bn' AND width = 2 AND precision = '2/2' GROUP BY accuracy")" = 70.75
 check "no accuracy invented" test "$(sqlite3 "$tmp/ref.db" "SELECT count(*) FROM points WHERE accuracy IS NULL AND accuracy_source = 'none'")" = \
   "$(sqlite3 "$tmp/ref.db" "SELECT count(*) FROM points WHERE NOT (network = 'inception-bn' AND ((width = 1 AND precision = '32/32') OR (width = 2 AND precision IN ('4/4', '2/2'))))")"

@@ -1,7 +1,7 @@
 /* fuzz_scalesim.c — SCALE-Sim .cfg and topology .csv: the input is split
  * at its first NUL byte (or the first "\n----\n") into the cfg and the
  * csv, written to temporary files, read by scalesim_load and, if they
- * load, every row lowered to a GEMM. */
+ * load, every row lowered to a GEMM and its compute cycles counted. */
 #include "arch.h"
 #include "fuzz_util.h"
 
@@ -28,7 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wr_err e;
   wr_err_clear(&e);
   if (scalesim_load(cfg, csv, &r, &e) == WR_OK) {
-    for (int i = 0; i < r.n_layers; i++) (void)scalesim_gemm(&r.layers[i]);
+    for (int i = 0; i < r.n_layers; i++) {
+      arch_gemm g;
+      arch_compute c;
+      wr_err ce;
+      (void)scalesim_layer_cycles(&r, i, &g, &c, &ce);
+    }
     scalesim_free(&r);
   }
   FUZZ_CHECK_ERR(e);
