@@ -283,7 +283,7 @@ static int sec_breakdown(report *r) {
   }
   for (int i = 0; i < r->n_front && !rc; i++) {
     int p = r->front[i];
-    char lab[256];
+    char lab[RP_LABEL_MAX];
     double tot = 0;
     cells[0] = rp_point_label(s, p, lab, sizeof lab);
     for (int c = 0; c < s->comps.n; c++)
@@ -349,7 +349,7 @@ static int sec_best(report *r) {
                 o->best_text ? o->best_text : "no constraint");
   for (int g = 0; g < ng && !rc; g++) {
     const char *cells[8];
-    char num[6][32], lab[256], none[160];
+    char num[6][32], lab[RP_LABEL_MAX], none[160];
     const char *gv = rp_attr(s, first[g], o->best_group);
     cells[0] = gv ? gv : "";
     snprintf(none, sizeof none, "(none meets %s)",
@@ -389,7 +389,7 @@ static double ratio(double a, double b) {
 
 static int compare_rows(report *r, int p, int b) {
   const rp_set *s = r->s;
-  char dl[256], bl[256], num[4][32];
+  char dl[RP_LABEL_MAX], bl[RP_LABEL_MAX], num[4][32];
   const char *cells[7] = {rp_point_label(s, p, dl, sizeof dl),
                           rp_point_label(s, b, bl, sizeof bl)};
   int ac = rp_col(&s->metrics, RP_AREA);
@@ -436,6 +436,21 @@ static int sec_compare(report *r) {
                       o->baseline_attr >= 0 ? s->attrs.name[o->baseline_attr]
                                             : "arch",
                       o->baseline);
+  const char *aname =
+      o->baseline_attr >= 0 ? s->attrs.name[o->baseline_attr] : "arch";
+  char same[512] = "";
+  size_t u = 0;
+  for (int i = 0; i < o->n_match && u < sizeof same; i++) {
+    if (o->match[i] < 0 ||
+        strcmp(s->attrs.name[o->match[i]], RP_INFEASIBLE) == 0)
+      continue;
+    int k = snprintf(same + u, sizeof same - u, "%s%s", u ? ", " : "",
+                     s->attrs.name[o->match[i]]);
+    if (k > 0)
+      u += (size_t)k;
+  }
+  if (!same[0])
+    snprintf(same, sizeof same, "(nothing: any point)");
   r->sec[SEC_COMPARE] =
       rp_table_new("comparison", "comparison against the baseline", 7, cols);
   if (!r->sec[SEC_COMPARE])
@@ -448,17 +463,24 @@ static int sec_compare(report *r) {
       continue;
     int b = rp_find_baseline(s, p, o->baseline_attr, o->baseline, o->match,
                              o->n_match);
-    if (b < 0)
-      without++;
-    else
+    if (b >= 0) {
       rc = compare_rows(r, p, b);
+      continue;
+    }
+    /* no baseline: a row that says so, in every format */
+    char dl[RP_LABEL_MAX], why[RP_LABEL_MAX];
+    const char *cells[7] = {
+        rp_point_label(s, p, dl, sizeof dl), why, "total", "", "", "", ""};
+    snprintf(why, sizeof why, "(none: no %s = %s with the same %s)", aname,
+             o->baseline, same);
+    without++;
+    rc = rp_table_row(r->sec[SEC_COMPARE], cells, r->e);
   }
   rp_table_note(r->sec[SEC_COMPARE],
-                "baseline %s = %s; speedup = baseline latency / design "
-                "latency, other ratios design / baseline%s%d design(s) "
-                "without a matching baseline",
-                o->baseline_attr >= 0 ? s->attrs.name[o->baseline_attr] : "",
-                o->baseline, "; ", without);
+                "baseline %s = %s with the same %s as the design; speedup = "
+                "baseline latency / design latency, other ratios design / "
+                "baseline; %d design(s) without a matching baseline",
+                aname, o->baseline, same, without);
   return rc;
 }
 
@@ -606,7 +628,7 @@ static int html_bars(report *r, FILE *out, const int *pts, int n, int layers,
   int *used = malloc((size_t)s->comps.n * sizeof *used + 1);
   const char **rows = calloc((size_t)nr + 1, sizeof *rows);
   const char **comps = calloc((size_t)s->comps.n + 1, sizeof *comps);
-  char(*labs)[128] = calloc((size_t)nr + 1, sizeof *labs);
+  char(*labs)[RP_LABEL_MAX] = calloc((size_t)nr + 1, sizeof *labs);
   double *v = calloc((size_t)nr * (size_t)s->comps.n + 1, sizeof *v);
   if (!used || !rows || !comps || !labs || !v) {
     free(used);
@@ -645,7 +667,7 @@ static int html_roofline(report *r, FILE *out, int p) {
   double bw = rp_metric(s, p, rp_col(&s->metrics, RP_DRAM_BW));
   int oc = rp_col(&s->lmetrics, RP_OPS), tc = rp_col(&s->lmetrics, RP_LATENCY),
       dc = rp_col(&s->lmetrics, RP_DRAM);
-  char lab[256], title[320];
+  char lab[RP_LABEL_MAX], title[RP_LABEL_MAX + 16];
   rp_point_label(s, p, lab, sizeof lab);
   if (!(peak > 0) || !(bw > 0) || oc < 0 || tc < 0 || dc < 0) {
     fputs("<p>No roofline for ", out);
@@ -773,7 +795,7 @@ static int write_html(report *r, FILE *out) {
             "(ops are 2 per MAC).</p>\n",
             out);
     shown++;
-    char lab[256], bt[320];
+    char lab[RP_LABEL_MAX], bt[RP_LABEL_MAX + 24];
     snprintf(bt, sizeof bt, "energy per layer: %s",
              rp_point_label(s, p, lab, sizeof lab));
     rc = html_bars(r, out, NULL, 0, p, bt);

@@ -11,6 +11,9 @@
 const char *rp_metric_alias(const char *name);
 int rp_metric_maximized(const char *name);
 void rp_trim_copy(const char *a, const char *b, char *buf, size_t n);
+/* rp_point_label, without the workload when no_workload (a plot of one
+ * workload). */
+char *rp_label(const rp_set *s, int p, int no_workload, char *buf, size_t n);
 
 /* pareto.c: sorts idx[0..n) by the objectives (best first; missing
  * values last), then by index. */

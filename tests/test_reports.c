@@ -375,6 +375,61 @@ static void test_report_formats(void **state) {
   rp_set_free(s);
 }
 
+/* Designs that differ only in a varied parameter: labels name it (and any
+ * other varied attribute), and each design's baseline is the baseline
+ * point with the same parameters; a design without one gets a row that
+ * says so. */
+static void test_varied_labels_baselines(void **state) {
+  (void)state;
+  wr_err e;
+  rp_set *s = rp_set_new();
+  const char *archs[] = {"base", "bitfusion-like"};
+  const char *params[] = {"buffers.wbuf.kib=64", "buffers[weight].kib=128"};
+  for (int a = 0; a < 2; a++)
+    for (int k = 0; k < 2; k++) {
+      if (a == 0 && k == 1)
+        continue; /* the baseline lacks the second value */
+      int p = rp_add_point(s, &e);
+      rp_set_attr(s, p, RP_WORKLOAD, "alexnet", &e);
+      rp_set_attr(s, p, RP_ARCH, archs[a], &e);
+      rp_set_attr(s, p, RP_PARAMS, params[k], &e);
+      rp_set_attr(s, p, RP_WIDTH, "1", &e);
+      rp_set_attr(s, p, RP_PRECISION, "4/4", &e);
+      rp_set_attr(s, p, "batch", "8", &e);
+      rp_set_attr(s, p, RP_ACC_SOURCE, "paper", &e);
+      rp_set_metric(s, p, RP_ENERGY, 1e-3 * (1 + a + k), &e);
+      rp_set_metric(s, p, RP_LATENCY, 1e-3 * (3 - a - k), &e);
+      rp_set_metric(s, p, RP_AREA, 1.0 + a + 2 * k, &e);
+    }
+  char lab[RP_LABEL_MAX];
+  assert_string_equal(rp_point_label(s, 2, lab, sizeof lab),
+                      "bitfusion-like buffers[weight].kib=128 alexnet x1 4/4 "
+                      "batch=8");
+  int match[] = {rp_col(&s->attrs, RP_WORKLOAD), rp_col(&s->attrs, RP_WIDTH),
+                 rp_col(&s->attrs, RP_PRECISION), rp_col(&s->attrs, RP_PARAMS)};
+  int ac = rp_col(&s->attrs, RP_ARCH);
+  assert_int_equal(rp_find_baseline(s, 1, ac, "base", match, 4), 0);
+  assert_int_equal(rp_find_baseline(s, 2, ac, "base", match, 4), -1);
+  int idx[3] = {0, 1, 2}, rc;
+  rp_report_opts o = {.idx = idx,
+                      .n_idx = 3,
+                      .baseline = "base",
+                      .baseline_attr = ac,
+                      .match = match,
+                      .n_match = 4};
+  char *csv = report(s, &o, RP_FMT_CSV, &rc);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(csv, "bitfusion-like buffers.wbuf.kib=64 alexnet x1 "
+                              "4/4 batch=8,base buffers.wbuf.kib=64 alexnet "
+                              "x1 4/4 batch=8,total,1.5,2,,2\n"));
+  assert_non_null(strstr(csv, "bitfusion-like buffers[weight].kib=128 alexnet "
+                              "x1 4/4 batch=8,\"(none: no arch = base with "
+                              "the same workload, width, precision, "
+                              "params)\",total,,,,\n"));
+  free(csv);
+  rp_set_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pareto_brute_force),
@@ -382,6 +437,7 @@ int main(void) {
       cmocka_unit_test(test_objectives_and_front),
       cmocka_unit_test(test_filter_best_baseline),
       cmocka_unit_test(test_report_formats),
+      cmocka_unit_test(test_varied_labels_baselines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
