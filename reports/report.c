@@ -537,23 +537,31 @@ static int find_str(const char **v, int n, const char *s) {
 }
 
 /* One scatter of pts over x (min) and y (min, or max when ymax), the
- * front over these two marked. */
+ * front over these two marked: colour = architecture, shape = precision,
+ * size = width; every marker's tooltip is its design's label. */
 static int html_scatter(report *r, FILE *out, const int *pts, int n,
                         const char *title, int xc, int yc, int ymax) {
   const rp_set *s = r->s;
-  rp_scatter_point *sp = calloc((size_t)(n ? n : 1), sizeof *sp);
-  int *fr = malloc((size_t)(n ? n : 1) * sizeof *fr);
-  const char **widths = calloc((size_t)(n ? n : 1), sizeof *widths);
-  const char **precs = calloc((size_t)(n ? n : 1), sizeof *precs);
-  char(*labels)[96] = calloc((size_t)(n ? n : 1), sizeof *labels);
+  size_t n1 = (size_t)(n ? n : 1);
+  rp_scatter_point *sp = calloc(n1, sizeof *sp);
+  int *fr = malloc(n1 * sizeof *fr);
+  const char **widths = calloc(n1, sizeof *widths);
+  const char **precs = calloc(n1, sizeof *precs);
+  const char **archs = calloc(n1, sizeof *archs);
+  char(*labels)[RP_LABEL_MAX] = calloc(n1, sizeof *labels);
+  char(*tips)[RP_LABEL_MAX] = calloc(n1, sizeof *tips);
+  char(*wl)[48] = calloc(n1, sizeof *wl);
+  const char **wn = calloc(n1, sizeof *wn);
   int rc = WR_OK;
-  if (!sp || !fr || !widths || !precs || !labels) {
+  if (!sp || !fr || !widths || !precs || !archs || !labels || !tips || !wl ||
+      !wn) {
     rc = oom(r);
     goto done;
   }
   int wc = rp_col(&s->attrs, RP_WIDTH), pc = rp_col(&s->attrs, RP_PRECISION);
   int ac = rp_col(&s->attrs, RP_ARCH);
   int nw = distinct(s, pts, n, wc, widths), np = distinct(s, pts, n, pc, precs);
+  int na = distinct(s, pts, n, ac, archs);
   rp_objective ob[2] = {{xc, 0}, {yc, ymax}};
   int nf = 0, miss = 0;
   if (rp_pareto(s, pts, n, ob, 2, fr, &nf, &miss, r->e)) {
@@ -568,54 +576,50 @@ static int html_scatter(report *r, FILE *out, const int *pts, int n,
       continue;
     sp[m].x = x;
     sp[m].y = y;
-    sp[m].color = find_str(widths, nw, rp_attr(s, p, wc));
+    sp[m].color = find_str(archs, na, rp_attr(s, p, ac));
     sp[m].shape = find_str(precs, np, rp_attr(s, p, pc));
+    sp[m].size = find_str(widths, nw, rp_attr(s, p, wc));
     for (int j = 0; j < nf; j++)
       sp[m].front |= fr[j] == p;
-    const char *pv = rp_attr(s, p, pc), *av = rp_attr(s, p, ac);
-    snprintf(labels[m], sizeof labels[m], "%s%s%s", pv ? pv : "",
-             pv && av ? " " : "", av ? av : "");
-    sp[m].label = labels[m][0] ? labels[m] : NULL;
+    sp[m].label = rp_label(s, p, 1, labels[m], sizeof labels[m]);
+    sp[m].tip = rp_point_label(s, p, tips[m], sizeof tips[m]);
     m++;
   }
-  char note[160];
+  char note[200];
   snprintf(note, sizeof note,
            "%d designs, %d on the front (solid, labelled); %d without a "
-           "value not shown",
+           "value not shown; hover over a point for its design",
            m, nf, miss);
-  char(*wl)[48] = calloc((size_t)(nw ? nw : 1), sizeof *wl);
-  const char **wn = calloc((size_t)(nw ? nw : 1), sizeof *wn);
-  if (!wl || !wn) {
-    free(wl);
-    free(wn);
-    rc = oom(r);
-    goto done;
-  }
   for (int i = 0; i < nw; i++) {
     snprintf(wl[i], sizeof wl[i], "%sx", widths[i]);
     wn[i] = wl[i];
   }
-  rp_scatter sc = {title,
-                   rp_metric_info(s->metrics.name[xc]),
-                   rp_metric_info(s->metrics.name[yc]),
-                   sp,
-                   m,
-                   "width",
-                   wn,
-                   nw,
-                   "precision (A/W)",
-                   precs,
-                   np,
-                   note};
+  rp_scatter sc = {.title = title,
+                   .x = rp_metric_info(s->metrics.name[xc]),
+                   .y = rp_metric_info(s->metrics.name[yc]),
+                   .pts = sp,
+                   .n = m,
+                   .color_title = "architecture",
+                   .colors = archs,
+                   .n_colors = na,
+                   .shape_title = "precision (A/W)",
+                   .shapes = precs,
+                   .n_shapes = np,
+                   .size_title = "width",
+                   .sizes = wn,
+                   .n_sizes = nw,
+                   .note = note};
   rp_svg_scatter(out, &sc);
-  free(wl);
-  free(wn);
 done:
   free(sp);
   free(fr);
   free(widths);
   free(precs);
+  free(archs);
   free(labels);
+  free(tips);
+  free(wl);
+  free(wn);
   return rc;
 }
 

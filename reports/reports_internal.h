@@ -61,11 +61,17 @@ rp_axis_info rp_metric_info(const char *name);
 
 typedef struct rp_scatter_point {
   double x, y;
-  int color, shape; /* indices into the legends */
-  int front;        /* drawn solid and labelled */
-  const char *label;
+  int color, shape, size; /* indices into the legends */
+  int front;              /* drawn solid and labelled */
+  const char *label;      /* its name on the plot (front points) */
+  const char *tip;        /* its full design, for the tooltip and list */
 } rp_scatter_point;
 
+/* A scatter: colour, shape and marker size each encode one attribute
+ * (legends right of the plot).  Every marker has a <title> tooltip: the
+ * point's tip and its x and y.  Front points are labelled with their
+ * label, or when labels would collide, numbered along the front and
+ * listed under the plot with their tips and figures. */
 typedef struct rp_scatter {
   const char *title;
   rp_axis_info x, y;
@@ -77,6 +83,9 @@ typedef struct rp_scatter {
   const char *shape_title;
   const char *const *shapes;
   int n_shapes;
+  const char *size_title;
+  const char *const *sizes;
+  int n_sizes;
   const char *note; /* under the plot, or NULL */
 } rp_scatter;
 

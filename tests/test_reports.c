@@ -430,6 +430,77 @@ static void test_varied_labels_baselines(void **state) {
   rp_set_free(s);
 }
 
+static int count(const char *s, const char *what) {
+  int n = 0;
+  for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+    n++;
+  return n;
+}
+
+/* The HTML scatters: every marker has a tooltip naming its design and
+ * figures, colour encodes the architecture, front points are all labelled
+ * (numbered and listed when names would collide), and a linear axis of
+ * non-negative figures does not go below 0. */
+static void test_html_plots(void **state) {
+  (void)state;
+  rp_set *s = sample_set();
+  wr_err e;
+  int idx[64], rc, k;
+  int n = rp_select(s, NULL, idx);
+  rp_objective ob[2];
+  assert_int_equal(rp_objectives_parse(s, "energy,latency", "x", ob, 2, &k, &e),
+                   0);
+  rp_report_opts o = {.idx = idx, .n_idx = n, .pareto = ob, .n_pareto = k};
+  char *html = report(s, &o, RP_FMT_HTML, &rc);
+  assert_int_equal(rc, 0);
+  /* 24 designs on energy vs latency, 12 with accuracy (alexnet) */
+  assert_int_equal(count(html, "<g class=\"point"), 36);
+  assert_int_equal(count(html, "<g class=\"point\"><title>") +
+                       count(html, "<g class=\"point front\"><title>"),
+                   36);
+  assert_non_null(strstr(html, "<title>stripes-like alexnet x1 2/2: energy "));
+  assert_non_null(strstr(html, ">architecture</text>"));
+  /* linear axes (energy spans less than two decades here) start at 0 */
+  assert_null(strstr(html, ">-"));
+  assert_null(strstr(html, ">\xe2\x88\x92"));
+  /* every front point labelled: as many labels as front markers */
+  assert_int_equal(count(html, "class=\"front-label\""),
+                   count(html, "<g class=\"point front\">"));
+  /* colliding names: numbered and listed under the plot */
+  assert_null(strstr(html, "<ol class=\"front-list\">")); /* names fit */
+  free(html);
+  rp_set_free(s);
+  /* six front points close together: their names would collide */
+  s = rp_set_new();
+  for (int i = 0; i < 6; i++) {
+    int p = rp_add_point(s, &e);
+    rp_set_attr(s, p, RP_WORKLOAD, "alexnet", &e);
+    rp_set_attr(s, p, RP_ARCH, i % 2 ? "bitfusion-like" : "stripes-like", &e);
+    rp_set_attr(s, p, RP_WIDTH, "1", &e);
+    rp_set_attr(s, p, RP_PRECISION, "4/4", &e);
+    char v[32];
+    snprintf(v, sizeof v, "array.rows=%d", 16 + i);
+    rp_set_attr(s, p, RP_PARAMS, v, &e);
+    rp_set_metric(s, p, RP_ENERGY, 1e-3 * (1 + 0.01 * i), &e);
+    rp_set_metric(s, p, RP_LATENCY, 1e-3 * (1 - 0.01 * i), &e);
+  }
+  n = rp_select(s, NULL, idx);
+  assert_int_equal(rp_objectives_parse(s, "energy,latency", "x", ob, 2, &k, &e),
+                   0);
+  o.n_idx = n;
+  html = report(s, &o, RP_FMT_HTML, &rc);
+  assert_int_equal(rc, 0);
+  assert_int_equal(count(html, "<g class=\"point front\">"), 6);
+  assert_int_equal(count(html, "class=\"front-label\""), 6);
+  assert_int_equal(count(html, "<ol class=\"front-list\">"), 1);
+  assert_int_equal(count(html, "<li>"), 6);
+  assert_non_null(strstr(html, "<li>stripes-like array.rows=16 alexnet x1 4/4: "
+                               "energy 1 mJ, latency 1 ms</li>"));
+  assert_null(strstr(html, ">-"));
+  free(html);
+  rp_set_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pareto_brute_force),
@@ -438,6 +509,7 @@ int main(void) {
       cmocka_unit_test(test_filter_best_baseline),
       cmocka_unit_test(test_report_formats),
       cmocka_unit_test(test_varied_labels_baselines),
+      cmocka_unit_test(test_html_plots),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
