@@ -427,8 +427,10 @@ void rp_svg_scatter(FILE *out, const rp_scatter *sc) {
   int numbered = !placed;
   for (int i = 0; placed && i < nf && !numbered; i++) {
     double x = ax_px(&ax, fr[i]->x) + 8, y = ax_px(&ay, fr[i]->y) - 6;
-    box b = {x, y - 11,
-             x + 6.2 * (double)strlen(fr[i]->label ? fr[i]->label : ""), y + 2};
+    /* with a margin: labels closer than 2 px read as one */
+    box b = {x - 2, y - 13,
+             x + 2 + 6.2 * (double)strlen(fr[i]->label ? fr[i]->label : ""),
+             y + 4};
     numbered = !fr[i]->label || b.x1 > L + W || b.y0 < T;
     for (int j = 0; j < i && !numbered; j++)
       numbered = overlaps(&b, &placed[j]);
