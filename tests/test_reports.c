@@ -499,6 +499,24 @@ static void test_html_plots(void **state) {
   assert_null(strstr(html, ">-"));
   free(html);
   rp_set_free(s);
+  /* 0.15 to 10 mJ: linear, and the axis used to be padded to -2 mJ */
+  s = rp_set_new();
+  for (int i = 0; i < 2; i++) {
+    int p = rp_add_point(s, &e);
+    rp_set_attr(s, p, RP_ARCH, i ? "a" : "b", &e);
+    rp_set_metric(s, p, RP_ENERGY, i ? 10e-3 : 0.15e-3, &e);
+    rp_set_metric(s, p, RP_LATENCY, i ? 1e-3 : 2e-3, &e);
+  }
+  n = rp_select(s, NULL, idx);
+  assert_int_equal(rp_objectives_parse(s, "energy,latency", "x", ob, 2, &k, &e),
+                   0);
+  o.n_idx = n;
+  html = report(s, &o, RP_FMT_HTML, &rc);
+  assert_int_equal(rc, 0);
+  assert_null(strstr(html, ">-"));
+  assert_int_equal(count(html, ">0</text>"), 2); /* both axes start at 0 */
+  free(html);
+  rp_set_free(s);
 }
 
 int main(void) {
