@@ -585,11 +585,14 @@ static int html_scatter(report *r, FILE *out, const int *pts, int n,
     sp[m].tip = rp_point_label(s, p, tips[m], sizeof tips[m]);
     m++;
   }
-  char note[200];
-  snprintf(note, sizeof note,
-           "%d designs, %d on the front (solid, labelled); %d without a "
-           "value not shown; hover over a point for its design",
-           m, nf, miss);
+  char note[320];
+  int k = snprintf(note, sizeof note,
+                   "%d designs, %d on the front (solid, labelled); %d without "
+                   "a value not shown; hover over a point for its design",
+                   m, nf, miss);
+  if (na > RP_N_COLORS && k > 0 && (size_t)k < sizeof note)
+    snprintf(note + k, sizeof note - (size_t)k,
+             "; %d architectures share %d colours", na, RP_N_COLORS);
   for (int i = 0; i < nw; i++) {
     snprintf(wl[i], sizeof wl[i], "%sx", widths[i]);
     wn[i] = wl[i];

@@ -89,6 +89,8 @@ typedef struct rp_scatter {
   const char *note; /* under the plot, or NULL */
 } rp_scatter;
 
+enum { RP_N_COLORS = 8 }; /* colours of a scatter; more repeat */
+
 void rp_svg_scatter(FILE *out, const rp_scatter *sc);
 
 /* Horizontal stacked bars: n_rows rows of n_comp values (row-major). */

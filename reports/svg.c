@@ -18,7 +18,7 @@ static const char *const pal_cat[] = {"#0072B2", "#E69F00", "#009E73",
 static const char *const pal_comp[] = {
     "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F",
     "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC"};
-enum { N_CAT = 8, N_COMP = 10, N_SHAPES = 9 };
+enum { N_CAT = RP_N_COLORS, N_COMP = 10, N_SHAPES = 9 };
 
 #define FONT "font-family=\"DejaVu Sans, Arial, sans-serif\""
 

@@ -517,6 +517,26 @@ static void test_html_plots(void **state) {
   assert_int_equal(count(html, ">0</text>"), 2); /* both axes start at 0 */
   free(html);
   rp_set_free(s);
+  /* nine architectures: the caption says colours repeat */
+  s = rp_set_new();
+  for (int i = 0; i < 9; i++) {
+    int p = rp_add_point(s, &e);
+    char a[16];
+    snprintf(a, sizeof a, "arch%d", i);
+    rp_set_attr(s, p, RP_ARCH, a, &e);
+    rp_set_metric(s, p, RP_ENERGY, 1e-3 * (1 + i), &e);
+    rp_set_metric(s, p, RP_LATENCY, 1e-3 * (9 - i), &e);
+  }
+  n = rp_select(s, NULL, idx);
+  assert_int_equal(rp_objectives_parse(s, "energy,latency", "x", ob, 2, &k, &e),
+                   0);
+  o.n_idx = n;
+  html = report(s, &o, RP_FMT_HTML, &rc);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(html, "; 9 architectures share 8 colours"));
+  assert_int_equal(count(html, "<g class=\"point"), 9);
+  free(html);
+  rp_set_free(s);
 }
 
 int main(void) {

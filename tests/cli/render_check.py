@@ -15,7 +15,7 @@ a plot that is blank or clipped, or a scatter point without a tooltip:
   marker (g.point) of a scatter has a non-empty <title>; with --points
   (the CSV of `wrpnsim report --pareto none --format csv`), every design
   of each workload has a marker titled with its label in that workload's
-  "energy vs latency" plot.
+  "energy vs latency" plot; every front marker has a label on the plot.
 
 Needs chromium and python3-pil (scripts/deps).  Run as root it passes
 --no-sandbox; it uses a temporary --user-data-dir and HOME.
@@ -135,10 +135,13 @@ class Points(html.parser.HTMLParser):
 
 
 def count_points(dom):
-    """How many g.point elements each svg holds (with or without title)."""
+    """Per svg: its g.point markers (with or without a title), its front
+    markers and its front labels."""
     counts = []
     for svg in re.findall(r"<svg\b.*?</svg>", dom, re.S):
-        counts.append(len(re.findall(r'<g class="point[ "]', svg)))
+        counts.append((len(re.findall(r'<g class="point[ "]', svg)),
+                       len(re.findall(r'<g class="point front"', svg)),
+                       len(re.findall(r'class="front-label"', svg))))
     return counts
 
 
@@ -233,9 +236,11 @@ def check_titles(dom, points_csv):
     if len(counts) != len(p.svgs):
         fail(f"{len(p.svgs)} plots parsed, {len(counts)} found")
     scatters = 0
-    for svg, n in zip(p.svgs, counts):
+    for svg, (n, nf, nl) in zip(p.svgs, counts):
         if not n:
             continue
+        if nf != nl:
+            fail(f"'{svg['title']}': {nf} front points, {nl} labelled")
         scatters += 1
         if len(svg["points"]) != n:
             fail(f"'{svg['title']}': {n} markers, {len(svg['points'])} "
