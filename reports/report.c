@@ -438,7 +438,7 @@ static int sec_compare(report *r) {
                       o->baseline);
   const char *aname =
       o->baseline_attr >= 0 ? s->attrs.name[o->baseline_attr] : "arch";
-  char same[512] = "";
+  char same[256] = "";
   size_t u = 0;
   for (int i = 0; i < o->n_match && u < sizeof same; i++) {
     if (o->match[i] < 0 ||
