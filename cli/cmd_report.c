@@ -141,8 +141,8 @@ int cmd_report(int argc, char **argv) {
        0},
       {"out", "FILE", "write here (atomically) instead of stdout", 0, NULL, 0},
       {"baseline", "ARCH",
-       "compare each front design with ARCH at the same workload, width and "
-       "precision",
+       "compare each front design with ARCH at the same workload, width, "
+       "precision and varied parameters",
        0, NULL, 0},
       {"best-under", "CONSTRAINT",
        "best design per workload meeting it, e.g. 'area<=2'", 0, NULL, 0},
@@ -269,11 +269,13 @@ int cmd_report(int argc, char **argv) {
     fprintf(stderr, "wrpnsim: out of memory\n");
     goto done;
   }
-  /* a baseline shares these (and is feasible: both lack "infeasible") */
-  int match[7], nm = 0;
-  const char *mnames[] = {RP_WORKLOAD, RP_WIDTH, RP_PRECISION, "batch",
-                          "objective", "fp32",   RP_INFEASIBLE};
-  for (int i = 0; i < 7; i++)
+  /* a baseline shares these, the varied parameters included (and is
+   * feasible: both lack "infeasible") */
+  int match[8], nm = 0;
+  const char *mnames[] = {RP_WORKLOAD, RP_WIDTH,     RP_PRECISION,
+                          RP_PARAMS,   "batch",      "objective",
+                          "fp32",      RP_INFEASIBLE};
+  for (int i = 0; i < 8; i++)
     if (rp_col(&s->attrs, mnames[i]) >= 0)
       match[nm++] = rp_col(&s->attrs, mnames[i]);
   char title[512], source[1024];

@@ -278,7 +278,7 @@ static int read_point(reader *r, sqlite3_stmt *st) {
   rc = rc ? rc : rp_set_attr(s, p, RP_PRECISION, col_text(st, C_PREC), e);
   rc = rc ? rc : rp_set_attr(s, p, RP_ARCH, col_text(st, C_ARCH), e);
   if (!rc && params && *params)
-    rc = rp_set_attr(s, p, "params", params, e);
+    rc = rp_set_attr(s, p, RP_PARAMS, params, e);
   snprintf(buf, sizeof buf, "%d", batch);
   if (!rc && r->show_batch)
     rc = rp_set_attr(s, p, "batch", buf, e);

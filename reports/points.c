@@ -206,28 +206,53 @@ double rp_layer_energy(const rp_set *s, int p, int l, int comp) {
   return comp >= 0 && comp < ly->n_energy ? ly->energy_j[comp] : 0.0;
 }
 
-char *rp_point_label(const rp_set *s, int p, char *buf, size_t n) {
+/* Attributes a label shows in its own way, or not at all. */
+static int label_attr(const char *name) {
+  static const char *const own[] = {RP_ID,         RP_ARCH,      RP_PARAMS,
+                                    RP_WORKLOAD,   RP_WIDTH,     RP_PRECISION,
+                                    RP_ACC_SOURCE, RP_INFEASIBLE};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    if (strcmp(name, own[i]) == 0)
+      return 1;
+  return 0;
+}
+
+char *rp_label(const rp_set *s, int p, int no_workload, char *buf, size_t n) {
   const char *id = rp_attr(s, p, rp_col(&s->attrs, RP_ID));
   if (id && *id) {
     snprintf(buf, n, "%s", id);
     return buf;
   }
-  static const char *const parts[] = {RP_ARCH, RP_WORKLOAD, RP_WIDTH,
+  static const char *const parts[] = {RP_ARCH, RP_PARAMS, RP_WORKLOAD, RP_WIDTH,
                                       RP_PRECISION};
   size_t u = 0;
   buf[0] = '\0';
-  for (int i = 0; i < 4 && u < n; i++) {
+  for (int i = 0; i < 5 && u < n; i++) {
     const char *v = rp_attr(s, p, rp_col(&s->attrs, parts[i]));
-    if (!v || !*v)
+    if (!v || !*v || (i == 2 && no_workload))
       continue;
     int k =
-        snprintf(buf + u, n - u, "%s%s%s", u ? " " : "", i == 2 ? "x" : "", v);
+        snprintf(buf + u, n - u, "%s%s%s", u ? " " : "", i == 3 ? "x" : "", v);
+    if (k > 0)
+      u += (size_t)k;
+  }
+  /* any other attribute names a varied value: batch, objective, ... */
+  for (int c = 0; c < s->attrs.n && u < n; c++) {
+    const char *v = rp_attr(s, p, c);
+    if (!v || !*v || label_attr(s->attrs.name[c]))
+      continue;
+    int k =
+        snprintf(buf + u, n - u, "%s%s=%s", u ? " " : "", s->attrs.name[c], v);
     if (k > 0)
       u += (size_t)k;
   }
   if (!buf[0])
     snprintf(buf, n, "#%d", p);
   return buf;
+}
+
+char *rp_point_label(const rp_set *s, int p, char *buf, size_t n) {
+  return rp_label(s, p, 0, buf, n);
 }
 
 /* ---- metric names and objectives -------------------------------------------

@@ -285,7 +285,7 @@ static int sec_breakdown(report *r) {
   }
   for (int i = 0; i < r->n_front && !rc; i++) {
     int p = r->front[i];
-    char lab[256];
+    char lab[RP_LABEL_MAX];
     double tot = 0;
     cells[0] = rp_point_label(s, p, lab, sizeof lab);
     for (int c = 0; c < s->comps.n; c++)
@@ -351,7 +351,7 @@ static int sec_best(report *r) {
                 o->best_text ? o->best_text : "no constraint");
   for (int g = 0; g < ng && !rc; g++) {
     const char *cells[8];
-    char num[6][32], lab[256], none[160];
+    char num[6][32], lab[RP_LABEL_MAX], none[160];
     const char *gv = rp_attr(s, first[g], o->best_group);
     cells[0] = gv ? gv : "";
     snprintf(none, sizeof none, "(none meets %s)",
@@ -391,7 +391,7 @@ static double ratio(double a, double b) {
 
 static int compare_rows(report *r, int p, int b) {
   const rp_set *s = r->s;
-  char dl[256], bl[256], num[4][32];
+  char dl[RP_LABEL_MAX], bl[RP_LABEL_MAX], num[4][32];
   const char *cells[7] = {rp_point_label(s, p, dl, sizeof dl),
                           rp_point_label(s, b, bl, sizeof bl)};
   int ac = rp_col(&s->metrics, RP_AREA);
@@ -438,6 +438,21 @@ static int sec_compare(report *r) {
                       o->baseline_attr >= 0 ? s->attrs.name[o->baseline_attr]
                                             : "arch",
                       o->baseline);
+  const char *aname =
+      o->baseline_attr >= 0 ? s->attrs.name[o->baseline_attr] : "arch";
+  char same[256] = "";
+  size_t u = 0;
+  for (int i = 0; i < o->n_match && u < sizeof same; i++) {
+    if (o->match[i] < 0 ||
+        strcmp(s->attrs.name[o->match[i]], RP_INFEASIBLE) == 0)
+      continue;
+    int k = snprintf(same + u, sizeof same - u, "%s%s", u ? ", " : "",
+                     s->attrs.name[o->match[i]]);
+    if (k > 0)
+      u += (size_t)k;
+  }
+  if (!same[0])
+    snprintf(same, sizeof same, "(nothing: any point)");
   r->sec[SEC_COMPARE] =
       rp_table_new("comparison", "comparison against the baseline", 7, cols);
   if (!r->sec[SEC_COMPARE])
@@ -450,17 +465,24 @@ static int sec_compare(report *r) {
       continue;
     int b = rp_find_baseline(s, p, o->baseline_attr, o->baseline, o->match,
                              o->n_match);
-    if (b < 0)
-      without++;
-    else
+    if (b >= 0) {
       rc = compare_rows(r, p, b);
+      continue;
+    }
+    /* no baseline: a row that says so, in every format */
+    char dl[RP_LABEL_MAX], why[RP_LABEL_MAX];
+    const char *cells[7] = {
+        rp_point_label(s, p, dl, sizeof dl), why, "total", "", "", "", ""};
+    snprintf(why, sizeof why, "(none: no %s = %s with the same %s)", aname,
+             o->baseline, same);
+    without++;
+    rc = rp_table_row(r->sec[SEC_COMPARE], cells, r->e);
   }
   rp_table_note(r->sec[SEC_COMPARE],
-                "baseline %s = %s; speedup = baseline latency / design "
-                "latency, other ratios design / baseline%s%d design(s) "
-                "without a matching baseline",
-                o->baseline_attr >= 0 ? s->attrs.name[o->baseline_attr] : "",
-                o->baseline, "; ", without);
+                "baseline %s = %s with the same %s as the design; speedup = "
+                "baseline latency / design latency, other ratios design / "
+                "baseline; %d design(s) without a matching baseline",
+                aname, o->baseline, same, without);
   return rc;
 }
 
@@ -517,23 +539,31 @@ static int find_str(const char **v, int n, const char *s) {
 }
 
 /* One scatter of pts over x (min) and y (min, or max when ymax), the
- * front over these two marked. */
+ * front over these two marked: colour = architecture, shape = precision,
+ * size = width; every marker's tooltip is its design's label. */
 static int html_scatter(report *r, FILE *out, const int *pts, int n,
                         const char *title, int xc, int yc, int ymax) {
   const rp_set *s = r->s;
-  rp_scatter_point *sp = calloc((size_t)(n ? n : 1), sizeof *sp);
-  int *fr = malloc((size_t)(n ? n : 1) * sizeof *fr);
-  const char **widths = calloc((size_t)(n ? n : 1), sizeof *widths);
-  const char **precs = calloc((size_t)(n ? n : 1), sizeof *precs);
-  char(*labels)[96] = calloc((size_t)(n ? n : 1), sizeof *labels);
+  size_t n1 = (size_t)(n ? n : 1);
+  rp_scatter_point *sp = calloc(n1, sizeof *sp);
+  int *fr = malloc(n1 * sizeof *fr);
+  const char **widths = calloc(n1, sizeof *widths);
+  const char **precs = calloc(n1, sizeof *precs);
+  const char **archs = calloc(n1, sizeof *archs);
+  char(*labels)[RP_LABEL_MAX] = calloc(n1, sizeof *labels);
+  char(*tips)[RP_LABEL_MAX] = calloc(n1, sizeof *tips);
+  char(*wl)[48] = calloc(n1, sizeof *wl);
+  const char **wn = calloc(n1, sizeof *wn);
   int rc = WR_OK;
-  if (!sp || !fr || !widths || !precs || !labels) {
+  if (!sp || !fr || !widths || !precs || !archs || !labels || !tips || !wl ||
+      !wn) {
     rc = oom(r);
     goto done;
   }
   int wc = rp_col(&s->attrs, RP_WIDTH), pc = rp_col(&s->attrs, RP_PRECISION);
   int ac = rp_col(&s->attrs, RP_ARCH);
   int nw = distinct(s, pts, n, wc, widths), np = distinct(s, pts, n, pc, precs);
+  int na = distinct(s, pts, n, ac, archs);
   rp_objective ob[2] = {{xc, 0}, {yc, ymax}};
   int nf = 0, miss = 0;
   if (rp_pareto(s, pts, n, ob, 2, fr, &nf, &miss, r->e)) {
@@ -548,54 +578,53 @@ static int html_scatter(report *r, FILE *out, const int *pts, int n,
       continue;
     sp[m].x = x;
     sp[m].y = y;
-    sp[m].color = find_str(widths, nw, rp_attr(s, p, wc));
+    sp[m].color = find_str(archs, na, rp_attr(s, p, ac));
     sp[m].shape = find_str(precs, np, rp_attr(s, p, pc));
+    sp[m].size = find_str(widths, nw, rp_attr(s, p, wc));
     for (int j = 0; j < nf; j++)
       sp[m].front |= fr[j] == p;
-    const char *pv = rp_attr(s, p, pc), *av = rp_attr(s, p, ac);
-    snprintf(labels[m], sizeof labels[m], "%s%s%s", pv ? pv : "",
-             pv && av ? " " : "", av ? av : "");
-    sp[m].label = labels[m][0] ? labels[m] : NULL;
+    sp[m].label = rp_label(s, p, 1, labels[m], sizeof labels[m]);
+    sp[m].tip = rp_point_label(s, p, tips[m], sizeof tips[m]);
     m++;
   }
-  char note[160];
-  snprintf(note, sizeof note,
-           "%d design%s, %d on the front (solid, labelled); %d without a "
-           "value not shown",
-           m, wr_plural(m), nf, miss);
-  char(*wl)[48] = calloc((size_t)(nw ? nw : 1), sizeof *wl);
-  const char **wn = calloc((size_t)(nw ? nw : 1), sizeof *wn);
-  if (!wl || !wn) {
-    free(wl);
-    free(wn);
-    rc = oom(r);
-    goto done;
-  }
+  char note[320];
+  int k = snprintf(note, sizeof note,
+                   "%d design%s, %d on the front (solid, labelled); %d without "
+                   "a value not shown; hover over a point for its design",
+                   m, wr_plural(m), nf, miss);
+  if (na > RP_N_COLORS && k > 0 && (size_t)k < sizeof note)
+    snprintf(note + k, sizeof note - (size_t)k,
+             "; %d architectures share %d colours", na, RP_N_COLORS);
   for (int i = 0; i < nw; i++) {
     snprintf(wl[i], sizeof wl[i], "%sx", widths[i]);
     wn[i] = wl[i];
   }
-  rp_scatter sc = {title,
-                   rp_metric_info(s->metrics.name[xc]),
-                   rp_metric_info(s->metrics.name[yc]),
-                   sp,
-                   m,
-                   "width",
-                   wn,
-                   nw,
-                   "precision (A/W)",
-                   precs,
-                   np,
-                   note};
+  rp_scatter sc = {.title = title,
+                   .x = rp_metric_info(s->metrics.name[xc]),
+                   .y = rp_metric_info(s->metrics.name[yc]),
+                   .pts = sp,
+                   .n = m,
+                   .color_title = "architecture",
+                   .colors = archs,
+                   .n_colors = na,
+                   .shape_title = "precision (A/W)",
+                   .shapes = precs,
+                   .n_shapes = np,
+                   .size_title = "width",
+                   .sizes = wn,
+                   .n_sizes = nw,
+                   .note = note};
   rp_svg_scatter(out, &sc);
-  free(wl);
-  free(wn);
 done:
   free(sp);
   free(fr);
   free(widths);
   free(precs);
+  free(archs);
   free(labels);
+  free(tips);
+  free(wl);
+  free(wn);
   return rc;
 }
 
@@ -608,7 +637,7 @@ static int html_bars(report *r, FILE *out, const int *pts, int n, int layers,
   int *used = malloc((size_t)s->comps.n * sizeof *used + 1);
   const char **rows = calloc((size_t)nr + 1, sizeof *rows);
   const char **comps = calloc((size_t)s->comps.n + 1, sizeof *comps);
-  char(*labs)[128] = calloc((size_t)nr + 1, sizeof *labs);
+  char(*labs)[RP_LABEL_MAX] = calloc((size_t)nr + 1, sizeof *labs);
   double *v = calloc((size_t)nr * (size_t)s->comps.n + 1, sizeof *v);
   if (!used || !rows || !comps || !labs || !v) {
     free(used);
@@ -647,7 +676,7 @@ static int html_roofline(report *r, FILE *out, int p) {
   double bw = rp_metric(s, p, rp_col(&s->metrics, RP_DRAM_BW));
   int oc = rp_col(&s->lmetrics, RP_OPS), tc = rp_col(&s->lmetrics, RP_LATENCY),
       dc = rp_col(&s->lmetrics, RP_DRAM);
-  char lab[256], title[320];
+  char lab[RP_LABEL_MAX], title[RP_LABEL_MAX + 16];
   rp_point_label(s, p, lab, sizeof lab);
   if (!(peak > 0) || !(bw > 0) || oc < 0 || tc < 0 || dc < 0) {
     fputs("<p>No roofline for ", out);
@@ -775,7 +804,7 @@ static int write_html(report *r, FILE *out) {
             "(ops are 2 per MAC).</p>\n",
             out);
     shown++;
-    char lab[256], bt[320];
+    char lab[RP_LABEL_MAX], bt[RP_LABEL_MAX + 24];
     snprintf(bt, sizeof bt, "energy per layer: %s",
              rp_point_label(s, p, lab, sizeof lab));
     rc = html_bars(r, out, NULL, 0, p, bt);

@@ -28,6 +28,7 @@
 #define RP_PRECISION "precision" /* attribute: A/W */
 #define RP_WIDTH "width"         /* attribute: width multiplier */
 #define RP_ID "id"               /* attribute: a design's name (optional) */
+#define RP_PARAMS "params" /* attribute: varied parameters, "a.b=1 c.d=2" */
 #define RP_ENERGY "energy_j"
 #define RP_LATENCY "latency_s"
 #define RP_DRAM "dram_bytes"
@@ -105,10 +106,15 @@ double rp_energy(const rp_set *s, int p, int comp);
 double rp_layer_metric(const rp_set *s, int p, int l, int col);
 double rp_layer_energy(const rp_set *s, int p, int l, int comp);
 
-/* A short human name for point p: its "id" attribute if set, else
- * "arch workload xW A/W" from the attributes it has.  Writes at most n
- * bytes (NUL-terminated) and returns buf. */
+/* The name of point p, the one every table, CSV, JSON and plot shows:
+ * its "id" attribute if set, else "arch params workload xW A/W" from the
+ * attributes it has (params as stored, e.g. "bitfusion-like
+ * buffers.wbuf.kib=128 alexnet x1 4/4"), then "name=value" for every
+ * other attribute it has (batch, objective, fp32, ...: the values a sweep
+ * varied), except accuracy_source and infeasible.  Writes at most n bytes
+ * (NUL-terminated) and returns buf. */
 char *rp_point_label(const rp_set *s, int p, char *buf, size_t n);
+enum { RP_LABEL_MAX = 512 }; /* a buffer that holds any usual label */
 
 /* Adds the evaluation `r` of `net` (widened, precisions applied) on `a`
  * as a point: attributes workload, arch, width, precision (the caller's

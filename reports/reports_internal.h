@@ -11,6 +11,9 @@
 const char *rp_metric_alias(const char *name);
 int rp_metric_maximized(const char *name);
 void rp_trim_copy(const char *a, const char *b, char *buf, size_t n);
+/* rp_point_label, without the workload when no_workload (a plot of one
+ * workload). */
+char *rp_label(const rp_set *s, int p, int no_workload, char *buf, size_t n);
 
 /* pareto.c: sorts idx[0..n) by the objectives (best first; missing
  * values last), then by index. */
@@ -58,11 +61,17 @@ rp_axis_info rp_metric_info(const char *name);
 
 typedef struct rp_scatter_point {
   double x, y;
-  int color, shape; /* indices into the legends */
-  int front;        /* drawn solid and labelled */
-  const char *label;
+  int color, shape, size; /* indices into the legends */
+  int front;              /* drawn solid and labelled */
+  const char *label;      /* its name on the plot (front points) */
+  const char *tip;        /* its full design, for the tooltip and list */
 } rp_scatter_point;
 
+/* A scatter: colour, shape and marker size each encode one attribute
+ * (legends right of the plot).  Every marker has a <title> tooltip: the
+ * point's tip and its x and y.  Front points are labelled with their
+ * label, or when labels would collide, numbered along the front and
+ * listed under the plot with their tips and figures. */
 typedef struct rp_scatter {
   const char *title;
   rp_axis_info x, y;
@@ -74,8 +83,13 @@ typedef struct rp_scatter {
   const char *shape_title;
   const char *const *shapes;
   int n_shapes;
+  const char *size_title;
+  const char *const *sizes;
+  int n_sizes;
   const char *note; /* under the plot, or NULL */
 } rp_scatter;
+
+enum { RP_N_COLORS = 8 }; /* colours of a scatter; more repeat */
 
 void rp_svg_scatter(FILE *out, const rp_scatter *sc);
 

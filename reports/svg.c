@@ -18,7 +18,7 @@ static const char *const pal_cat[] = {"#0072B2", "#E69F00", "#009E73",
 static const char *const pal_comp[] = {
     "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F",
     "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC"};
-enum { N_CAT = 8, N_COMP = 10, N_SHAPES = 9 };
+enum { N_CAT = RP_N_COLORS, N_COMP = 10, N_SHAPES = 9 };
 
 #define FONT "font-family=\"DejaVu Sans, Arial, sans-serif\""
 
@@ -71,8 +71,12 @@ static double nice_step(double range) {
 }
 
 /* Sets the range from the finite data in [mn, mx] (positive only on a
- * log axis); `zero` forces 0 into a linear range (bars). */
-static void ax_fit(axis *a, double mn, double mx, int allow_log, int zero) {
+ * log axis).  A linear axis: `zero` puts 0 in the range (quantities for
+ * which 0 is the natural origin: energy, time, bytes, rates, area); `pad`
+ * keeps points off the frame; a range of non-negative data never goes
+ * below 0, nor a percentage of data within [0, 100] beyond 100. */
+static void ax_fit(axis *a, double mn, double mx, int allow_log, int zero,
+                   int pad, int percent) {
   if (!(mn <= mx)) /* no data */
     mn = 0, mx = 1;
   a->log = allow_log && mn > 0 && mx / mn >= 100;
@@ -83,22 +87,39 @@ static void ax_fit(axis *a, double mn, double mx, int allow_log, int zero) {
       a->hi = a->lo * 10;
     return;
   }
+  int nonneg = mn >= 0, capped = percent && mn >= 0 && mx <= 100;
   if (zero && mn > 0)
     mn = 0;
   if (mx == mn) {
     double d = mn == 0 ? 1 : fabs(mn) * 0.1;
     mn -= d;
     mx += d;
+    if (nonneg && mn < 0)
+      mn = 0;
   }
   double st = nice_step(mx - mn);
   a->lo = floor(mn / st) * st;
   a->hi = ceil(mx / st) * st;
-  if (!zero) { /* keep points off the frame */
-    if (mn - a->lo < 0.02 * (a->hi - a->lo))
+  if (pad) {
+    if (mn - a->lo < 0.02 * (a->hi - a->lo) && !(zero && mn == 0))
       a->lo -= st;
     if (a->hi - mx < 0.02 * (a->hi - a->lo))
       a->hi += st;
   }
+  if (nonneg && a->lo < 0)
+    a->lo = 0;
+  if (capped && a->hi > 100)
+    a->hi = 100;
+}
+
+/* Whether 0 is the natural origin of a unit's axis. */
+static int ratio_unit(const char *unit) {
+  static const char *const u[] = {"J",   "s",   "B",         "ops/s",
+                                  "B/s", "1/s", "mm\xc2\xb2"};
+  for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
+    if (strcmp(unit, u[i]) == 0)
+      return 1;
+  return 0;
 }
 
 /* A value with an SI prefix for units that take one: "2.5 ms". */
@@ -311,9 +332,53 @@ static int front_cmp(const void *pa, const void *pb) {
   return (a->x > b->x) - (a->x < b->x);
 }
 
+/* A figure with its unit: "2.5 ms", "44.2 %". */
+static void fig(char *buf, size_t n, double v, const char *unit) {
+  fmt_si(buf, n, v, unit);
+  if (unit[0] && !strstr(buf, unit)) {
+    size_t u = strlen(buf);
+    snprintf(buf + u, n - u, " %s", unit);
+  }
+}
+
+/* "TIP: energy 1.96 mJ, latency 389 µs" */
+static void point_text(FILE *out, const rp_scatter *sc,
+                       const rp_scatter_point *p) {
+  char a[64], b[64];
+  fig(a, sizeof a, p->x, sc->x.unit);
+  fig(b, sizeof b, p->y, sc->y.unit);
+  if (p->tip) {
+    rp_xml_escape(out, p->tip);
+    fputs(": ", out);
+  }
+  rp_xml_escape(out, sc->x.title);
+  fputc(' ', out);
+  rp_xml_escape(out, a);
+  fputs(", ", out);
+  rp_xml_escape(out, sc->y.title);
+  fputc(' ', out);
+  rp_xml_escape(out, b);
+}
+
+static double marker_r(int size, int front) {
+  return 3.5 + 1.5 * (size % 4) + (front ? 1 : 0);
+}
+
+static double max_len(const char *const *v, int n) {
+  size_t m = 0;
+  for (int i = 0; i < n; i++)
+    if (v[i] && strlen(v[i]) > m)
+      m = strlen(v[i]);
+  return (double)m;
+}
+
 void rp_svg_scatter(FILE *out, const rp_scatter *sc) {
   const double L = 110, T = 40, W = 500, H = 340, LEGX = L + W + 30;
-  double legend_h = 30 + 18.0 * (sc->n_colors + sc->n_shapes + 4);
+  double legend_h = 30 + 18.0 * (sc->n_colors + sc->n_shapes + sc->n_sizes + 6);
+  double lm = fmax(
+      max_len(sc->colors, sc->n_colors),
+      fmax(max_len(sc->shapes, sc->n_shapes), max_len(sc->sizes, sc->n_sizes)));
+  double legend_w = fmax(185, 30 + 7.5 * lm);
   double h = T + H + 60 > legend_h + T ? T + H + 60 : legend_h + T;
   double xmn = INFINITY, xmx = -INFINITY, ymn = INFINITY, ymx = -INFINITY;
   for (int i = 0; i < sc->n; i++) {
@@ -326,9 +391,11 @@ void rp_svg_scatter(FILE *out, const rp_scatter *sc) {
   }
   axis ax = {.p0 = L, .p1 = L + W, .unit = sc->x.unit};
   axis ay = {.p0 = T + H, .p1 = T, .unit = sc->y.unit};
-  ax_fit(&ax, xmn, xmx, 1, 0);
-  ax_fit(&ay, ymn, ymx, 1, 0);
-  svg_open(out, LEGX + 190, h, sc->title);
+  ax_fit(&ax, xmn, xmx, 1, ratio_unit(sc->x.unit), 1,
+         strcmp(sc->x.unit, "%") == 0);
+  ax_fit(&ay, ymn, ymx, 1, ratio_unit(sc->y.unit), 1,
+         strcmp(sc->y.unit, "%") == 0);
+  svg_open(out, LEGX + legend_w + 5, h, sc->title);
   ax_draw(out, &ax, 1, T, T + H);
   ax_draw(out, &ay, 0, L, L + W);
   frame(out, L, T, W, H);
@@ -354,41 +421,80 @@ void rp_svg_scatter(FILE *out, const rp_scatter *sc) {
               ax_px(&ay, fr[i]->y));
     fputs("\"/>\n", out);
   }
-  /* dominated points first, faint; the front on top */
+  /* front labels: names when none collide, else numbers along the front
+   * (listed under the plot); never left out */
+  box *placed = malloc((size_t)(nf ? nf : 1) * sizeof *placed);
+  int numbered = !placed;
+  for (int i = 0; placed && i < nf && !numbered; i++) {
+    double x = ax_px(&ax, fr[i]->x) + 8, y = ax_px(&ay, fr[i]->y) - 6;
+    /* with a margin: labels closer than 2 px read as one */
+    box b = {x - 2, y - 13,
+             x + 2 + 6.2 * (double)strlen(fr[i]->label ? fr[i]->label : ""),
+             y + 4};
+    numbered = !fr[i]->label || b.x1 > L + W || b.y0 < T;
+    for (int j = 0; j < i && !numbered; j++)
+      numbered = overlaps(&b, &placed[j]);
+    placed[i] = b;
+  }
+  /* dominated points first, faint; the front on top; each with its
+   * design and figures as a tooltip */
   for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < sc->n; i++) {
       const rp_scatter_point *p = &sc->pts[i];
       if (p->front != pass || !isfinite(p->x) || !isfinite(p->y))
         continue;
-      marker(out, p->shape, ax_px(&ax, p->x), ax_px(&ay, p->y), pass ? 5 : 4,
-             pal_cat[p->color % N_CAT],
+      fputs(pass ? "<g class=\"point front\"><title>"
+                 : "<g class=\"point\"><title>",
+            out);
+      point_text(out, sc, p);
+      for (int j = 0; pass && j < nf; j++)
+        if (fr[j] == p)
+          fprintf(out, " (Pareto front, %d of %d)", j + 1, nf);
+      fputs("</title>", out);
+      marker(out, p->shape, ax_px(&ax, p->x), ax_px(&ay, p->y),
+             marker_r(p->size, pass), pal_cat[p->color % N_CAT],
              pass ? "stroke=\"#222222\" stroke-width=\"1\""
                   : "fill-opacity=\"0.35\"");
+      fputs("</g>\n", out);
     }
-  /* labels of front points, skipped where they would overlap */
-  box *placed = malloc((size_t)(nf ? nf : 1) * sizeof *placed);
-  int np = 0;
   for (int i = 0; placed && i < nf; i++) {
-    if (!fr[i]->label)
+    double px = ax_px(&ax, fr[i]->x), py = ax_px(&ay, fr[i]->y);
+    if (!numbered) {
+      text(out, px + 8, py - 6, "start",
+           "class=\"front-label\" font-size=\"10\" fill=\"#222222\"",
+           fr[i]->label);
       continue;
-    double x = ax_px(&ax, fr[i]->x) + 7, y = ax_px(&ay, fr[i]->y) - 6;
-    double w = 6.5 * (double)strlen(fr[i]->label);
-    box b = {x, y - 11, x + w, y + 2};
-    int clash = b.x1 > L + W;
-    for (int j = 0; j < np && !clash; j++)
-      clash = overlaps(&b, &placed[j]);
-    if (clash)
-      continue;
-    placed[np++] = b;
-    text(out, x, y, "start", "font-size=\"10\" fill=\"#222222\"", fr[i]->label);
+    }
+    char num[16];
+    snprintf(num, sizeof num, "%d", i + 1);
+    double w = 7.0 * (double)strlen(num) + 2;
+    const double off[][2] = {{8, -6},      {-8 - w, -6},  {8, 15},
+                             {-8 - w, 15}, {-w / 2, -10}, {-w / 2, 20}};
+    int k = 0;
+    for (int c = 0; c < 6; c++) {
+      box b = {px + off[c][0], py + off[c][1] - 11, px + off[c][0] + w,
+               py + off[c][1] + 2};
+      int clash = b.x0 < L || b.x1 > L + W || b.y0 < T || b.y1 > T + H;
+      for (int j = 0; j < i && !clash; j++)
+        clash = overlaps(&b, &placed[j]);
+      if (!clash) {
+        k = c;
+        break;
+      }
+    }
+    placed[i] = (box){px + off[k][0], py + off[k][1] - 11, px + off[k][0] + w,
+                      py + off[k][1] + 2};
+    text(out, px + off[k][0] + 1, py + off[k][1], "start",
+         "class=\"front-label\" font-size=\"11\" font-weight=\"bold\" "
+         "fill=\"#222222\"",
+         num);
   }
   free(placed);
-  free(fr);
 
-  /* legend, right of the plot area */
+  /* legends, right of the plot area */
   double y = T + 10;
   fprintf(out, "<g class=\"legend\" data-box=\"%.0f %.0f %.0f %.0f\">\n",
-          LEGX - 5, T, LEGX + 185, legend_h + T - 20);
+          LEGX - 5, T, LEGX + legend_w, legend_h + T - 20);
   y = legend_head(out, LEGX, y, sc->color_title);
   for (int i = 0; i < sc->n_colors; i++, y += 18) {
     marker(out, 0, LEGX + 6, y - 4, 5, pal_cat[i % N_CAT], NULL);
@@ -399,21 +505,46 @@ void rp_svg_scatter(FILE *out, const rp_scatter *sc) {
     marker(out, i, LEGX + 6, y - 4, 5, "#777777", NULL);
     text(out, LEGX + 18, y, "start", NULL, sc->shapes[i]);
   }
+  if (sc->n_sizes) {
+    y = legend_head(out, LEGX, y + 6, sc->size_title);
+    for (int i = 0; i < sc->n_sizes; i++, y += 18) {
+      marker(out, 0, LEGX + 6, y - 4, marker_r(i, 0), "#777777", NULL);
+      text(out, LEGX + 18, y, "start", NULL, sc->sizes[i]);
+    }
+  }
   y += 6;
   fprintf(out,
           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
           "stroke=\"#333333\" stroke-dasharray=\"5 3\"/>\n",
           LEGX, y - 4, LEGX + 14, y - 4);
   text(out, LEGX + 18, y, "start", NULL, "Pareto front (solid)");
-  fputs("</g>\n", out);
-  svg_close(out, sc->note);
+  fputs("</g>\n</svg>", out);
+  fputs("<figcaption>", out);
+  if (sc->note)
+    rp_xml_escape(out, sc->note);
+  if (numbered && nf) {
+    fputs("<ol class=\"front-list\">", out);
+    for (int i = 0; i < nf; i++) {
+      fputs("<li>", out);
+      point_text(out, sc, fr[i]);
+      fputs("</li>", out);
+    }
+    fputs("</ol>", out);
+  }
+  fputs("</figcaption></figure>\n", out);
+  free(fr);
 }
 
 /* ---- stacked bars ---------------------------------------------------------
  */
 
 void rp_svg_bars(FILE *out, const rp_bars *b) {
-  const double L = 190, T = 40, W = 460, ROW = 16, LEGX = L + W + 30;
+  /* row names whole (a design's label names its parameters): the left
+   * margin fits the longest */
+  double L = 190;
+  for (int r = 0; r < b->n_rows; r++)
+    L = fmax(L, 12 + 6.4 * (double)strlen(b->rows[r]));
+  const double T = 40, W = 460, ROW = 16, LEGX = L + W + 30;
   double H = ROW * b->n_rows + 4;
   if (H < 80)
     H = 80;
@@ -427,7 +558,7 @@ void rp_svg_bars(FILE *out, const rp_bars *b) {
     mx = fmax(mx, sum);
   }
   axis ax = {.p0 = L, .p1 = L + W, .unit = b->x.unit};
-  ax_fit(&ax, 0, mx > 0 ? mx : 1, 0, 1);
+  ax_fit(&ax, 0, mx > 0 ? mx : 1, 0, 1, 0, 0);
   svg_open(out, LEGX + 170, h, b->title);
   ax_draw(out, &ax, 1, T, T + H);
   char xt[160];
@@ -435,13 +566,7 @@ void rp_svg_bars(FILE *out, const rp_bars *b) {
   text(out, L + W / 2, T + H + 38, "middle", "font-size=\"13\"", xt);
   for (int r = 0; r < b->n_rows; r++) {
     double y = T + 2 + ROW * r, x = L;
-    char name[40];
-    size_t len = strlen(b->rows[r]);
-    if (len > 28) /* keep the end, where layer names differ */
-      snprintf(name, sizeof name, "\xe2\x80\xa6%s", b->rows[r] + len - 27);
-    else
-      snprintf(name, sizeof name, "%s", b->rows[r]);
-    text(out, L - 6, y + ROW - 5, "end", "font-size=\"11\"", name);
+    text(out, L - 6, y + ROW - 5, "end", "font-size=\"11\"", b->rows[r]);
     for (int c = 0; c < b->n_comp; c++) {
       double v = fmax(0, b->v[(size_t)r * (size_t)b->n_comp + (size_t)c]);
       double w = ax_px(&ax, v) - ax_px(&ax, 0);

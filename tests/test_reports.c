@@ -375,6 +375,170 @@ static void test_report_formats(void **state) {
   rp_set_free(s);
 }
 
+/* Designs that differ only in a varied parameter: labels name it (and any
+ * other varied attribute), and each design's baseline is the baseline
+ * point with the same parameters; a design without one gets a row that
+ * says so. */
+static void test_varied_labels_baselines(void **state) {
+  (void)state;
+  wr_err e;
+  rp_set *s = rp_set_new();
+  const char *archs[] = {"base", "bitfusion-like"};
+  const char *params[] = {"buffers.wbuf.kib=64", "buffers[weight].kib=128"};
+  for (int a = 0; a < 2; a++)
+    for (int k = 0; k < 2; k++) {
+      if (a == 0 && k == 1)
+        continue; /* the baseline lacks the second value */
+      int p = rp_add_point(s, &e);
+      rp_set_attr(s, p, RP_WORKLOAD, "alexnet", &e);
+      rp_set_attr(s, p, RP_ARCH, archs[a], &e);
+      rp_set_attr(s, p, RP_PARAMS, params[k], &e);
+      rp_set_attr(s, p, RP_WIDTH, "1", &e);
+      rp_set_attr(s, p, RP_PRECISION, "4/4", &e);
+      rp_set_attr(s, p, "batch", "8", &e);
+      rp_set_attr(s, p, RP_ACC_SOURCE, "paper", &e);
+      rp_set_metric(s, p, RP_ENERGY, 1e-3 * (1 + a + k), &e);
+      rp_set_metric(s, p, RP_LATENCY, 1e-3 * (3 - a - k), &e);
+      rp_set_metric(s, p, RP_AREA, 1.0 + a + 2 * k, &e);
+    }
+  char lab[RP_LABEL_MAX];
+  assert_string_equal(rp_point_label(s, 2, lab, sizeof lab),
+                      "bitfusion-like buffers[weight].kib=128 alexnet x1 4/4 "
+                      "batch=8");
+  int match[] = {rp_col(&s->attrs, RP_WORKLOAD), rp_col(&s->attrs, RP_WIDTH),
+                 rp_col(&s->attrs, RP_PRECISION), rp_col(&s->attrs, RP_PARAMS)};
+  int ac = rp_col(&s->attrs, RP_ARCH);
+  assert_int_equal(rp_find_baseline(s, 1, ac, "base", match, 4), 0);
+  assert_int_equal(rp_find_baseline(s, 2, ac, "base", match, 4), -1);
+  int idx[3] = {0, 1, 2}, rc;
+  rp_report_opts o = {.idx = idx,
+                      .n_idx = 3,
+                      .baseline = "base",
+                      .baseline_attr = ac,
+                      .match = match,
+                      .n_match = 4};
+  char *csv = report(s, &o, RP_FMT_CSV, &rc);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(csv, "bitfusion-like buffers.wbuf.kib=64 alexnet x1 "
+                              "4/4 batch=8,base buffers.wbuf.kib=64 alexnet "
+                              "x1 4/4 batch=8,total,1.5,2,,2\n"));
+  assert_non_null(strstr(csv, "bitfusion-like buffers[weight].kib=128 alexnet "
+                              "x1 4/4 batch=8,\"(none: no arch = base with "
+                              "the same workload, width, precision, "
+                              "params)\",total,,,,\n"));
+  free(csv);
+  rp_set_free(s);
+}
+
+static int count(const char *s, const char *what) {
+  int n = 0;
+  for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+    n++;
+  return n;
+}
+
+/* The HTML scatters: every marker has a tooltip naming its design and
+ * figures, colour encodes the architecture, front points are all labelled
+ * (numbered and listed when names would collide), and a linear axis of
+ * non-negative figures does not go below 0. */
+static void test_html_plots(void **state) {
+  (void)state;
+  rp_set *s = sample_set();
+  wr_err e;
+  int idx[64], rc, k;
+  int n = rp_select(s, NULL, idx);
+  rp_objective ob[2];
+  assert_int_equal(rp_objectives_parse(s, "energy,latency", "x", ob, 2, &k, &e),
+                   0);
+  rp_report_opts o = {.idx = idx, .n_idx = n, .pareto = ob, .n_pareto = k};
+  char *html = report(s, &o, RP_FMT_HTML, &rc);
+  assert_int_equal(rc, 0);
+  /* 24 designs on energy vs latency, 12 with accuracy (alexnet) */
+  assert_int_equal(count(html, "<g class=\"point"), 36);
+  assert_int_equal(count(html, "<g class=\"point\"><title>") +
+                       count(html, "<g class=\"point front\"><title>"),
+                   36);
+  assert_non_null(strstr(html, "<title>stripes-like alexnet x1 2/2: energy "));
+  assert_non_null(strstr(html, ">architecture</text>"));
+  /* linear axes (energy spans less than two decades here) start at 0 */
+  assert_null(strstr(html, ">-"));
+  assert_null(strstr(html, ">\xe2\x88\x92"));
+  /* every front point labelled: as many labels as front markers */
+  assert_int_equal(count(html, "class=\"front-label\""),
+                   count(html, "<g class=\"point front\">"));
+  /* colliding names: numbered and listed under the plot */
+  assert_null(strstr(html, "<ol class=\"front-list\">")); /* names fit */
+  free(html);
+  rp_set_free(s);
+  /* six front points close together: their names would collide */
+  s = rp_set_new();
+  for (int i = 0; i < 6; i++) {
+    int p = rp_add_point(s, &e);
+    rp_set_attr(s, p, RP_WORKLOAD, "alexnet", &e);
+    rp_set_attr(s, p, RP_ARCH, i % 2 ? "bitfusion-like" : "stripes-like", &e);
+    rp_set_attr(s, p, RP_WIDTH, "1", &e);
+    rp_set_attr(s, p, RP_PRECISION, "4/4", &e);
+    char v[32];
+    snprintf(v, sizeof v, "array.rows=%d", 16 + i);
+    rp_set_attr(s, p, RP_PARAMS, v, &e);
+    rp_set_metric(s, p, RP_ENERGY, 1e-3 * (1 + 0.01 * i), &e);
+    rp_set_metric(s, p, RP_LATENCY, 1e-3 * (1 - 0.01 * i), &e);
+  }
+  n = rp_select(s, NULL, idx);
+  assert_int_equal(rp_objectives_parse(s, "energy,latency", "x", ob, 2, &k, &e),
+                   0);
+  o.n_idx = n;
+  html = report(s, &o, RP_FMT_HTML, &rc);
+  assert_int_equal(rc, 0);
+  assert_int_equal(count(html, "<g class=\"point front\">"), 6);
+  assert_int_equal(count(html, "class=\"front-label\""), 6);
+  assert_int_equal(count(html, "<ol class=\"front-list\">"), 1);
+  assert_int_equal(count(html, "<li>"), 6);
+  assert_non_null(strstr(html, "<li>stripes-like array.rows=16 alexnet x1 4/4: "
+                               "energy 1 mJ, latency 1 ms</li>"));
+  assert_null(strstr(html, ">-"));
+  free(html);
+  rp_set_free(s);
+  /* 0.15 to 10 mJ: linear, and the axis used to be padded to -2 mJ */
+  s = rp_set_new();
+  for (int i = 0; i < 2; i++) {
+    int p = rp_add_point(s, &e);
+    rp_set_attr(s, p, RP_ARCH, i ? "a" : "b", &e);
+    rp_set_metric(s, p, RP_ENERGY, i ? 10e-3 : 0.15e-3, &e);
+    rp_set_metric(s, p, RP_LATENCY, i ? 1e-3 : 2e-3, &e);
+  }
+  n = rp_select(s, NULL, idx);
+  assert_int_equal(rp_objectives_parse(s, "energy,latency", "x", ob, 2, &k, &e),
+                   0);
+  o.n_idx = n;
+  html = report(s, &o, RP_FMT_HTML, &rc);
+  assert_int_equal(rc, 0);
+  assert_null(strstr(html, ">-"));
+  assert_int_equal(count(html, ">0</text>"), 2); /* both axes start at 0 */
+  free(html);
+  rp_set_free(s);
+  /* nine architectures: the caption says colours repeat */
+  s = rp_set_new();
+  for (int i = 0; i < 9; i++) {
+    int p = rp_add_point(s, &e);
+    char a[16];
+    snprintf(a, sizeof a, "arch%d", i);
+    rp_set_attr(s, p, RP_ARCH, a, &e);
+    rp_set_metric(s, p, RP_ENERGY, 1e-3 * (1 + i), &e);
+    rp_set_metric(s, p, RP_LATENCY, 1e-3 * (9 - i), &e);
+  }
+  n = rp_select(s, NULL, idx);
+  assert_int_equal(rp_objectives_parse(s, "energy,latency", "x", ob, 2, &k, &e),
+                   0);
+  o.n_idx = n;
+  html = report(s, &o, RP_FMT_HTML, &rc);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(html, "; 9 architectures share 8 colours"));
+  assert_int_equal(count(html, "<g class=\"point"), 9);
+  free(html);
+  rp_set_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pareto_brute_force),
@@ -382,6 +546,8 @@ int main(void) {
       cmocka_unit_test(test_objectives_and_front),
       cmocka_unit_test(test_filter_best_baseline),
       cmocka_unit_test(test_report_formats),
+      cmocka_unit_test(test_varied_labels_baselines),
+      cmocka_unit_test(test_html_plots),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,6 +110,50 @@ check_front energy,latency,accuracy
 check_front energy,area 'width>=2'
 check_front latency,dram,area 'workload=res*'
 
+# the baseline of a design varied in array.rows is the baseline point with
+# the same array.rows (not the first one found), and every label names it
+"$bin" report --db s.db --baseline int8-tpu-like --where arch=bitfusion-like \
+  --pareto none --format csv --out cmp.csv
+"$bin" report --db s.db --pareto none --breakdown --format csv --out bd.csv
+python3 - <<'EOF'
+import csv
+pts = list(csv.DictReader(open("all.csv")))
+def label(r):
+    return " ".join([r["arch"], r["params"], r["workload"], "x" + r["width"],
+                     r["precision"]])
+area = {label(r): float(r["area_mm2"]) for r in pts}
+assert len(area) == len(pts), "two points with the same label"
+rows = [r for r in csv.DictReader(open("cmp.csv")) if r["layer"] == "total"]
+assert len(rows) == 24, len(rows)
+for r in rows:
+    d, b = r["design"], r["baseline"]
+    assert d in area and b in area, (d, b)
+    assert b == d.replace("bitfusion-like", "int8-tpu-like", 1), (d, b)
+    want = area[d] / area[b]
+    assert abs(float(r["area_ratio"]) - want) <= 1e-5 * want, (r, want)
+designs = [r["design"] for r in csv.DictReader(open("bd.csv"))]
+assert len(designs) == len(pts) == len(set(designs)), "labels repeat"
+assert set(designs) == set(area), sorted(set(designs) ^ set(area))
+print("ok: baselines match the varied parameters; labels name them")
+EOF
+# a design whose varied values no baseline point has gets a row that says so
+cp s.db nb.db
+sqlite3 nb.db "DELETE FROM points WHERE arch = 'int8-tpu-like' AND arch_params = 'array.rows=32'"
+"$bin" report --db nb.db --baseline int8-tpu-like --where arch=bitfusion-like \
+  --pareto none --format csv --out nb.csv
+python3 - <<'EOF'
+import csv
+rows = [r for r in csv.DictReader(open("nb.csv")) if r["layer"] == "total"]
+none = [r for r in rows if r["baseline"].startswith("(none")]
+assert len(rows) == 24 and len(none) == 12, (len(rows), len(none))
+for r in rows:
+    assert (r in none) == ("array.rows=32" in r["design"]), r
+    assert r not in none or r["speedup"] == r["area_ratio"] == "", r
+assert none[0]["baseline"] == ("(none: no arch = int8-tpu-like with the same "
+                               "workload, width, precision, params)"), none[0]
+print("ok: designs without a baseline say so")
+EOF
+
 # bad input writes nothing, and the database is untouched
 if "$bin" report --db s.db --where 'bogus<1' --out bad.html 2>/dev/null; then
   fail "a bad --where succeeded"

@@ -19,5 +19,5 @@ grep -q '^| workload | width |' "$tmp/r.md"
 "$sample" "$tmp/r.txt" table
 grep -q '^Pareto front over min energy_j, min latency_s' "$tmp/r.txt"
 echo "ok: html, json, csv, md, table"
-# and rendered in headless Chromium, when it is installed
-bash "$dir/render_html.sh" "$tmp/r.html" "$tmp/r.png"
+# and rendered in headless Chromium (render_check.py)
+/usr/bin/python3 "$dir/render_check.py" "$tmp/r.html" --png "$tmp/r.png"
