@@ -32,7 +32,7 @@ static const char report_usage[] =
     "[--format table|csv|json|md|html]\n"
     "       [--out FILE] [--baseline ARCH] [--best-under CONSTRAINT "
     "[--objective OBJ]] [--breakdown]\n"
-    "       [--title TEXT]";
+    "       [--title TEXT] [--busy-timeout SECONDS]";
 
 /* Notes under the report: growable list of formatted lines. */
 typedef struct notes {

@@ -109,10 +109,17 @@ int cli_same_file(const cli_path *a, const cli_path *b, char *da, char *db,
  */
 
 /* The folder of `path` exists: else prints why not and returns
- * EXIT_INPUT. */
+ * EXIT_INPUT.  Trailing slashes name the path itself ("out/" is the
+ * folder out, in the current folder). */
 static int folder_exists(const char *cmd, const cli_path *out) {
   char dir[4096];
-  const char *slash = strrchr(out->path, '/');
+  size_t len = strlen(out->path);
+  while (len > 1 && out->path[len - 1] == '/')
+    len--;
+  const char *slash = NULL;
+  for (size_t i = 0; i < len; i++)
+    if (out->path[i] == '/')
+      slash = out->path + i;
   if (!slash)
     return 0;
   size_t n = slash == out->path ? 1 : (size_t)(slash - out->path);

@@ -121,7 +121,7 @@ run "merge OUT *.db skips OUT, merges the rest" 0 \
   "skipping IN 's2.db': it is the same file as OUT 's2.db'" \
   merge s2.db s2.db a.db
 check "... and merged the other input" \
-  grep -q '^merged 1 database into s2.db: 1 points added' "$tmp/out"
+  grep -q '^merged 1 database into s2.db: 1 point added' "$tmp/out"
 rm -f s2.db s2.db-wal s2.db-shm
 
 # ---- a lock held by another process -----------------------------------------
@@ -189,7 +189,7 @@ wait "$merger"
 check "a lock released during the wait: the merge goes on" test $? = 0
 check "... after waiting lines" grep -qF \
   "$tmp/w/s.db is locked by another process; waiting (1 s of 30 s" "$tmp/err"
-check "... and merged" grep -q '^merged 1 database into s.db: 1 points added' \
+check "... and merged" grep -q '^merged 1 database into s.db: 1 point added' \
   "$tmp/out"
 check "... once the lock was released" test $(($(date +%s) - t0)) -lt 15
 
