@@ -35,15 +35,25 @@ for n in "${names[@]}"; do
     -o "$bdir/fuzz_$n"
 done
 
+# put DIR FILE...: copies each file into DIR as seed-N-NAME (files of
+# different folders may share a name)
+put() {
+  local d=$1 f i=0
+  shift
+  for f in "$@"; do
+    cp "$f" "$d/seed-$i-$(basename "$f")"
+    i=$((i + 1))
+  done
+}
 # seeds: the repo's own files of each format
 seed() {
   local n=$1 d=$out/corpus/$1
   mkdir -p "$d"
   case $n in
-    workload) cp "$root"/workloads/zoo/*.yaml "$root"/tests/bad/workloads/* \
-                "$root"/tests/data/tiny-cnn.yaml "$d"/ ;;
-    arch) cp "$root"/arch/presets/*.yaml "$root"/arch/tech/*.yaml \
-            "$root"/tests/bad/arch/* "$d"/ ;;
+    workload) put "$d" "$root"/workloads/zoo/*.yaml "$root"/tests/bad/workloads/* \
+                "$root"/tests/data/tiny-cnn.yaml ;;
+    arch) put "$d" "$root"/arch/presets/*.yaml "$root"/arch/tech/*.yaml \
+            "$root"/tests/bad/arch/* ;;
     scalesim)  # cfg, a NUL byte, csv
       local i=0 c t
       for c in "$root"/tests/data/scalesim/*.cfg "$root"/tests/bad/scalesim/*.cfg; do
@@ -52,19 +62,14 @@ seed() {
           i=$((i + 1))
         done
       done ;;
-    npy) cp "$root"/tests/data/io/*.npy "$root"/tests/data/io/bad/*.npy \
-           "$root"/tests/data/images-12.npy "$root"/tests/bad/exec/*.npy "$d"/ ;;
-    npz) cp "$root"/tests/data/io/*.npz "$root"/tests/data/io/bad/*.npz \
-           "$root"/tests/bad/exec/*.npz "$d"/ ;;
-    idx)
-      local f i=0
-      for f in "$root"/tests/data/io/*.idx* "$root"/tests/data/io/bad/idx-* \
-               "$root"/tests/data/io/fmnist/* "$root"/tests/data/io/bad/fmnist-*/*; do
-        cp "$f" "$d/seed-$i-$(basename "$f")"
-        i=$((i + 1))
-      done ;;
-    sweep) cp "$root"/sweep/examples/*.yaml "$d"/
-           [ -d "$root/tests/bad/sweep" ] && cp "$root"/tests/bad/sweep/* "$d"/ ;;
+    npy) put "$d" "$root"/tests/data/io/*.npy "$root"/tests/data/io/bad/*.npy \
+           "$root"/tests/data/images-12.npy "$root"/tests/bad/exec/*.npy ;;
+    npz) put "$d" "$root"/tests/data/io/*.npz "$root"/tests/data/io/bad/*.npz \
+           "$root"/tests/bad/exec/*.npz ;;
+    idx) put "$d" "$root"/tests/data/io/*.idx* "$root"/tests/data/io/bad/idx-* \
+           "$root"/tests/data/io/fmnist/* "$root"/tests/data/io/bad/fmnist-*/* ;;
+    sweep) put "$d" "$root"/sweep/examples/*.yaml
+           [ -d "$root/tests/bad/sweep" ] && put "$d" "$root"/tests/bad/sweep/* ;;
   esac
   return 0
 }
