@@ -905,9 +905,7 @@ static void run_softmax(sim_model *m, int i) {
     L->vals[k] = (float)(exp((double)value_at(v, k) - mx) / sum);
 }
 
-static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
-                      wr_err *e) {
-  const wr_net *n = m->net;
+int sim_input_check(const wr_net *n, const wr_dataset *d, wr_err *e) {
   if (d->c != n->input.c || d->h != n->input.h || d->w != n->input.w)
     return wr_err_set(
         e, WR_EINPUT,
@@ -916,6 +914,14 @@ static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
         d->source ? d->source : "input images", d->source ? ": images" : "",
         (long long)d->c, (long long)d->h, (long long)d->w, n->name,
         (long long)n->input.c, (long long)n->input.h, (long long)n->input.w);
+  return WR_OK;
+}
+
+static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
+                      wr_err *e) {
+  const wr_net *n = m->net;
+  if (sim_input_check(n, d, e))
+    return e->status;
   int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
   for (int64_t k = 0; k < count; k++) {
     float x = d->pixels ? (float)((double)d->pixels[idx * count + k] / 255.0)

@@ -326,6 +326,10 @@ int sim_weights_read(const wr_net *net, const char *path, wr_npz *out,
  * preparing a model.  WR_EINPUT on the first problem. */
 int sim_weights_check(const wr_net *net, const wr_npz *w, const char *wsrc,
                       wr_err *e);
+/* Checks that the images of `d` have the shape the network's input takes;
+ * WR_EINPUT naming the images' file (d->source) and both shapes if not.
+ * The executor and the trainer share it. */
+int sim_input_check(const wr_net *n, const wr_dataset *d, wr_err *e);
 
 /* A model for another thread: shares the prepared weights of `m` (which
  * must outlive it and is only read while runs go on) and has buffers of

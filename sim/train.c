@@ -829,22 +829,10 @@ static void concat_run(sim_trainer *t, int tid, int64_t lo, int64_t hi,
   }
 }
 
-static int check_shape(const wr_net *n, const wr_dataset *d, wr_err *e) {
-  if (d->c != n->input.c || d->h != n->input.h || d->w != n->input.w)
-    return wr_err_set(
-        e, WR_EINPUT,
-        "%s%s are %lldx%lldx%lld, network '%s' takes "
-        "%lldx%lldx%lld",
-        d->source ? d->source : "input images", d->source ? ": images" : "",
-        (long long)d->c, (long long)d->h, (long long)d->w, n->name,
-        (long long)n->input.c, (long long)n->input.h, (long long)n->input.w);
-  return WR_OK;
-}
-
 static int load_batch(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
                       int nb, wr_err *e) {
   const wr_net *n = t->net;
-  if (check_shape(n, d, e))
+  if (sim_input_check(n, d, e))
     return e->status;
   if (nb < 1 || nb > t->batch)
     return wr_err_set(e, WR_EINPUT, "batch of %d images: expected 1..%d", nb,
@@ -1413,9 +1401,9 @@ int sim_train(const wr_net *net, const wr_dataset *train,
   memset(out, 0, sizeof *out);
   if (!train->labels || train->n < 1 || (test && !test->labels))
     return wr_err_set(e, WR_EINPUT, "training needs labelled images");
-  int rc0 = check_shape(net, train, e);
+  int rc0 = sim_input_check(net, train, e);
   if (rc0 == WR_OK && test)
-    rc0 = check_shape(net, test, e);
+    rc0 = sim_input_check(net, test, e);
   if (rc0)
     return rc0;
   sim_trainer *t = sim_trainer_new(net, o, e);
