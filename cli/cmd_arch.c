@@ -242,6 +242,15 @@ static void layer_row(cli_table *t, const arch *a, const wr_net *net,
   cli_table_row(t, "%s", r.s);
 }
 
+/* How many layers of `res` ran in the widest mode (arch_layer_result's
+ * `widest`). */
+static int n_widest(const arch_net_result *res) {
+  int n = 0;
+  for (int i = 0; i < res->n_layers; i++)
+    n += res->layers[i].widest != 0;
+  return n;
+}
+
 /* The layers no mode of `a` covers, counted in its widest mode (the
  * `mode` column shows it): one note, after the table's heading (table
  * format) or on stderr (csv, json: the data stays parsable). */
@@ -714,17 +723,30 @@ static int run_designs(const char *const *archs, int nd, const wr_net *net,
              d[i].arg, a->rows, a->cols, arch_dataflow_name(a->dataflow),
              arch_mac_family_name(a->family), a->clock_mhz, a->tech);
     }
+    /* each design's layers that ran in its widest mode, as run says them
+       for one design (a note ends in a blank line) */
+    int noted = 0;
+    for (int i = 0; i < nd; i++)
+      if (n_widest(&d[i].res)) {
+        if (!noted)
+          putchar('\n');
+        widest_note(d[i].a, net, &d[i].res, fmt);
+        noted = 1;
+      }
+    const char *nl = noted ? "" : "\n";
     if (nd > 1)
-      printf("\ntotals (energies in uJ per batch; ratios to %s)\n\n",
+      printf("%stotals (energies in uJ per batch; ratios to %s)\n\n", nl,
              d[0].label);
     else
-      printf("\ntotals (energies in uJ per batch)\n\n");
+      printf("%stotals (energies in uJ per batch)\n\n", nl);
     rc = totals_print_side(&tt, d, nd, stdout);
     if (!rc && have_lt) {
       printf("\nper layer: cycles and energy (uJ per batch)\n\n");
       cli_table_print(&lt, FMT_TABLE, stdout);
     }
   } else if (rc == EXIT_OK) {
+    for (int i = 0; i < nd; i++)
+      widest_note(d[i].a, net, &d[i].res, fmt); /* to stderr */
     cli_table_print(have_lt ? &lt : &tt, fmt, stdout);
   }
   if (have_tt)

@@ -139,4 +139,16 @@ many=$(for i in $(seq 17); do printf -- '--arch stripes-like '; done)
 check "17 designs: exit 2" test $? = 2
 check "17 designs: message" grep -q 'at most 16 --arch' "$tmp/many.err"
 
+# a comparison says, per design, which layers ran in its widest mode (as a
+# single run does): above the tables, or on stderr for CSV
+"$bin" run --arch int8-tpu-like --arch bitfusion-like --net alexnet \
+  --fp32 none >"$tmp/wide.txt"
+check "comparison: widest-mode note of each design" bash -c "
+  grep -q '^note: 8 layers .* no mode of int8-tpu-like covers .* widest mode 8/8' '$tmp/wide.txt' &&
+  grep -q '^note: 8 layers .* no mode of bitfusion-like covers .* widest mode 16/16' '$tmp/wide.txt'"
+"$bin" run --arch int8-tpu-like --arch bitfusion-like --net alexnet \
+  --fp32 none --format csv >"$tmp/wide.csv" 2>"$tmp/wide.err"
+check "comparison csv: the notes on stderr, not in the data" bash -c "
+  test \$(grep -c '^wrpnsim: note: 8 layers' '$tmp/wide.err') = 2 &&
+  ! grep -q note '$tmp/wide.csv'"
 finish
