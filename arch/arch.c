@@ -24,7 +24,6 @@ const char *arch_preset_text(const char *name, size_t *len) {
   return wr_embedded_text(arch_preset_entries, arch_preset_n, name, len);
 }
 
-
 const char *arch_dataflow_name(arch_dataflow d) {
   static const char *const n[] = {"os", "ws", "is"};
   return (unsigned)d < 3 ? n[d] : "?";
@@ -255,9 +254,9 @@ static int load_requant(aload *L, yaml_node_t *n) {
       need(L, n, "kind", "requant", &x) ||
       pick(L, x, "requant field 'kind'", kinds, 2, &a->requant))
     return WR_EINPUT;
-  if (a->requant == 0 && (ymap_get(L->d, n, "mult_bits") ||
-                          ymap_get(L->d, n, "shift") ||
-                          ymap_get(L->d, n, "round")))
+  if (a->requant == 0 &&
+      (ymap_get(L->d, n, "mult_bits") || ymap_get(L->d, n, "shift") ||
+       ymap_get(L->d, n, "round")))
     return yerr(L->d, n, L->e,
                 "requant: mult_bits, shift and round go with kind fixed");
   if (int_field(L, n, "mult_bits", "requant", 2, 63, 0, &a->rq_mult_bits) ||
@@ -428,8 +427,7 @@ static int load_features(aload *L, yaml_node_t *n) {
       ybool(L->d, x, "features field 'zero_gating'", &a->zero_gating, L->e))
     return WR_EINPUT;
   if ((x = ymap_get(L->d, n, "zero_skipping")) &&
-      ybool(L->d, x, "features field 'zero_skipping'", &a->zero_skipping,
-            L->e))
+      ybool(L->d, x, "features field 'zero_skipping'", &a->zero_skipping, L->e))
     return WR_EINPUT;
   if ((x = ymap_get(L->d, n, "dynamic_precision"))) {
     if (a->family != ARCH_MAC_BITSERIAL && a->family != ARCH_MAC_BITSERIAL2)
@@ -449,8 +447,8 @@ static int load_features(aload *L, yaml_node_t *n) {
 
 static int load_arch(aload *L) {
   static const char *const keys[] = {
-      "name", "source",  "clock_mhz", "tech",      "array",
-      "mac",  "buffers", "dram",      "static_mw", "features", NULL};
+      "name",    "source", "clock_mhz", "tech",     "array", "mac",
+      "buffers", "dram",   "static_mw", "features", NULL};
   ydoc *d = L->d;
   arch *a = L->a;
   yaml_node_t *root = ydoc_root(d), *x;
@@ -645,7 +643,8 @@ double arch_macs_per_pe_cycle(const arch *a, wr_prec m) {
   }
 }
 
-/* ---- editing -------------------------------------------------------------- */
+/* ---- editing --------------------------------------------------------------
+ */
 
 arch *arch_clone(const arch *src, wr_err *e) {
   arch *a = malloc(sizeof *a);
@@ -681,11 +680,10 @@ static int param_real(const char *path, const char *v, double lo, double hi,
   char *end;
   double x = strtod(v, &end);
   if (end == v || *end || !isfinite(x))
-    return wr_err_set(e, WR_EINPUT, "%s: expected a number, got '%s'", path,
-                      v);
+    return wr_err_set(e, WR_EINPUT, "%s: expected a number, got '%s'", path, v);
   if (x < lo || x > hi)
-    return wr_err_set(e, WR_EINPUT, "%s: %s is out of range (%g..%g)", path,
-                      v, lo, hi);
+    return wr_err_set(e, WR_EINPUT, "%s: %s is out of range (%g..%g)", path, v,
+                      lo, hi);
   *out = x;
   return WR_OK;
 }
@@ -745,8 +743,8 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
       if (strcmp(value, arch_dataflow_name((arch_dataflow)i)) == 0)
         k = i;
     if (k < 0)
-      rc = wr_err_set(e, WR_EINPUT, "%s: expected os, ws or is, got '%s'",
-                      path, value);
+      rc = wr_err_set(e, WR_EINPUT, "%s: expected os, ws or is, got '%s'", path,
+                      value);
     b.dataflow = (arch_dataflow)(k < 0 ? 0 : k);
   } else if (strcmp(path, "mac.acc_bits") == 0)
     rc = param_int(path, value, 2, 64, &b.acc_bits, e);

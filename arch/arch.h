@@ -62,32 +62,32 @@ typedef enum arch_tensor {
 
 typedef struct arch_buffer {
   char *name;
-  int holds;               /* arch_tensor bits */
-  double kib;              /* capacity, KiB */
-  double bytes_per_cycle;  /* read/write bandwidth */
-  int line, col;           /* where its capacity is written (0: unknown) */
+  int holds;              /* arch_tensor bits */
+  double kib;             /* capacity, KiB */
+  double bytes_per_cycle; /* read/write bandwidth */
+  int line, col;          /* where its capacity is written (0: unknown) */
 } arch_buffer;
 
 typedef struct arch_dram {
-  double gbps;             /* bandwidth, GB/s (10^9 bytes per second) */
-  double pj_per_bit;       /* access energy */
+  double gbps;       /* bandwidth, GB/s (10^9 bytes per second) */
+  double pj_per_bit; /* access energy */
   int burst_bytes;
   double latency_ns;
-  double row_efficiency;   /* fraction of peak bandwidth reached, (0, 1] */
+  double row_efficiency; /* fraction of peak bandwidth reached, (0, 1] */
 } arch_dram;
 
 typedef struct arch {
   char *name;
-  char *source;            /* what it models, with citations (optional) */
-  char *file;              /* for messages */
+  char *source; /* what it models, with citations (optional) */
+  char *file;   /* for messages */
   double clock_mhz;
-  char *tech;              /* technology table name (arch/tech/NAME.yaml) */
+  char *tech; /* technology table name (arch/tech/NAME.yaml) */
   int rows, cols;
   arch_dataflow dataflow;
-  int rf_bytes;            /* per-PE register file (0: pipeline registers
-                              only, counted in the PE's energy) */
+  int rf_bytes; /* per-PE register file (0: pipeline registers
+                   only, counted in the PE's energy) */
   arch_mac_family family;
-  int native_bits;         /* parallel/simd/bit-serial lane width */
+  int native_bits; /* parallel/simd/bit-serial lane width */
   wr_prec precisions[ARCH_MAX_PRECISIONS]; /* supported A/W modes */
   int n_precisions;
   arch_unsupported unsupported;
@@ -96,11 +96,11 @@ typedef struct arch {
      mapping (0: unknown), for the errors they cause */
   int unsup_line, unsup_col, fp32l_line, fp32l_col;
   int acc_bits;
-  int overflow;            /* 0 saturate, 1 wrap, 2 error (sim_overflow) */
-  int requant;             /* 0 float (binary32 rule), 1 fixed (sim_requant) */
-  int rq_mult_bits;        /* fixed: signed multiplier bits, 2..63 (32) */
-  int rq_shift;            /* fixed: fraction bits, 1..62 (24) */
-  int rq_round;            /* fixed: 0 rne, 1 half-up, 2 floor (sim_round) */
+  int overflow;     /* 0 saturate, 1 wrap, 2 error (sim_overflow) */
+  int requant;      /* 0 float (binary32 rule), 1 fixed (sim_requant) */
+  int rq_mult_bits; /* fixed: signed multiplier bits, 2..63 (32) */
+  int rq_shift;     /* fixed: fraction bits, 1..62 (24) */
+  int rq_round;     /* fixed: 0 rne, 1 half-up, 2 floor (sim_round) */
   arch_buffer buffers[ARCH_MAX_BUFFERS];
   int n_buffers;
   arch_dram dram;
@@ -186,7 +186,8 @@ int arch_compute_cycles(int rows, int cols, arch_dataflow df,
 /* The GEMM of a conv or fc layer of `net` for `batch` images. */
 arch_gemm arch_layer_gemm(const wr_layer *l, uint64_t batch);
 
-/* ---- technology tables (arch/tech/NAME.yaml, docs/arch.md) ---------------- */
+/* ---- technology tables (arch/tech/NAME.yaml, docs/arch.md) ----------------
+ */
 
 /* A technology table: energies and areas with their sources.  Loaded with
  * the architecture that names it; curves are interpolated linearly in
@@ -243,11 +244,11 @@ enum { ARCH_TT_INPUT, ARCH_TT_WEIGHT, ARCH_TT_OUTPUT, ARCH_N_TT };
 
 /* Energy components (pJ). */
 typedef struct arch_energy {
-  double mac;                      /* PE datapath (MACs) */
-  double rf;                       /* per-PE register files */
-  double buf[ARCH_MAX_BUFFERS];    /* each on-chip buffer, as arch->buffers */
-  double dram;                     /* DRAM transfers */
-  double stat;                     /* static power x time */
+  double mac;                   /* PE datapath (MACs) */
+  double rf;                    /* per-PE register files */
+  double buf[ARCH_MAX_BUFFERS]; /* each on-chip buffer, as arch->buffers */
+  double dram;                  /* DRAM transfers */
+  double stat;                  /* static power x time */
   double total;
 } arch_energy;
 
@@ -255,37 +256,37 @@ typedef struct arch_energy {
 void arch_energy_add(arch_energy *to, const arch_energy *x);
 
 typedef struct arch_layer_result {
-  int layer;           /* index in the network */
-  int kind;            /* wr_kind */
-  wr_prec prec, mode;  /* the layer's precision and the mode it runs in */
-  int in_bits, out_bits;  /* bits of the input and output tensors */
+  int layer;             /* index in the network */
+  int kind;              /* wr_kind */
+  wr_prec prec, mode;    /* the layer's precision and the mode it runs in */
+  int in_bits, out_bits; /* bits of the input and output tensors */
   uint64_t macs;
-  uint64_t compute_cycles; /* array folds, fill and drain (SCALE-Sim) */
-  uint64_t dram_stall;     /* waiting for DRAM (latency, bandwidth) */
-  uint64_t buffer_stall;   /* waiting for buffer ports */
-  uint64_t cycles;         /* compute + stalls */
-  double utilization;      /* MACs / (cycles x peak MACs per cycle) */
-  uint64_t dram_read[ARCH_N_TT];  /* bytes read: input, weight, partial sums */
-  uint64_t dram_write;            /* bytes written: outputs and partial sums */
+  uint64_t compute_cycles;       /* array folds, fill and drain (SCALE-Sim) */
+  uint64_t dram_stall;           /* waiting for DRAM (latency, bandwidth) */
+  uint64_t buffer_stall;         /* waiting for buffer ports */
+  uint64_t cycles;               /* compute + stalls */
+  double utilization;            /* MACs / (cycles x peak MACs per cycle) */
+  uint64_t dram_read[ARCH_N_TT]; /* bytes read: input, weight, partial sums */
+  uint64_t dram_write;           /* bytes written: outputs and partial sums */
   double buf_bytes[ARCH_MAX_BUFFERS]; /* bytes read + written per buffer */
   arch_energy energy;
   arch_mapping map;
-  uint64_t candidates;     /* mappings the mapper compared */
-  int widest;              /* no mode covers `prec`: runs in the widest
-                              mode (fp32_layers: widest) */
-  double macs_gated;       /* MACs whose energy zero gating skipped */
-  double macs_skipped;     /* MACs zero skipping removed */
-  double a_bits_eff;       /* activation bits the cycles follow (dynamic
-                              precision), else the mode's */
-  double intensity;        /* ops (2 per MAC) per DRAM byte */
-  double roof_ops_per_s;   /* min(compute roof, bandwidth roof x intensity) */
-  int memory_bound;        /* intensity below the ridge point */
+  uint64_t candidates;   /* mappings the mapper compared */
+  int widest;            /* no mode covers `prec`: runs in the widest
+                            mode (fp32_layers: widest) */
+  double macs_gated;     /* MACs whose energy zero gating skipped */
+  double macs_skipped;   /* MACs zero skipping removed */
+  double a_bits_eff;     /* activation bits the cycles follow (dynamic
+                            precision), else the mode's */
+  double intensity;      /* ops (2 per MAC) per DRAM byte */
+  double roof_ops_per_s; /* min(compute roof, bandwidth roof x intensity) */
+  int memory_bound;      /* intensity below the ridge point */
 } arch_layer_result;
 
 typedef struct arch_area {
-  double pe_um2;        /* one PE */
-  double array_mm2;     /* rows x cols PEs */
-  double rf_mm2;        /* register files of all PEs */
+  double pe_um2;    /* one PE */
+  double array_mm2; /* rows x cols PEs */
+  double rf_mm2;    /* register files of all PEs */
   double buf_mm2[ARCH_MAX_BUFFERS];
   double total_mm2;
   const char *pe_source;   /* where the PE figure comes from */
@@ -302,9 +303,9 @@ typedef struct arch_net_result {
   uint64_t dram_read, dram_write;
   arch_energy energy;
   arch_area area;
-  double seconds;            /* cycles / clock */
+  double seconds; /* cycles / clock */
   double inferences_per_s;
-  double tops;               /* 2 ops per MAC */
+  double tops; /* 2 ops per MAC */
   double tops_per_w;
   double peak_ops_per_s, dram_bytes_per_s;
 } arch_net_result;
@@ -346,9 +347,9 @@ typedef struct arch_meas {
  * dynamic precision) use them; an architecture without such features
  * gives exactly arch_eval_layer's counts.  `m` may be NULL. */
 int arch_eval_layer_measured(const arch *a, const wr_layer *l, int out_bits,
-                             const arch_eval_opts *o,
-                             const arch_mapping *fixed, const arch_meas *m,
-                             arch_layer_result *out, wr_err *e);
+                             const arch_eval_opts *o, const arch_mapping *fixed,
+                             const arch_meas *m, arch_layer_result *out,
+                             wr_err *e);
 
 /* arch_eval_net with per-layer measurements (`m` has net->n_layers
  * entries, used for conv and fc layers; NULL: none). */
@@ -399,8 +400,8 @@ typedef struct scalesim_layer {
 typedef struct scalesim_run {
   int rows, cols;
   arch_dataflow dataflow;
-  int rf_bytes;            /* per-PE register file (0: pipeline registers
-                              only, counted in the PE's energy) */
+  int rf_bytes; /* per-PE register file (0: pipeline registers
+                   only, counted in the PE's energy) */
   double ifmap_kb, filter_kb, ofmap_kb;
   scalesim_layer *layers;
   int n_layers;

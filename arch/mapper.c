@@ -49,10 +49,10 @@ typedef struct geom {
   double abits, wbits, obits, accbits;
   double t; /* MACs per PE per cycle */
   /* measured data (arch_meas) through the value-dependent features */
-  double kfrac;   /* share of the reduction performed (zero skipping) */
-  double efrac;   /* share of MACs that spend energy (gating, skipping) */
-  double a_eff;   /* activation bits the cycles follow */
-  double escale;  /* MAC energy scale (dynamic precision: A_eff / A) */
+  double kfrac;  /* share of the reduction performed (zero skipping) */
+  double efrac;  /* share of MACs that spend energy (gating, skipping) */
+  double a_eff;  /* activation bits the cycles follow */
+  double escale; /* MAC energy scale (dynamic precision: A_eff / A) */
 } geom;
 
 /* One tile shape along a dimension: its size and how many tiles have it. */
@@ -80,7 +80,7 @@ typedef struct tiling {
   double w_tile, i_tile, o_tile_acc, o_tile_out;
   double w_avg, i_avg, o_avg_acc, o_avg_out;
   /* per group, summed over the tiles */
-  double compute;                  /* sum of folds x cycles per fold */
+  double compute;                   /* sum of folds x cycles per fold */
   double rd_in, rd_w, wr_ps, rd_ps; /* array-side accesses (values) */
   /* over all groups: compute cycles, array-side bytes per buffer, and per
      tile the compute and the compute-or-port bound */
@@ -110,10 +110,10 @@ static int tile_gemm(const arch *a, const geom *g, double m, double n, double k,
   switch (a->dataflow) {
   case ARCH_DF_WS: { /* rows: k, cols: n, stream m */
     double fr = ceil(k / R), fc = ceil(n / Cc);
-    acc[0] = fc * m * k;          /* inputs, once per column fold */
-    acc[1] = k * n;               /* weights, once */
-    acc[2] = fr * m * n;          /* partial sums out of each row fold */
-    acc[3] = (fr - 1) * m * n;    /* read back to accumulate */
+    acc[0] = fc * m * k;       /* inputs, once per column fold */
+    acc[1] = k * n;            /* weights, once */
+    acc[2] = fr * m * n;       /* partial sums out of each row fold */
+    acc[3] = (fr - 1) * m * n; /* read back to accumulate */
     break;
   }
   case ARCH_DF_OS: { /* rows: m, cols: n, stream k */
@@ -156,9 +156,10 @@ static int make_tiling(const arch *a, const geom *g, double kt, double ct,
   T->trips[ARCH_DIM_Y] = rows < g->P ? g->B * ny_img : ceil(g->B / imgs);
   T->tiles = T->trips[0] * T->trips[1] * T->trips[2];
   /* input rows a tile reads: its window with halo, at least its share */
-  double rin = rows < g->P ? fmin(g->H, fmax(ceil(g->H / ny_img),
-                                             (rows - 1) * g->sh + g->rd))
-                           : g->H;
+  double rin =
+      rows < g->P
+          ? fmin(g->H, fmax(ceil(g->H / ny_img), (rows - 1) * g->sh + g->rd))
+          : g->H;
   double in_rows_total = rows < g->P ? g->B * ny_img * rin : g->B * g->H;
   double ktiles = T->trips[0], ctiles = T->trips[1], ytiles = T->trips[2];
   T->w_tile = bytes_of(kt * ct * g->R * g->S, g->wbits);
@@ -166,7 +167,8 @@ static int make_tiling(const arch *a, const geom *g, double kt, double ct,
   T->o_tile_acc = bytes_of(kt * rows * g->Q * imgs, g->accbits);
   T->o_tile_out = bytes_of(kt * rows * g->Q * imgs, g->obits);
   T->w_avg = bytes_of(g->K * g->C * g->R * g->S / (ktiles * ctiles), g->wbits);
-  T->i_avg = bytes_of(g->C * in_rows_total * g->W / (ctiles * ytiles), g->abits);
+  T->i_avg =
+      bytes_of(g->C * in_rows_total * g->W / (ctiles * ytiles), g->abits);
   double outs = g->K * g->P * g->Q * g->B / (ktiles * ytiles);
   T->o_avg_acc = bytes_of(outs, g->accbits);
   T->o_avg_out = bytes_of(outs, g->obits);
@@ -338,8 +340,8 @@ static int play(const arch *a, const geom *g, const tiling *T, const int *ord,
   if (ideal) {
     total = steps * step;
   } else {
-    double bpc = a->dram.gbps * 1e9 * a->dram.row_efficiency /
-                 (a->clock_mhz * 1e6);
+    double bpc =
+        a->dram.gbps * 1e9 * a->dram.row_efficiency / (a->clock_mhz * 1e6);
     double lat = ceil(a->dram.latency_ns * a->clock_mhz / 1000);
     total = lat + (i_b + w_b) / bpc + step + wr_avg / bpc;
     for (int j = 0; j < 4; j++) {
@@ -365,10 +367,10 @@ static int play(const arch *a, const geom *g, const tiling *T, const int *ord,
   /* energy */
   double macs = g->K * g->C * g->R * g->S * g->P * g->Q * g->B * g->G;
   o->en.mac = macs * g->efrac * g->escale * mac_pj;
-  o->en.rf = macs * g->efrac * rf_pj_bit *
-             (g->abits + g->wbits + g->accbits / g->t);
-  o->en.dram = (o->rd[0] + o->rd[1] + o->rd[2] + o->wr) * 8 *
-               a->dram.pj_per_bit;
+  o->en.rf =
+      macs * g->efrac * rf_pj_bit * (g->abits + g->wbits + g->accbits / g->t);
+  o->en.dram =
+      (o->rd[0] + o->rd[1] + o->rd[2] + o->wr) * 8 * a->dram.pj_per_bit;
   o->en.stat = a->static_mw * 1e-3 * (o->cycles / (a->clock_mhz * 1e6)) * 1e12;
   o->en.total = o->en.mac + o->en.rf + o->en.dram + o->en.stat;
   for (int b = 0; b < a->n_buffers; b++) {
@@ -667,9 +669,9 @@ static int eval_compute(const arch *a, const wr_layer *l, int out_bits,
 }
 
 int arch_eval_layer_measured(const arch *a, const wr_layer *l, int out_bits,
-                             const arch_eval_opts *o,
-                             const arch_mapping *fixed, const arch_meas *m,
-                             arch_layer_result *out, wr_err *e) {
+                             const arch_eval_opts *o, const arch_mapping *fixed,
+                             const arch_meas *m, arch_layer_result *out,
+                             wr_err *e) {
   if (l->kind != WR_CONV && l->kind != WR_FC)
     return wr_err_set(e, WR_EINPUT, "layer '%s' is not a conv or fc layer",
                       l->name);
@@ -702,16 +704,15 @@ static int eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
   memset(r, 0, sizeof *r);
   r->layer = i;
   r->kind = l->kind;
-  r->in_bits = l->n_inputs && l->inputs[0] != WR_NET_INPUT
-                   ? bits[l->inputs[0]]
-                   : WR_FP32_BITS;
+  r->in_bits = l->n_inputs && l->inputs[0] != WR_NET_INPUT ? bits[l->inputs[0]]
+                                                           : WR_FP32_BITS;
   r->out_bits = bits[i];
   r->prec.a_bits = r->prec.w_bits = r->mode.a_bits = r->mode.w_bits = 0;
   double comp = ceil(outs / a->cols);
   double cyc = comp;
   if (!opt->ideal_memory) {
-    double bpc = a->dram.gbps * 1e9 * a->dram.row_efficiency /
-                 (a->clock_mhz * 1e6);
+    double bpc =
+        a->dram.gbps * 1e9 * a->dram.row_efficiency / (a->clock_mhz * 1e6);
     cyc = fmax(comp, ceil(a->dram.latency_ns * a->clock_mhz / 1000) +
                          ceil((in_bytes + out_bytes) / bpc));
   }
@@ -724,8 +725,8 @@ static int eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
   r->dram_write = (uint64_t)out_bytes;
   int ob = holder(a, ARCH_TT_OUTPUT);
   r->buf_bytes[ob] = in_bytes + out_bytes;
-  r->energy.buf[ob] = r->buf_bytes[ob] * 8 *
-                      arch_sram_pj_per_bit(a, a->buffers[ob].kib);
+  r->energy.buf[ob] =
+      r->buf_bytes[ob] * 8 * arch_sram_pj_per_bit(a, a->buffers[ob].kib);
   r->energy.dram = (in_bytes + out_bytes) * 8 * a->dram.pj_per_bit;
   r->energy.stat = a->static_mw * 1e-3 * (cyc / (a->clock_mhz * 1e6)) * 1e12;
   r->energy.total = r->energy.buf[ob] + r->energy.dram + r->energy.stat;
@@ -735,7 +736,8 @@ static int eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
   return WR_OK;
 }
 
-/* ---- a network ------------------------------------------------------------ */
+/* ---- a network ------------------------------------------------------------
+ */
 
 /* Bits at which the architecture stores activations read at `b` bits: the
  * narrowest activation width of its modes that holds them (what its
@@ -810,8 +812,8 @@ static int same_layer(const wr_layer *x, int xb, const wr_layer *y, int yb) {
   return x->kind == y->kind && xb == yb && x->in.c == y->in.c &&
          x->in.h == y->in.h && x->in.w == y->in.w && x->out.c == y->out.c &&
          x->out.h == y->out.h && x->out.w == y->out.w && x->kh == y->kh &&
-         x->kw == y->kw && x->sh == y->sh && x->sw == y->sw &&
-         x->dh == y->dh && x->dw == y->dw && x->groups == y->groups &&
+         x->kw == y->kw && x->sh == y->sh && x->sw == y->sw && x->dh == y->dh &&
+         x->dw == y->dw && x->groups == y->groups &&
          x->prec.a_bits == y->prec.a_bits && x->prec.w_bits == y->prec.w_bits;
 }
 
@@ -885,8 +887,8 @@ int arch_eval_net_measured(const arch *a, const wr_net *net,
           done = 1;
         }
       }
-      if (!done && eval_compute(a, l, bits[i], o, NULL, meas ? &meas[i] : NULL,
-                                r, e)) {
+      if (!done &&
+          eval_compute(a, l, bits[i], o, NULL, meas ? &meas[i] : NULL, r, e)) {
         free(bits);
         arch_net_result_free(out);
         return WR_EINPUT;
@@ -915,9 +917,8 @@ int arch_eval_net_measured(const arch *a, const wr_net *net,
     int ovf = __builtin_add_overflow(out->macs, r->macs, &out->macs);
     ovf |= __builtin_add_overflow(out->compute_cycles, r->compute_cycles,
                                   &out->compute_cycles);
-    ovf |= __builtin_add_overflow(out->stall_cycles,
-                                  r->dram_stall + r->buffer_stall,
-                                  &out->stall_cycles);
+    ovf |= __builtin_add_overflow(
+        out->stall_cycles, r->dram_stall + r->buffer_stall, &out->stall_cycles);
     ovf |= __builtin_add_overflow(out->cycles, r->cycles, &out->cycles);
     for (int t = 0; t < ARCH_N_TT; t++)
       ovf |= __builtin_add_overflow(out->dram_read, r->dram_read[t],
@@ -942,13 +943,14 @@ int arch_eval_net_measured(const arch *a, const wr_net *net,
     return WR_EINPUT;
   }
   out->seconds = (double)out->cycles / (a->clock_mhz * 1e6);
-  out->inferences_per_s = out->seconds > 0 ? (double)o->batch / out->seconds : 0;
-  out->tops = out->seconds > 0 ? 2.0 * (double)out->macs / out->seconds / 1e12
-                               : 0;
-  out->tops_per_w = out->energy.total > 0
-                        ? 2.0 * (double)out->macs / (out->energy.total * 1e-12) /
-                              1e12
-                        : 0;
+  out->inferences_per_s =
+      out->seconds > 0 ? (double)o->batch / out->seconds : 0;
+  out->tops =
+      out->seconds > 0 ? 2.0 * (double)out->macs / out->seconds / 1e12 : 0;
+  out->tops_per_w =
+      out->energy.total > 0
+          ? 2.0 * (double)out->macs / (out->energy.total * 1e-12) / 1e12
+          : 0;
   out->dram_bytes_per_s = a->dram.gbps * 1e9 * a->dram.row_efficiency;
   return WR_OK;
 }

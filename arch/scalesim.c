@@ -120,7 +120,7 @@ static int parse_cfg(const char *path, scalesim_run *r, wr_err *e) {
       }
       double *dst = !strcasecmp(key, "IfmapSramSzkB")    ? &r->ifmap_kb
                     : !strcasecmp(key, "FilterSramSzkB") ? &r->filter_kb
-                                                          : &r->ofmap_kb;
+                                                         : &r->ofmap_kb;
       *dst = (double)v;
     }
   }
@@ -181,12 +181,12 @@ static int split_csv(char *s, char **fields, int max, int *bad_col) {
   }
 }
 
-static int parse_row(const char *path, int line_no, char *s,
-                     scalesim_layer *l, wr_err *e) {
-  static const char *const names[] = {"IFMAP Height", "IFMAP Width",
-                                      "Filter Height", "Filter Width",
-                                      "Channels", "Num Filter", "Strides"};
-  int64_t *dst[7] = {&l->ifmap_h, &l->ifmap_w, &l->filt_h, &l->filt_w,
+static int parse_row(const char *path, int line_no, char *s, scalesim_layer *l,
+                     wr_err *e) {
+  static const char *const names[] = {
+      "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width",
+      "Channels",     "Num Filter",  "Strides"};
+  int64_t *dst[7] = {&l->ifmap_h,  &l->ifmap_w, &l->filt_h, &l->filt_w,
                      &l->channels, &l->filters, &l->stride};
   char *f[9];
   int bad = 0;
@@ -269,8 +269,9 @@ static int parse_topology(const char *path, scalesim_run *r, wr_err *e) {
   }
   free(text);
   if (rc == WR_OK && r->n_layers == 0)
-    rc = wr_err_at(e, path, 0, 0, "no layers (a header line, then one row "
-                                  "per layer)");
+    rc = wr_err_at(e, path, 0, 0,
+                   "no layers (a header line, then one row "
+                   "per layer)");
   return rc;
 }
 

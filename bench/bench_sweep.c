@@ -11,18 +11,17 @@
 
 #include "sweep.h"
 
-static const char spec[] =
-    "name: bench-resnet34\n"
-    "workloads: [resnet34]\n"
-    "width: [1, 2]\n"
-    "precision: [8/8, 4/4, 2/2]\n"
-    "arch:\n"
-    "  base: [bitfusion-like, scalesim-32x32]\n"
-    "  vary:\n"
-    "    array.rows: [8, 16, 32, 64]\n"
-    "    array.cols: [16, 32]\n"
-    "    dram.gbps: [6.4, 12.8, 25.6, 51.2]\n"
-    "    clock_mhz: [500, 1000]\n";
+static const char spec[] = "name: bench-resnet34\n"
+                           "workloads: [resnet34]\n"
+                           "width: [1, 2]\n"
+                           "precision: [8/8, 4/4, 2/2]\n"
+                           "arch:\n"
+                           "  base: [bitfusion-like, scalesim-32x32]\n"
+                           "  vary:\n"
+                           "    array.rows: [8, 16, 32, 64]\n"
+                           "    array.cols: [16, 32]\n"
+                           "    dram.gbps: [6.4, 12.8, 25.6, 51.2]\n"
+                           "    clock_mhz: [500, 1000]\n";
 
 int main(int argc, char **argv) {
   int jobs = argc > 1 ? atoi(argv[1]) : 2;

@@ -2,8 +2,8 @@
  * "--name=value" and flags; anything else is a usage error (exit 2). */
 #include <errno.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sim.h"

@@ -17,7 +17,7 @@ typedef struct cli_opt {
   const char *help;    /* NULL: not offered by this command (a shared table's
                           entry it turns off): unlisted, and unknown to
                           cli_parse */
-  int repeat; /* may be given more than once */
+  int repeat;          /* may be given more than once */
   /* filled by cli_parse */
   const char **vals;
   int n;

@@ -30,8 +30,8 @@ int cmd_presets(int argc, char **argv) {
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   static const char *const cols[] = {
-      "name",        "array",      "dataflow", "mac",   "modes", "#clock_mhz",
-      "#buffer_kib", "#dram_gbps", "features", "source"};
+      "name",       "array",       "dataflow",   "mac",      "modes",
+      "#clock_mhz", "#buffer_kib", "#dram_gbps", "features", "source"};
   cli_table t;
   if (cli_table_init(&t, 10, cols))
     return EXIT_RUNTIME;
@@ -204,10 +204,10 @@ static void layer_row(cli_table *t, const arch *a, const wr_net *net,
     put(&r, "%" PRIu64, tot->compute_cycles);
     put(&r, "%" PRIu64, tot->stall_cycles);
     put(&r, "%" PRIu64, tot->cycles);
-    put(&r, "%.4f", tot->peak_ops_per_s > 0 ? 2.0 * (double)tot->macs /
-                                                  tot->seconds /
-                                                  tot->peak_ops_per_s
-                                            : 0.0);
+    put(&r, "%.4f",
+        tot->peak_ops_per_s > 0
+            ? 2.0 * (double)tot->macs / tot->seconds / tot->peak_ops_per_s
+            : 0.0);
     uint64_t rd[ARCH_N_TT] = {0};
     double bb[ARCH_MAX_BUFFERS] = {0};
     for (int i = 0; i < tot->n_layers; i++) {
@@ -280,18 +280,26 @@ static void widest_note(const arch *a, const wr_net *net,
           fmt == FMT_TABLE ? "\n" : "");
 }
 
-static int run_net(const arch *a, const wr_net *net,
-                   const arch_eval_opts *opt, cli_format fmt) {
+static int run_net(const arch *a, const wr_net *net, const arch_eval_opts *opt,
+                   cli_format fmt) {
   arch_net_result res;
   wr_err e;
   if (arch_eval_net(a, net, opt, &res, &e))
     return cli_fail(&e);
   /* columns: fixed, then per buffer */
-  static const char *const head[] = {
-      "layer",          "kind",        "prec",        "mode",
-      "#macs",          "#compute_cycles", "#stall_cycles", "#cycles",
-      "#utilization",   "#dram_rd_input_bytes", "#dram_rd_weight_bytes",
-      "#dram_rd_psum_bytes", "#dram_wr_bytes"};
+  static const char *const head[] = {"layer",
+                                     "kind",
+                                     "prec",
+                                     "mode",
+                                     "#macs",
+                                     "#compute_cycles",
+                                     "#stall_cycles",
+                                     "#cycles",
+                                     "#utilization",
+                                     "#dram_rd_input_bytes",
+                                     "#dram_rd_weight_bytes",
+                                     "#dram_rd_psum_bytes",
+                                     "#dram_wr_bytes"};
   enum { NHEAD = 13 };
   const char *cols[NHEAD + 2 * ARCH_MAX_BUFFERS + 11];
   char names[2 * ARCH_MAX_BUFFERS][96];
@@ -338,15 +346,16 @@ static int run_net(const arch *a, const wr_net *net,
     printf("\nlatency %.4f ms (%" PRIu64 " cycles: %" PRIu64
            " compute, %" PRIu64 " stall), %.1f inferences/s, %.3f TOPS "
            "(2 ops per MAC)\n",
-           res.seconds * 1e3, res.cycles, res.compute_cycles,
-           res.stall_cycles, res.inferences_per_s, res.tops);
+           res.seconds * 1e3, res.cycles, res.compute_cycles, res.stall_cycles,
+           res.inferences_per_s, res.tops);
     printf("energy %.4f mJ per batch (%.4f mJ per inference), %.3f TOPS/W; "
            "DRAM %.3f MB read, %.3f MB written\n",
            res.energy.total * 1e-9,
            res.energy.total * 1e-9 / (double)opt->batch, res.tops_per_w,
            (double)res.dram_read / 1e6, (double)res.dram_write / 1e6);
-    printf("energy breakdown: MAC %.1f%%, RF %.1f%%", 100 * res.energy.mac /
-           res.energy.total, 100 * res.energy.rf / res.energy.total);
+    printf("energy breakdown: MAC %.1f%%, RF %.1f%%",
+           100 * res.energy.mac / res.energy.total,
+           100 * res.energy.rf / res.energy.total);
     for (int b = 0; b < a->n_buffers; b++)
       printf(", %s %.1f%%", a->buffers[b].name,
              100 * res.energy.buf[b] / res.energy.total);

@@ -372,9 +372,9 @@ static void histogram(const uint64_t *bitlen, uint64_t n, char *buf,
   buf[0] = 0;
   for (int b = 0; b <= 16 && n; b++)
     if (bitlen[b] && used < cap)
-      used += (size_t)snprintf(buf + used, cap - used, "%s%d:%.3f",
-                               used ? " " : "", b,
-                               (double)bitlen[b] / (double)n);
+      used +=
+          (size_t)snprintf(buf + used, cap - used, "%s%d:%.3f", used ? " " : "",
+                           b, (double)bitlen[b] / (double)n);
 }
 
 static void print_stats(const wr_net *net, const sim_layer_stats *st,
@@ -431,13 +431,11 @@ static void print_stats(const wr_net *net, const sim_layer_stats *st,
 static void print_cosim(const sim_cosim *c, int64_t correct, int labelled,
                         cli_format fmt) {
   static const char *const cols[] = {
-      "layer",         "kind",          "mode",
-      "#cycles",       "#cycles_meas",  "#cycles_min",
-      "#cycles_max",   "#energy_uj",    "#energy_meas_uj",
-      "#energy_min_uj", "#energy_max_uj", "#e_mac_uj",
-      "#e_mac_meas_uj", "#nz_act",      "#nz_mac",
-      "#group_bits",   "#macs_gated",   "#macs_skipped",
-      "in_bit_lengths"};
+      "layer",           "kind",           "mode",           "#cycles",
+      "#cycles_meas",    "#cycles_min",    "#cycles_max",    "#energy_uj",
+      "#energy_meas_uj", "#energy_min_uj", "#energy_max_uj", "#e_mac_uj",
+      "#e_mac_meas_uj",  "#nz_act",        "#nz_mac",        "#group_bits",
+      "#macs_gated",     "#macs_skipped",  "in_bit_lengths"};
   cli_table t;
   if (cli_table_init(&t, 19, cols))
     return;
@@ -548,8 +546,8 @@ int cmd_exec(int argc, char **argv) {
        "data-independent and from the real codes",
        0, NULL, 0},
       {"objective", "OBJ",
-       "--arch: what the mapper minimizes (energy, cycles, edp, dram)", 0,
-       NULL, 0}};
+       "--arch: what the mapper minimizes (energy, cycles, edp, dram)", 0, NULL,
+       0}};
   cli_format fmt;
   wr_err e;
   wr_err_clear(&e);

@@ -10,7 +10,8 @@
 #include "cli.h"
 #include "sweep.h"
 
-/* ---- progress on stderr ---------------------------------------------------- */
+/* ---- progress on stderr ----------------------------------------------------
+ */
 
 typedef struct progress_ui {
   int tty;
@@ -102,8 +103,8 @@ static void show_model(const sweep_model_event *ev, void *ctx) {
             ev->accuracy, ev->images, wr_plural(ev->images),
             strcmp(ev->what, "reused") == 0 ? " (cached)" : "");
   } else {
-    fprintf(stderr, "wrpnsim sweep: model %d/%d %s x%g %s: %s\n",
-            ev->index, ev->total, ev->network, ev->width, p,
+    fprintf(stderr, "wrpnsim sweep: model %d/%d %s x%g %s: %s\n", ev->index,
+            ev->total, ev->network, ev->width, p,
             ev->note ? ev->note : ev->what);
   }
   fflush(stderr);

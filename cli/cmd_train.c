@@ -11,7 +11,6 @@
 
 char *openblas_get_corename(void);
 
-
 static void on_epoch(void *ctx, const sim_train_epoch *ep) {
   (void)ctx;
   fprintf(stderr,

@@ -69,7 +69,6 @@ static const char *cell(const cli_table *t, int r, int c) {
   return t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
 }
 
-
 void cli_table_print(const cli_table *t, cli_format f, FILE *out) {
   if (f == FMT_CSV) {
     for (int c = 0; c < t->ncols; c++) {

@@ -284,12 +284,13 @@ static void marker(FILE *out, int s, double x, double y, double r,
   }
   case 7: { /* a cross (x) */
     double a = 0.35 * r, b = 1.1 * r;
-    fprintf(out,
-            "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f "
-            "%.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\"",
-            x - b, y - b + a, x - b + a, y - b, x, y - a, x + b - a, y - b,
-            x + b, y - b + a, x + a, y, x + b, y + b - a, x + b - a, y + b, x,
-            y + a, x - b + a, y + b, x - b, y + b - a, x - a, y);
+    fprintf(
+        out,
+        "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f "
+        "%.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\"",
+        x - b, y - b + a, x - b + a, y - b, x, y - a, x + b - a, y - b, x + b,
+        y - b + a, x + a, y, x + b, y + b - a, x + b - a, y + b, x, y + a,
+        x - b + a, y + b, x - b, y + b - a, x - a, y);
     break;
   }
   case 8: /* a ring: a hollow circle */

@@ -48,12 +48,12 @@ struct sim_model {
   sim_config cfg;
   lay *L;
   int *read_bits;
-  int64_t *acc;     /* integer accumulators of the largest conv */
-  sim_packed qin;   /* requantized input codes of a conv */
-  float *fin;       /* input values of the largest FP32 conv */
-  int64_t max_pool; /* codes of pool (an input and an output plane) */
-  uint16_t *pool;   /* a pool layer's planes of codes, unpacked */
-  float *input;     /* the network input, binary32 */
+  int64_t *acc;          /* integer accumulators of the largest conv */
+  sim_packed qin;        /* requantized input codes of a conv */
+  float *fin;            /* input values of the largest FP32 conv */
+  int64_t max_pool;      /* codes of pool (an input and an output plane) */
+  uint16_t *pool;        /* a pool layer's planes of codes, unpacked */
+  float *input;          /* the network input, binary32 */
   int ops_on, ops_group; /* operand statistics (sim_model_operand_stats) */
   int64_t max_cin;       /* codes of the largest integer conv/fc input */
   uint8_t *nzbuf;        /* their non-zero indicators */

@@ -254,14 +254,14 @@ int32_t sim_requant_fixed(int64_t acc, int64_t M, int64_t B, int shift,
  * architecture's value-dependent features count with; sim/cosim.c):
  * sums, so that they add over images. */
 typedef struct sim_operand_stats {
-  uint64_t macs, nz_macs;  /* MACs, and those whose activation and weight
-                              codes are both non-zero (padding is zero) */
-  uint64_t act, nz_act;    /* input codes, and the non-zero ones */
-  uint64_t groups;         /* groups of `group` consecutive input channels
-                              at one pixel */
-  uint64_t group_bits;     /* sum over groups of the widest code's bit
-                              length (at least 1) */
-  uint64_t bitlen[17];     /* input codes by effective bit length */
+  uint64_t macs, nz_macs; /* MACs, and those whose activation and weight
+                             codes are both non-zero (padding is zero) */
+  uint64_t act, nz_act;   /* input codes, and the non-zero ones */
+  uint64_t groups;        /* groups of `group` consecutive input channels
+                             at one pixel */
+  uint64_t group_bits;    /* sum over groups of the widest code's bit
+                             length (at least 1) */
+  uint64_t bitlen[17];    /* input codes by effective bit length */
 } sim_operand_stats;
 
 /* Adds every count of `x` to `to`. */
@@ -283,14 +283,14 @@ void sim_operand_count(const sim_conv_geom *g, const sim_packed *in,
                        uint8_t *scratch);
 
 typedef struct sim_layer_stats {
-  uint64_t values;      /* output values seen (codes or floats) */
-  uint64_t zero_codes;  /* outputs that are activation code 0 */
-  uint64_t bitlen[17];  /* codes by effective bit length 0..16 */
-  uint64_t overflows;   /* accumulator overflows (conv, fc) */
-  uint64_t requantized; /* codes requantized to other bits on the way in */
-  uint64_t rq_mismatch; /* act: fixed-point codes that differ from the
-                           binary32 rule */
-  int out_bits;         /* 1..16 codes, 32 binary32 values */
+  uint64_t values;       /* output values seen (codes or floats) */
+  uint64_t zero_codes;   /* outputs that are activation code 0 */
+  uint64_t bitlen[17];   /* codes by effective bit length 0..16 */
+  uint64_t overflows;    /* accumulator overflows (conv, fc) */
+  uint64_t requantized;  /* codes requantized to other bits on the way in */
+  uint64_t rq_mismatch;  /* act: fixed-point codes that differ from the
+                            binary32 rule */
+  int out_bits;          /* 1..16 codes, 32 binary32 values */
   sim_operand_stats ops; /* integer conv/fc inputs, when the model
                             collects them (sim_model_operand_stats) */
 } sim_layer_stats;
@@ -409,9 +409,9 @@ arch_meas sim_meas_of(const sim_operand_stats *s);
 typedef struct sim_cosim_layer {
   double cycles_sum, cycles_min, cycles_max;
   double energy_sum, energy_min, energy_max;
-  arch_energy energy; /* sums of the components */
+  arch_energy energy;                          /* sums of the components */
   double macs_gated, macs_skipped, a_bits_eff; /* sums */
-  sim_operand_stats ops; /* sums */
+  sim_operand_stats ops;                       /* sums */
 } sim_cosim_layer;
 
 typedef struct sim_cosim {

@@ -38,7 +38,8 @@ extern void openblas_set_num_threads(int n) __attribute__((weak));
  * chosen at load time; each lane does the scalar code's operations, so
  * every path gives the same bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define TRAIN_CLONES                                                           \
+  __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define TRAIN_CLONES
 #endif
@@ -101,7 +102,7 @@ struct sim_trainer {
   int64_t step;
   int train_mode;
   int surrogate;
-  double *probs;   /* batch softmax */
+  double *probs; /* batch softmax */
 };
 
 static int oom(wr_err *e) {
@@ -1371,7 +1372,8 @@ int sim_trainer_export(const sim_trainer *t, wr_npz *out, wr_err *e) {
   return WR_OK;
 }
 
-/* ---- BLAS ----------------------------------------------------------------- */
+/* ---- BLAS -----------------------------------------------------------------
+ */
 
 char *openblas_get_corename(void);
 

@@ -43,10 +43,10 @@ char *sweep_model_text(const sweep_spec *s, int workload, int width, int prec,
              m->train.optim == SIM_OPT_ADAM ? "adam" : "sgd", m->train.lr,
              m->train.momentum, m->train.bn_momentum, m->train.threads,
              m->train_limit);
-  const char *fmt = "wrpnsim model 1\nnetwork: %s\nworkload_fnv1a64: %016" PRIx64
-                    "\nwidth: %.17g\nprecision: %s\nfp32: %s\ndata: %s\n"
-                    "weights: %s\nseed: %lu\n%slimit: %" PRIu64
-                    "\ngroup: %d\n";
+  const char *fmt =
+      "wrpnsim model 1\nnetwork: %s\nworkload_fnv1a64: %016" PRIx64
+      "\nwidth: %.17g\nprecision: %s\nfp32: %s\ndata: %s\n"
+      "weights: %s\nseed: %lu\n%slimit: %" PRIu64 "\ngroup: %d\n";
   wr_prec_str(s->precs[prec], p, sizeof p);
 #define MODEL_ARGS                                                             \
   w->network, w->text_fnv, s->widths[width], p, s->fp32, m->data, wsrc,        \
@@ -133,7 +133,7 @@ static int load_model(sqlite3 *db, sweep_model *md, int n_layers, int *found,
 
 /* What a model's training and measurement gave, for its row. */
 typedef struct model_row {
-  const char *text;  /* canonical configuration */
+  const char *text; /* canonical configuration */
   const sweep_workload *w;
   double width;
   wr_prec prec;
@@ -143,7 +143,7 @@ typedef struct model_row {
   sim_train_result tr;
   int trained;
   double exec_s;
-  const void *npz;   /* the weights as an .npz image, or NULL */
+  const void *npz; /* the weights as an .npz image, or NULL */
   size_t npz_len;
 } model_row;
 
@@ -183,7 +183,7 @@ static int store_model(sqlite3 *db, const sweep_spec *s, const sweep_model *md,
     sqlite3_bind_text(st, ++i, s->fp32, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, ++i, ms->data, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, ++i,
-                      ms->weights == SWEEP_W_FILE ? ms->weights_file
+                      ms->weights == SWEEP_W_FILE    ? ms->weights_file
                       : ms->weights == SWEEP_W_TRAIN ? "train"
                                                      : "synthetic",
                       -1, SQLITE_STATIC);
@@ -404,8 +404,8 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
   if (!r->stats)
     rc = oom(e);
   double t1 = now_s();
-  if (!rc && run_exec(net, &w, wsrc, &g->test, g->threads, r->stats,
-                      &r->correct, &pe))
+  if (!rc &&
+      run_exec(net, &w, wsrc, &g->test, g->threads, r->stats, &r->correct, &pe))
     rc = unmeasured(md, &pe, e);
   r->exec_s = now_s() - t1;
   char *npz = NULL;
@@ -456,9 +456,8 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
 
 /* Builds the network of a model: the workload widened, the point's
  * precision and FP32 layers applied (as the runner does for points). */
-static int model_net(const sweep_spec *s, const sweep_workload *w,
-                     double width, wr_prec prec, wr_net **out, wr_err *pe,
-                     wr_err *e) {
+static int model_net(const sweep_spec *s, const sweep_workload *w, double width,
+                     wr_prec prec, wr_net **out, wr_err *pe, wr_err *e) {
   wr_net *net = wr_net_load_string(w->text, w->len, w->file, e);
   if (!net)
     return e->status;
@@ -483,8 +482,7 @@ static int model_net(const sweep_spec *s, const sweep_workload *w,
 int measure_models(sqlite3 *db, const sweep_spec *s, const uint64_t *idx,
                    size_t n, const sweep_run_opts *o, sweep_model **out,
                    sweep_progress *pr, wr_err *e) {
-  size_t nm = (size_t)s->n_workloads * (size_t)s->n_widths *
-              (size_t)s->n_precs;
+  size_t nm = (size_t)s->n_workloads * (size_t)s->n_widths * (size_t)s->n_precs;
   sweep_model *models = calloc(nm, sizeof *models);
   char *need = calloc(nm, 1);
   *out = NULL;

@@ -20,11 +20,11 @@ typedef struct runner {
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  size_t next;          /* next position to take */
-  store_point **queue;  /* evaluated, waiting to be written */
+  size_t next;         /* next position to take */
+  store_point **queue; /* evaluated, waiting to be written */
   size_t qn, qcap;
-  uint64_t skipped;     /* skipped since the writer last looked */
-  int running;          /* workers still running */
+  uint64_t skipped; /* skipped since the writer last looked */
+  int running;      /* workers still running */
   int stop;
   int failed;
   wr_err err;
@@ -99,8 +99,10 @@ static int check_arch(const sweep_spec *s, store_point *sp, wr_err *e) {
     return set_reason(sp, msg, e);
   }
   if (s->max_buffer_kib > 0 && kib > s->max_buffer_kib) {
-    snprintf(msg, sizeof msg, "on-chip buffers %g KiB exceed max_buffer_kib "
-             "%g", kib, s->max_buffer_kib);
+    snprintf(msg, sizeof msg,
+             "on-chip buffers %g KiB exceed max_buffer_kib "
+             "%g",
+             kib, s->max_buffer_kib);
     return set_reason(sp, msg, e);
   }
   return WR_OK;
@@ -121,11 +123,11 @@ static int eval_point(const sweep_spec *s, const sweep_model *models,
   pol.def = s->precs[p->ax[SWEEP_AX_PREC]];
   int rc = wr_policy_set_fp32(&pol, s->fp32, e);
   if (models)
-    sp->model = &models[((size_t)p->ax[SWEEP_AX_WORKLOAD] *
-                             (size_t)s->n_widths +
-                         (size_t)p->ax[SWEEP_AX_WIDTH]) *
-                            (size_t)s->n_precs +
-                        (size_t)p->ax[SWEEP_AX_PREC]];
+    sp->model =
+        &models[((size_t)p->ax[SWEEP_AX_WORKLOAD] * (size_t)s->n_widths +
+                 (size_t)p->ax[SWEEP_AX_WIDTH]) *
+                    (size_t)s->n_precs +
+                (size_t)p->ax[SWEEP_AX_PREC]];
   if (!rc && !(sp->model && sp->model->measured))
     attach_accuracy(s, sp, &pol);
   if (rc || sp->c.invalid) {
@@ -253,8 +255,8 @@ static void *worker(void *arg) {
                 sweep_cmp_u64)) {
       point_free(sp);
       sp = NULL;
-    } else if (eval_point(s, r->models, sp,
-                          &nets[sp->p.ax[SWEEP_AX_WORKLOAD]], &e)) {
+    } else if (eval_point(s, r->models, sp, &nets[sp->p.ax[SWEEP_AX_WORKLOAD]],
+                          &e)) {
       point_free(sp);
       break;
     }
@@ -345,8 +347,8 @@ static int write_batch(sqlite3 *db, store_writer *w, const sweep_spec *s,
 
 /* The writer loop: drains the queue until the workers are done. */
 static int write_loop(runner *r, sqlite3 *db, store_writer *w,
-                      const sweep_run_opts *o, sweep_progress *pr,
-                      double t0, wr_err *e) {
+                      const sweep_run_opts *o, sweep_progress *pr, double t0,
+                      wr_err *e) {
   int rc = WR_OK;
   for (;;) {
     pthread_mutex_lock(&r->mu);
@@ -387,8 +389,8 @@ static int write_loop(runner *r, sqlite3 *db, store_writer *w,
   }
 }
 
-int sweep_run(const sweep_spec *s, const char *db_path,
-              const sweep_run_opts *o, sweep_progress *out, wr_err *e) {
+int sweep_run(const sweep_spec *s, const char *db_path, const sweep_run_opts *o,
+              sweep_progress *out, wr_err *e) {
   double t0 = now_s();
   sweep_progress pr;
   memset(&pr, 0, sizeof pr);
@@ -415,8 +417,8 @@ int sweep_run(const sweep_spec *s, const char *db_path,
   if (!rc)
     rc = run_record(db, &run_id, s, o, &pr, e);
   sweep_model *models = NULL;
-  size_t n_models = (size_t)s->n_workloads * (size_t)s->n_widths *
-                    (size_t)s->n_precs;
+  size_t n_models =
+      (size_t)s->n_workloads * (size_t)s->n_widths * (size_t)s->n_precs;
   if (!rc && s->measure.on)
     rc = measure_models(db, s, all, n, o, &models, &pr, e);
   if (!rc)
@@ -471,8 +473,7 @@ int sweep_run(const sweep_spec *s, const char *db_path,
   if (!rc)
     rc = run_record(db, &run_id, s, o, &pr, e);
   if (sqlite3_close(db) != SQLITE_OK && !rc)
-    rc = wr_err_set(e, WR_ERUNTIME, "%s: cannot close the database",
-                    db_path);
+    rc = wr_err_set(e, WR_ERUNTIME, "%s: cannot close the database", db_path);
   free(all);
   free(keys);
   measure_models_free(models, n_models);

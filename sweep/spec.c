@@ -37,8 +37,7 @@ static int axis_nodes(sload *L, yaml_node_t *n, const char *what,
     return yerr(L->d, n, L->e, "%s: expected a value or a list, got %s", what,
                 ytype(n));
   if (n->type == YAML_SEQUENCE_NODE && k == 0)
-    return yerr(L->d, n, L->e, "%s: empty list (an axis needs a value)",
-                what);
+    return yerr(L->d, n, L->e, "%s: empty list (an axis needs a value)", what);
   if (n->type == YAML_SCALAR_NODE && !*yscalar(n))
     return yerr(L->d, n, L->e, "%s: empty value", what);
   yaml_node_t **v = malloc(sizeof *v * (size_t)k);
@@ -82,8 +81,7 @@ static int is_builtin_name(const char *s) {
 
 /* Reads a file named in the spec, relative to the spec's folder. */
 static int read_named(sload *L, yaml_node_t *n, const char *what,
-                      const char *name, char **path, char **text,
-                      size_t *len) {
+                      const char *name, char **path, char **text, size_t *len) {
   if (!(*path = rel_path(L, name)))
     return oom(L->e);
   wr_err fe;
@@ -92,8 +90,8 @@ static int read_named(sload *L, yaml_node_t *n, const char *what,
     *path = NULL;
     if (fe.status != WR_EINPUT)
       return wr_err_set(L->e, fe.status, "%s", fe.msg);
-    return yerr(L->d, n, L->e, "%s: '%s' is not a file it can read (%s)",
-                what, name, fe.msg);
+    return yerr(L->d, n, L->e, "%s: '%s' is not a file it can read (%s)", what,
+                name, fe.msg);
   }
   return WR_OK;
 }
@@ -138,8 +136,8 @@ static int load_workloads(sload *L, yaml_node_t *n) {
                 "nor a workload file path",
                 name);
       break;
-    } else if ((rc = read_named(L, v[i], "workloads", name, &w->file,
-                                &w->text, &w->len))) {
+    } else if ((rc = read_named(L, v[i], "workloads", name, &w->file, &w->text,
+                                &w->len))) {
       break;
     }
     wr_net *net = wr_net_load_string(w->text, w->len, w->file, L->e);
@@ -272,8 +270,7 @@ static int load_fp32(sload *L, yaml_node_t *n) {
         return WR_EINPUT;
       if (strchr(p, ',') || strcmp(p, "none") == 0)
         return yerr(L->d, it, L->e,
-                    "fp32: '%s' is not first, last or a layer name pattern",
-                    p);
+                    "fp32: '%s' is not first, last or a layer name pattern", p);
       int w = snprintf(buf + u, sizeof buf - u, "%s%s", i ? "," : "", p);
       if (w < 0 || (size_t)w >= sizeof buf - u)
         return yerr(L->d, it, L->e, "fp32: list too long");
@@ -323,8 +320,7 @@ static int load_bases(sload *L, yaml_node_t *n) {
     } else {
       char *path, *text;
       size_t len;
-      if (!(rc = read_named(L, v[i], "arch.base", name, &path, &text,
-                            &len))) {
+      if (!(rc = read_named(L, v[i], "arch.base", name, &path, &text, &len))) {
         if (!(s->base_archs[i] = arch_load_string(text, len, path, L->e)))
           rc = L->e->status;
         free(path);
@@ -505,7 +501,7 @@ static int load_accuracy(sload *L, yaml_node_t *n) {
 /* objectives: report hints, "min METRIC" or "max METRIC". */
 static int load_report_objectives(sload *L, yaml_node_t *n) {
   static const char *const metrics[] = {
-      "energy", "latency", "cycles",           "dram",     "area",
+      "energy",   "latency",    "cycles",           "dram", "area",
       "accuracy", "tops_per_w", "inferences_per_s", NULL};
   yaml_node_t **v;
   int k;
@@ -530,8 +526,7 @@ static int load_report_objectives(sload *L, yaml_node_t *n) {
                 t);
       break;
     }
-    int w = snprintf(buf + u, sizeof buf - u, "%s%s %s", i ? ", " : "", dir,
-                     m);
+    int w = snprintf(buf + u, sizeof buf - u, "%s%s %s", i ? ", " : "", dir, m);
     if (w > 0 && (size_t)w < sizeof buf - u)
       u += (size_t)w;
   }
@@ -593,10 +588,10 @@ static int check_weights_file(sload *L, yaml_node_t *v) {
 }
 
 static int load_measure(sload *L, yaml_node_t *n) {
-  static const char *const keys[] = {"data",        "weights", "train",
-                                     "train_limit", "limit",   "seed", NULL};
-  static const char *const tkeys[] = {"epochs", "batch", "lr", "seed",
-                                      "threads", NULL};
+  static const char *const keys[] = {"data",  "weights", "train", "train_limit",
+                                     "limit", "seed",    NULL};
+  static const char *const tkeys[] = {"epochs", "batch",   "lr",
+                                      "seed",   "threads", NULL};
   if (ymap_check(L->d, n, keys, "measure", L->e))
     return WR_EINPUT;
   sweep_measure *m = &L->s->measure;
@@ -606,8 +601,9 @@ static int load_measure(sload *L, yaml_node_t *n) {
   yaml_node_t *v = ymap_get(L->d, n, "data");
   const char *t;
   if (!v)
-    return yerr(L->d, n, L->e, "measure: missing field 'data' "
-                               "(fashion-mnist)");
+    return yerr(L->d, n, L->e,
+                "measure: missing field 'data' "
+                "(fashion-mnist)");
   if (ystr(L->d, v, "measure: data", &t, L->e))
     return WR_EINPUT;
   if (strcmp(t, "fashion-mnist") != 0)
@@ -692,10 +688,10 @@ static int load_measure(sload *L, yaml_node_t *n) {
 
 static int load_root(sload *L) {
   static const char *const keys[] = {
-      "name",      "description", "workloads",    "width",
-      "precision", "batch",       "objective",    "fp32",
-      "ideal_memory", "arch",     "constraints",  "sampling",
-      "accuracy",  "objectives",  "measure",      NULL};
+      "name",         "description", "workloads",   "width",
+      "precision",    "batch",       "objective",   "fp32",
+      "ideal_memory", "arch",        "constraints", "sampling",
+      "accuracy",     "objectives",  "measure",     NULL};
   ydoc *d = L->d;
   sweep_spec *s = L->s;
   yaml_node_t *root = ydoc_root(d);
@@ -722,8 +718,7 @@ static int load_root(sload *L) {
                 (void **)&s->widths, &s->n_widths))
     return L->e->status;
   if (load_axis(L, ymap_get(d, root, "precision"), "precision",
-                sizeof *s->precs, parse_prec, (void **)&s->precs,
-                &s->n_precs))
+                sizeof *s->precs, parse_prec, (void **)&s->precs, &s->n_precs))
     return L->e->status;
   if ((n = ymap_get(d, root, "batch")) &&
       load_axis(L, n, "batch", sizeof *s->batches, parse_batch,
@@ -747,8 +742,7 @@ static int load_root(sload *L) {
   if ((n = ymap_get(d, root, "accuracy")) ? load_accuracy(L, n)
                                           : sweep_default_accuracy(s, L->e))
     return L->e->status;
-  if ((n = ymap_get(d, root, "objectives")) ? load_report_objectives(L, n)
-                                            : 0)
+  if ((n = ymap_get(d, root, "objectives")) ? load_report_objectives(L, n) : 0)
     return L->e->status;
   if ((n = ymap_get(d, root, "measure")) ? load_measure(L, n) : 0)
     return L->e->status;
@@ -781,8 +775,7 @@ static int load_root(sload *L) {
     g *= sizes[i];
   if (g > (double)((uint64_t)1 << 48))
     return yerr(d, root, L->e,
-                "sweep: the grid has %.3g points (at most 2^48; sample it)",
-                g);
+                "sweep: the grid has %.3g points (at most 2^48; sample it)", g);
   return WR_OK;
 }
 

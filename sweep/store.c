@@ -475,7 +475,8 @@ int store_put_sweep(sqlite3 *db, const sweep_spec *s, wr_err *e) {
   return rc == SQLITE_DONE ? WR_OK : store_fail(db, "storing the spec", e);
 }
 
-/* ---- inserting points ----------------------------------------------------- */
+/* ---- inserting points -----------------------------------------------------
+ */
 
 enum { ST_POINT, ST_BUF, ST_LAYER, ST_LAYER_BUF, N_ST };
 
@@ -763,7 +764,8 @@ void sweep_db_remove(const char *path) {
   }
 }
 
-/* ---- merge ---------------------------------------------------------------- */
+/* ---- merge ----------------------------------------------------------------
+ */
 
 /* The folder of `path` (a copy), for access checks. */
 static char *folder_of(const char *path) {
@@ -879,8 +881,7 @@ static int check_input(const char *path, const sweep_db_wait *w, wr_err *e) {
   return rc;
 }
 
-static int merge_one(sqlite3 *db, const char *in, uint64_t *added,
-                     wr_err *e) {
+static int merge_one(sqlite3 *db, const char *in, uint64_t *added, wr_err *e) {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, "ATTACH ? AS src", -1, &st, NULL))
     return store_fail(db, "attaching an input", e);

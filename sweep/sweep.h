@@ -46,9 +46,9 @@ typedef struct sweep_acc_row {
 
 typedef struct sweep_acc_table {
   char *name;
-  char *source;  /* citation */
-  char *dataset; /* e.g. "imagenet" */
-  char *metric;  /* e.g. "top1" */
+  char *source;              /* citation */
+  char *dataset;             /* e.g. "imagenet" */
+  char *metric;              /* e.g. "top1" */
   int fp32_first, fp32_last; /* layers the source kept FP32 */
   sweep_acc_row *rows;
   int n_rows;
@@ -78,17 +78,17 @@ typedef enum sweep_sampling {
 } sweep_sampling;
 
 typedef struct sweep_workload {
-  char *name;        /* as written: zoo name or file path */
-  char *file;        /* file name for messages */
-  char *text;        /* the workload's YAML text */
+  char *name; /* as written: zoo name or file path */
+  char *file; /* file name for messages */
+  char *text; /* the workload's YAML text */
   size_t len;
   uint64_t text_fnv; /* FNV-1a of the text */
   char *network;     /* the network's own name (accuracy tables match it) */
 } sweep_workload;
 
 typedef struct sweep_vary {
-  char *path;     /* arch_set_param path, e.g. "array.rows" */
-  char **values;  /* scalar texts */
+  char *path;    /* arch_set_param path, e.g. "array.rows" */
+  char **values; /* scalar texts */
   int n;
 } sweep_vary;
 
@@ -101,11 +101,12 @@ typedef enum sweep_weights {
   SWEEP_W_FILE       /* an .npz */
 } sweep_weights;
 
-#define SWEEP_MEASURE_GROUP 16 /* input channels per dynamic-precision group */
+#define SWEEP_MEASURE_GROUP 16 /* input channels per dynamic-precision group   \
+                                */
 
 typedef struct sweep_measure {
   int on;
-  char *data;           /* "fashion-mnist" */
+  char *data; /* "fashion-mnist" */
   sweep_weights weights;
   char *weights_file;   /* SWEEP_W_FILE: the path (relative to the cwd) */
   uint64_t weights_fnv; /* SWEEP_W_FILE: FNV-1a of its bytes */
@@ -217,11 +218,11 @@ int sweep_in_shard(size_t pos, int i, int n);
 /* ---- resolving a point -------------------------------------------------- */
 
 typedef struct sweep_config {
-  arch *a;          /* the base with the varied parameters set */
-  char *text;       /* canonical text of the fully resolved configuration */
-  uint64_t key;     /* sweep_fnv1a64 of `text` */
-  char *params;     /* the varied values, "array.rows=16 dram.gbps=12.8" */
-  char *invalid;    /* why the parameters could not be set, or NULL */
+  arch *a;       /* the base with the varied parameters set */
+  char *text;    /* canonical text of the fully resolved configuration */
+  uint64_t key;  /* sweep_fnv1a64 of `text` */
+  char *params;  /* the varied values, "array.rows=16 dram.gbps=12.8" */
+  char *invalid; /* why the parameters could not be set, or NULL */
 } sweep_config;
 
 /* Resolves point `p`: clones its base, sets the varied parameters and
@@ -251,7 +252,7 @@ typedef struct sweep_progress {
   uint64_t evaluated;  /* evaluated and stored by this run */
   uint64_t infeasible; /* of those, stored as infeasible */
   double elapsed_s;
-  int finished;        /* the last call */
+  int finished; /* the last call */
   /* measured sweeps: models (distinct workload, width, precision) */
   uint64_t models_trained;    /* trained (or loaded) and measured now */
   uint64_t models_reused;     /* found in the database */
@@ -261,17 +262,17 @@ typedef struct sweep_progress {
 
 /* What the model stage of a measured sweep is doing (before the points). */
 typedef struct sweep_model_event {
-  int index, total;      /* 1-based model, models in this run */
+  int index, total; /* 1-based model, models in this run */
   const char *network;
   double width;
   wr_prec prec;
-  const char *what;      /* "reused", "training", "epoch", "measuring",
-                            "measured", "unmeasured" */
+  const char *what;             /* "reused", "training", "epoch", "measuring",
+                                   "measured", "unmeasured" */
   const sim_train_epoch *epoch; /* "epoch" */
-  double accuracy;       /* "measured", "reused": percent (-1: none) */
-  int64_t images;        /* test images run */
-  double seconds;        /* "measured": training + measuring */
-  const char *note;      /* "unmeasured": why */
+  double accuracy;              /* "measured", "reused": percent (-1: none) */
+  int64_t images;               /* test images run */
+  double seconds;               /* "measured": training + measuring */
+  const char *note;             /* "unmeasured": why */
 } sweep_model_event;
 
 typedef void (*sweep_model_fn)(const sweep_model_event *ev, void *ctx);
@@ -300,8 +301,8 @@ typedef struct sweep_db_wait {
 } sweep_db_wait;
 
 typedef struct sweep_run_opts {
-  int jobs;              /* worker threads, >= 1 */
-  int shard_i, shard_n;  /* 1-based shard; 0/0 = everything */
+  int jobs;                   /* worker threads, >= 1 */
+  int shard_i, shard_n;       /* 1-based shard; 0/0 = everything */
   sweep_progress_fn progress; /* called from the calling thread after each
                                  committed batch and at least every 0.2 s;
                                  may be NULL */
@@ -317,8 +318,8 @@ typedef struct sweep_run_opts {
  * re-run completes it.  Several processes may write one database.
  * WR_EINPUT for a file that is not a sweep database of this schema
  * version; WR_ERUNTIME for database errors. */
-int sweep_run(const sweep_spec *s, const char *db_path,
-              const sweep_run_opts *o, sweep_progress *out, wr_err *e);
+int sweep_run(const sweep_spec *s, const char *db_path, const sweep_run_opts *o,
+              sweep_progress *out, wr_err *e);
 
 /* Joins databases: every point of ins[0..n) not yet in `out` (by key) is
  * copied with its layers; `out` is created if missing (written to a

@@ -18,12 +18,12 @@ int sweep_default_accuracy(sweep_spec *s, wr_err *e);
 /* A model of a measured sweep, as the points use it. */
 typedef struct sweep_model {
   uint64_t key;
-  int measured;      /* accuracy and statistics available */
-  char *note;        /* unmeasured: why (NULL if measured) */
-  double accuracy;   /* percent */
-  int64_t images;    /* test images run */
-  char *source;      /* the accuracy_source text */
-  arch_meas *meas;   /* n_layers entries: conv/fc measured, others {1,1,0} */
+  int measured;    /* accuracy and statistics available */
+  char *note;      /* unmeasured: why (NULL if measured) */
+  double accuracy; /* percent */
+  int64_t images;  /* test images run */
+  char *source;    /* the accuracy_source text */
+  arch_meas *meas; /* n_layers entries: conv/fc measured, others {1,1,0} */
   int n_layers;
 } sweep_model;
 
@@ -65,18 +65,18 @@ int store_begin(sqlite3 *db, wr_err *e);
 typedef struct store_point {
   sweep_point p;
   sweep_config c;
-  int evaluated;          /* res holds results */
+  int evaluated; /* res holds results */
   arch_net_result res;
-  arch_area area;         /* valid when has_area */
+  arch_area area; /* valid when has_area */
   int has_area;
-  char *reason;           /* infeasible: why (else NULL) */
-  char **layer_names;     /* res.n_layers names */
+  char *reason;       /* infeasible: why (else NULL) */
+  char **layer_names; /* res.n_layers names */
   const sweep_acc_row *acc;
   const sweep_acc_table *acc_table;
-  int acc_exact;          /* the point's FP32 layers are the table's */
+  int acc_exact;            /* the point's FP32 layers are the table's */
   const sweep_model *model; /* measured sweeps: the point's model */
-  int measured;           /* res holds counts measured from the model's data */
-  uint64_t di_cycles;     /* evaluated: the data-independent totals */
+  int measured;       /* res holds counts measured from the model's data */
+  uint64_t di_cycles; /* evaluated: the data-independent totals */
   double di_energy, di_e_mac;
 } store_point;
 

@@ -9,7 +9,6 @@
 #include "arch.h"
 #include "testutil.h"
 
-
 static void presets_load(void **state) {
   (void)state;
   assert_true(arch_preset_count() >= 6);

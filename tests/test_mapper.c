@@ -12,7 +12,8 @@
 #include "arch.h"
 #include "testutil.h"
 
-/* ---- random cases ---------------------------------------------------------- */
+/* ---- random cases ----------------------------------------------------------
+ */
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void) { /* xorshift64 */
@@ -21,7 +22,9 @@ static uint64_t rnd(void) { /* xorshift64 */
   rng ^= rng << 17;
   return rng;
 }
-static int pick(int lo, int hi) { return lo + (int)(rnd() % (uint64_t)(hi - lo + 1)); }
+static int pick(int lo, int hi) {
+  return lo + (int)(rnd() % (uint64_t)(hi - lo + 1));
+}
 
 static const char *const families[] = {"parallel", "simd", "bitserial",
                                        "bitserial2", "bitfusion"};
@@ -135,9 +138,7 @@ static double dram_bytes(const arch_layer_result *r) {
                   r->dram_write);
 }
 
-static double packed(int64_t n, int bits) {
-  return ceil((double)n * bits / 8);
-}
+static double packed(int64_t n, int bits) { return ceil((double)n * bits / 8); }
 
 /* Every bound of the issue over randomized cases. */
 static void bounds_hold(void **state) {
@@ -161,8 +162,8 @@ static void bounds_hold(void **state) {
     checked++;
     double t = arch_macs_per_pe_cycle(a, r.mode);
     double peak = (double)a->rows * a->cols * t;
-    double bpc = a->dram.gbps * 1e9 * a->dram.row_efficiency /
-                 (a->clock_mhz * 1e6);
+    double bpc =
+        a->dram.gbps * 1e9 * a->dram.row_efficiency / (a->clock_mhz * 1e6);
     /* cycles >= MACs / peak; cycles >= DRAM bytes / bytes per cycle (the
        reported count is SCALE-Sim's, one less than the cycles played) */
     assert_true(((double)r.cycles + 1) * peak >= (double)r.macs * (1 - 1e-12));
@@ -252,8 +253,8 @@ static void ideal_memory_is_scalesim(void **state) {
   }
 }
 
-/* ---- closed forms and the presets ----------------------------------------- */
-
+/* ---- closed forms and the presets -----------------------------------------
+ */
 
 static wr_net *net_at(const char *name, wr_prec p) {
   wr_err e;
@@ -375,15 +376,16 @@ static void energy_adds_up(void **state) {
 /* A buffer too small for any tile is a clear error naming it. */
 static void no_tile_fits(void **state) {
   (void)state;
-  const char *y = "name: tiny\nclock_mhz: 100\ntech: horowitz45\n"
-                  "array: {rows: 4, cols: 4, dataflow: ws}\n"
-                  "mac: {family: parallel, bits: 8, precisions: [8/8]}\n"
-                  "buffers:\n"
-                  "  - {name: ib, holds: [input], kib: 0.01, "
-                  "bytes_per_cycle: 8}\n"
-                  "  - {name: wb, holds: [weight], kib: 1, bytes_per_cycle: 8}\n"
-                  "  - {name: ob, holds: [output], kib: 1, bytes_per_cycle: 8}\n"
-                  "dram: {gbps: 1, burst_bytes: 64, latency_ns: 10}\n";
+  const char *y =
+      "name: tiny\nclock_mhz: 100\ntech: horowitz45\n"
+      "array: {rows: 4, cols: 4, dataflow: ws}\n"
+      "mac: {family: parallel, bits: 8, precisions: [8/8]}\n"
+      "buffers:\n"
+      "  - {name: ib, holds: [input], kib: 0.01, "
+      "bytes_per_cycle: 8}\n"
+      "  - {name: wb, holds: [weight], kib: 1, bytes_per_cycle: 8}\n"
+      "  - {name: ob, holds: [output], kib: 1, bytes_per_cycle: 8}\n"
+      "dram: {gbps: 1, burst_bytes: 64, latency_ns: 10}\n";
   wr_err e;
   arch *a = arch_from(y, "tiny.yaml");
   wr_prec p = {8, 8};
@@ -532,8 +534,8 @@ static void measured_features(void **state) {
     int features = a->zero_gating || a->zero_skipping || a->dyn_group;
     if (!features && !arch_mode(a, p8, "x", &mode, &e)) {
       assert_int_equal(arch_eval_layer(a, l, 8, &o, NULL, &r0, &e), WR_OK);
-      assert_int_equal(
-          arch_eval_layer_measured(a, l, 8, &o, NULL, &m, &r1, &e), WR_OK);
+      assert_int_equal(arch_eval_layer_measured(a, l, 8, &o, NULL, &m, &r1, &e),
+                       WR_OK);
       assert_memory_equal(&r0, &r1, sizeof r0);
     }
     arch_free(a);
@@ -554,8 +556,8 @@ static void measured_features(void **state) {
   /* dynamic precision: codes that fit 2 bits run at 2-bit speed on a
      bit-serial array: a fold holds 64 x 16/2 rows of K */
   arch *st = preset("stripes-like");
-  assert_int_equal(
-      arch_set_param(st, "features.dynamic_precision", "16", &e), WR_OK);
+  assert_int_equal(arch_set_param(st, "features.dynamic_precision", "16", &e),
+                   WR_OK);
   arch_eval_opts ideal = {1, ARCH_OBJ_ENERGY, 1};
   assert_int_equal(arch_eval_layer(st, l, 8, &ideal, NULL, &r0, &e), WR_OK);
   assert_int_equal(
@@ -570,8 +572,8 @@ static void measured_features(void **state) {
               1e-9 * r0.energy.mac);
   /* dynamic precision needs a bit-serial MAC */
   arch *bf = preset("bitfusion-like");
-  assert_int_equal(
-      arch_set_param(bf, "features.dynamic_precision", "16", &e), WR_EINPUT);
+  assert_int_equal(arch_set_param(bf, "features.dynamic_precision", "16", &e),
+                   WR_EINPUT);
   assert_non_null(strstr(e.msg, "only bit-serial MACs"));
   arch_free(bf);
   arch_free(st);

@@ -46,8 +46,9 @@ static void fnv_vectors(void **state) {
   assert_true(sweep_fnv1a64("foobar", 6, SWEEP_FNV_INIT) ==
               0x85944171f73967e8ULL);
   /* incremental = whole */
-  assert_true(sweep_fnv1a64("bar", 3, sweep_fnv1a64("foo", 3, SWEEP_FNV_INIT)) ==
-              0x85944171f73967e8ULL);
+  assert_true(
+      sweep_fnv1a64("bar", 3, sweep_fnv1a64("foo", 3, SWEEP_FNV_INIT)) ==
+      0x85944171f73967e8ULL);
   char buf[24];
   assert_string_equal(sweep_key_str(0xabcULL, buf, sizeof buf),
                       "0000000000000abc");
@@ -154,10 +155,11 @@ static void keys(void **state) {
   spec_load(&s, small);
   /* the same design space written differently: axes reordered, varied
      parameters swapped, a base's own value listed */
-  spec_load(&t, "name: other\nworkloads: [resnet18, fmnist-cnn]\n"
-                "width: [3, 2, 1]\nprecision: [4/4, 8/8]\n"
-                "arch:\n  base: [scalesim-32x32, bitfusion-like]\n"
-                "  vary: {dram.gbps: [51.2, 25.6, 12.8], array.rows: [16, 8]}\n");
+  spec_load(&t,
+            "name: other\nworkloads: [resnet18, fmnist-cnn]\n"
+            "width: [3, 2, 1]\nprecision: [4/4, 8/8]\n"
+            "arch:\n  base: [scalesim-32x32, bitfusion-like]\n"
+            "  vary: {dram.gbps: [51.2, 25.6, 12.8], array.rows: [16, 8]}\n");
   uint64_t g = sweep_grid_size(&s);
   uint64_t *ks = malloc(sizeof *ks * g), *kt = malloc(sizeof *kt * g);
   assert_non_null(ks);
@@ -259,8 +261,8 @@ static void shards_partition(void **state) {
   wr_err e;
   assert_int_equal(sweep_shard_parse("3/8", &i, &n, &e), WR_OK);
   assert_true(i == 3 && n == 8);
-  static const char *const bad[] = {"0/4", "5/4", "1/0", "a/b", "1/2x", "2",
-                                    "-1/3"};
+  static const char *const bad[] = {"0/4",  "5/4", "1/0", "a/b",
+                                    "1/2x", "2",   "-1/3"};
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
     assert_int_equal(sweep_shard_parse(bad[k], &i, &n, &e), WR_EINPUT);
 }

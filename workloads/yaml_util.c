@@ -26,12 +26,14 @@ static int flow_depth_check(const char *text, size_t len, const char *file,
   char prev = '\n';
   for (size_t i = 0; i < len; i++) {
     char c = text[i];
-    if ((unsigned char)c < 0x80 || (unsigned char)c >= 0xC0) col++;
+    if ((unsigned char)c < 0x80 || (unsigned char)c >= 0xC0)
+      col++;
     if (c == '\n') {
       line++;
       col = 0;
     } else if (c == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
-      while (i + 1 < len && text[i + 1] != '\n') i++;
+      while (i + 1 < len && text[i + 1] != '\n')
+        i++;
     } else if (c == '"' || (c == '\'' && strchr(" \t\n[{,:-?", prev))) {
       /* a quoted scalar: skip to its end ('' and \" escape the quote) */
       for (i++; i < len; i++) {

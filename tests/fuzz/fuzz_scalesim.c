@@ -20,10 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
       }
   }
-  if (cut == size) skip = 0;
+  if (cut == size)
+    skip = 0;
   const char *cfg = fuzz_tmpfile(0, ".cfg", data, cut);
-  const char *csv = fuzz_tmpfile(1, ".csv", data + cut + skip,
-                                 size - cut - skip);
+  const char *csv =
+      fuzz_tmpfile(1, ".csv", data + cut + skip, size - cut - skip);
   scalesim_run r;
   wr_err e;
   wr_err_clear(&e);
