@@ -130,6 +130,18 @@ static int take_array(const wr_npz *w, const char *src, const char *key,
   return WR_OK;
 }
 
+/* The shape of a conv or fc layer's weight array as PyTorch stores it,
+ * [out, in / groups, kh, kw] (fc: the first two); returns its rank.  The
+ * model, the weights check and synthetic weights share it. */
+static int weight_shape(const wr_layer *l, const sim_conv_geom *g,
+                        int64_t shape[4]) {
+  shape[0] = l->out.c;
+  shape[1] = g->c_in / g->groups;
+  shape[2] = g->kh;
+  shape[3] = g->kw;
+  return l->kind == WR_FC ? 2 : 4;
+}
+
 static int take(const wr_npz *w, const char *src, const char *layer,
                 const char *what, int ndim, const int64_t *shape, float *dst,
                 wr_err *e) {
@@ -227,7 +239,8 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   lay *L = &m->L[i];
   sim_conv_geom_of(l, &L->geom);
   int64_t c = l->out.c, n_w = l->weights;
-  int64_t shape[4] = {c, L->geom.c_in / L->geom.groups, L->geom.kh, L->geom.kw};
+  int64_t shape[4];
+  int rank = weight_shape(l, &L->geom, shape);
   float *wf = malloc((size_t)n_w * sizeof *wf);
   double *bias = calloc((size_t)c, sizeof *bias);
   L->m = malloc((size_t)c * sizeof *L->m);
@@ -237,8 +250,7 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
     free(bias);
     return oom(e);
   }
-  int rc = take(w, m->wsrc, l->name, "weight", l->kind == WR_FC ? 2 : 4, shape,
-                wf, e);
+  int rc = take(w, m->wsrc, l->name, "weight", rank, shape, wf, e);
   if (rc == WR_OK && l->bias) {
     float *bf = malloc((size_t)c * sizeof *bf);
     rc = bf ? take(w, m->wsrc, l->name, "bias", 1, &c, bf, e) : oom(e);
@@ -1047,9 +1059,9 @@ int sim_synthetic_weights(const wr_net *net, unsigned long seed, wr_npz *out,
     if (is_compute(l)) {
       sim_conv_geom g;
       sim_conv_geom_of(l, &g);
-      int64_t shape[4] = {g.c_out, g.c_in / g.groups, g.kh, g.kw};
-      rc =
-          add_array(out, l->name, "weight", l->kind == WR_FC ? 2 : 4, shape, e);
+      int64_t shape[4];
+      int rank = weight_shape(l, &g, shape);
+      rc = add_array(out, l->name, "weight", rank, shape, e);
       if (rc)
         break;
       float *w = out->arrays[out->n - 1].data;
@@ -1122,12 +1134,11 @@ int sim_weights_check(const wr_net *net, const wr_npz *w, const char *wsrc,
       sim_conv_geom g;
       sim_conv_geom_of(l, &g);
       int64_t c = l->out.c;
-      int64_t shape[4] = {c, g.c_in / g.groups, g.kh, g.kw};
+      int64_t shape[4];
+      int rank = weight_shape(l, &g, shape);
       float *buf =
           malloc((size_t)(l->weights > c ? l->weights : c) * sizeof *buf);
-      rc = buf ? take(w, wsrc, l->name, "weight", l->kind == WR_FC ? 2 : 4,
-                      shape, buf, e)
-               : oom(e);
+      rc = buf ? take(w, wsrc, l->name, "weight", rank, shape, buf, e) : oom(e);
       if (rc == WR_OK && l->bias)
         rc = take(w, wsrc, l->name, "bias", 1, &c, buf, e);
       free(buf);
