@@ -18,7 +18,7 @@ pc=$(find "$prefix" -name wrpnsim.pc | head -1)
 check "pkg-config file" test -n "$pc"
 cat >"$prefix/use.c" <<'C'
 #include <stdio.h>
-#include <workloads.h>
+#include <wrpnsim/workloads.h>
 int main(void) {
   wr_err e;
   wr_net *n = wr_net_open("resnet18", &e);
