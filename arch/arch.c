@@ -1,7 +1,7 @@
 /*
  * arch.c — accelerator descriptions: the YAML loader (docs/arch.md), the
- * compiled-in presets and technology tables, precision modes and the MAC
- * families' throughput.
+ * compiled-in presets and technology tables, and precision modes (what a
+ * MAC family runs is arch/mac.c's).
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,18 +29,14 @@ const char *arch_dataflow_name(arch_dataflow d) {
   return (unsigned)d < 3 ? n[d] : "?";
 }
 
-static const char *const family_names[] = {
-    "parallel", "simd", "bitserial", "bitserial2", "bitfusion", "fp32"};
-
-const char *arch_mac_family_name(arch_mac_family f) {
-  return (unsigned)f < 6 ? family_names[f] : "?";
-}
-
 void arch_free(arch *a) {
   if (!a)
     return;
   for (int i = 0; i < a->n_buffers; i++)
     free(a->buffers[i].name);
+  for (int i = 0; i < a->n_precisions; i++)
+    free(a->pe_modes[i].source);
+  free(a->pe_source);
   free(a->name);
   free(a->source);
   free(a->file);
@@ -134,48 +130,22 @@ static int load_array(aload *L, yaml_node_t *n) {
   return WR_OK;
 }
 
-/* Bits a family can run natively: every A and W in 1..max. */
-static int family_max_bits(const arch *a) {
-  switch (a->family) {
-  case ARCH_MAC_BITFUSION:
-    return 16;
-  case ARCH_MAC_FP32:
-    return WR_FP32_BITS;
-  default:
-    return a->native_bits;
-  }
-}
-
-static int add_prec(aload *L, yaml_node_t *at, wr_prec p) {
+/* Adds mode `p`, listed at `at` in the mac field `field` ("precisions",
+ * or "modes" for a table PE), if the family runs it. */
+static int add_prec(aload *L, yaml_node_t *at, const char *field, wr_prec p) {
   arch *a = L->a;
-  int max = family_max_bits(a);
-  char buf[16];
-  if (a->family == ARCH_MAC_FP32 ? (p.a_bits != 32 || p.w_bits != 32)
-                                 : (p.a_bits > max || p.w_bits > max))
-    return yerr(L->d, at, L->e,
-                "mac field 'precisions': %s is beyond what a %s MAC%s runs "
-                "(%s)",
-                wr_prec_str(p, buf, sizeof buf), family_names[a->family],
-                a->family == ARCH_MAC_FP32 ? "" : " of these bits",
-                a->family == ARCH_MAC_FP32 ? "32/32 only" : "bits field");
-  if (a->family == ARCH_MAC_BITFUSION) {
-    int okA = p.a_bits == 2 || p.a_bits == 4 || p.a_bits == 8 || p.a_bits == 16;
-    int okW = p.w_bits == 2 || p.w_bits == 4 || p.w_bits == 8 || p.w_bits == 16;
-    if (!okA || !okW)
-      return yerr(L->d, at, L->e,
-                  "mac field 'precisions': %s: Bit Fusion composes 2-bit "
-                  "bricks into 2, 4, 8 or 16 bits",
-                  wr_prec_str(p, buf, sizeof buf));
-  }
+  char buf[16], why[160];
+  if (!mac_family_of(a->family)->legal(a, p, why, sizeof why))
+    return yerr(L->d, at, L->e, "mac field '%s': %s", field, why);
   for (int i = 0; i < a->n_precisions; i++)
     if (a->precisions[i].a_bits == p.a_bits &&
         a->precisions[i].w_bits == p.w_bits)
-      return yerr(L->d, at, L->e, "mac field 'precisions': %s listed twice",
+      return yerr(L->d, at, L->e, "mac field '%s': %s listed twice", field,
                   wr_prec_str(p, buf, sizeof buf));
   if (a->n_precisions == ARCH_MAX_PRECISIONS)
-    return yerr(L->d, at, L->e,
-                "mac field 'precisions': more than %d modes (use 'any')",
-                ARCH_MAX_PRECISIONS);
+    return yerr(L->d, at, L->e, "mac field '%s': more than %d modes%s", field,
+                ARCH_MAX_PRECISIONS,
+                mac_family_of(a->family)->has_bits ? " (use 'any')" : "");
   a->precisions[a->n_precisions++] = p;
   return WR_OK;
 }
@@ -198,7 +168,7 @@ static int bits_list(aload *L, yaml_node_t *n, const char *what, int *bits,
 static int load_precisions(aload *L, yaml_node_t *n) {
   const char *s = yscalar(n);
   if (s && strcmp(s, "any") == 0) {
-    if (L->a->family == ARCH_MAC_BITFUSION || L->a->family == ARCH_MAC_FP32)
+    if (!mac_family_of(L->a->family)->has_bits)
       return yerr(L->d, n, L->e,
                   "mac field 'precisions': 'any' needs a family with a bits "
                   "field (parallel, simd, bitserial, bitserial2)");
@@ -217,7 +187,7 @@ static int load_precisions(aload *L, yaml_node_t *n) {
     for (int i = 0; i < na; i++)
       for (int j = 0; j < nw; j++) {
         wr_prec p = {ab[i], wb[j]};
-        if (add_prec(L, n, p))
+        if (add_prec(L, n, "precisions", p))
           return WR_EINPUT;
       }
     return WR_OK;
@@ -234,7 +204,7 @@ static int load_precisions(aload *L, yaml_node_t *n) {
     if (!t || wr_prec_parse(t, "mac field 'precisions'", &p, &sub))
       return yerr(L->d, x, L->e, "%s",
                   t ? sub.msg : "mac field 'precisions': expected A/W");
-    if (add_prec(L, x, p))
+    if (add_prec(L, x, "precisions", p))
       return WR_EINPUT;
   }
   return WR_OK;
@@ -268,32 +238,124 @@ static int load_requant(aload *L, yaml_node_t *n) {
   return WR_OK;
 }
 
+/* A number in (0, hi] in field `key` of `map` (required). */
+static int positive_field(aload *L, yaml_node_t *map, const char *key,
+                          const char *what, double hi, double *out) {
+  yaml_node_t *n;
+  char f[FIELD_LABEL_MAX];
+  snprintf(f, sizeof f, "%s field '%s'", what, key);
+  if (need(L, map, key, what, &n) || yreal(L->d, n, -hi, hi, f, out, L->e))
+    return WR_EINPUT;
+  if (!(*out > 0))
+    return yerr(L->d, n, L->e, "%s: expected a positive number, got '%s'", f,
+                yscalar(n));
+  return WR_OK;
+}
+
+/* A required non-empty string field, copied into *out. */
+static int source_field(aload *L, yaml_node_t *map, const char *what,
+                        char **out) {
+  yaml_node_t *n = ymap_get(L->d, map, "source");
+  char f[FIELD_LABEL_MAX];
+  const char *s;
+  if (!n)
+    return yerr(L->d, map, L->e,
+                "%s: missing field 'source' (where the figures come from, "
+                "e.g. your synthesis results)",
+                what);
+  snprintf(f, sizeof f, "%s field 'source'", what);
+  if (ystr(L->d, n, f, &s, L->e))
+    return WR_EINPUT;
+  if (!(*out = strdup(s)))
+    return wr_err_set(L->e, WR_ENOMEM, "out of memory");
+  return WR_OK;
+}
+
+/* A table PE (docs/arch.md, "Your own PE"):
+ * pe: {um2: X, source: S}
+ * modes: [{mode: A/W, macs_per_pe_cycle: X, pj_per_mac: X, source: S}, ...] */
+static int load_pe_table(aload *L, yaml_node_t *mac) {
+  static const char *const pkeys[] = {"um2", "source", NULL};
+  static const char *const mkeys[] = {"mode", "macs_per_pe_cycle", "pj_per_mac",
+                                      "source", NULL};
+  arch *a = L->a;
+  yaml_node_t *n, *x;
+  if ((x = ymap_get(L->d, mac, "precisions")))
+    return yerr(L->d, x, L->e,
+                "mac field 'precisions': a table PE lists its modes under "
+                "'modes', each with its figures");
+  if (need(L, mac, "pe", "mac", &n) || ymap_check(L->d, n, pkeys, "pe", L->e) ||
+      positive_field(L, n, "um2", "pe", 1e12, &a->pe_um2) ||
+      source_field(L, n, "pe", &a->pe_source) ||
+      need(L, mac, "modes", "mac", &n))
+    return WR_EINPUT;
+  if (n->type != YAML_SEQUENCE_NODE || yseq_len(n) == 0)
+    return yerr(L->d, n, L->e,
+                "mac field 'modes': expected a list of {mode: A/W, "
+                "macs_per_pe_cycle, pj_per_mac, source}");
+  for (int i = 0; i < yseq_len(n); i++) {
+    yaml_node_t *m = yseq_at(L->d, n, i);
+    wr_prec p;
+    wr_err sub;
+    const char *t;
+    char what[32], buf[16];
+    if (ymap_check(L->d, m, mkeys, "mac field 'modes'", L->e) ||
+        need(L, m, "mode", "mac field 'modes'", &x))
+      return WR_EINPUT;
+    if (!(t = yscalar(x)) || wr_prec_parse(t, "mac field 'modes'", &p, &sub))
+      return yerr(L->d, x, L->e, "%s",
+                  t ? sub.msg : "mac field 'modes': expected A/W");
+    if (add_prec(L, x, "modes", p))
+      return WR_EINPUT;
+    arch_pe_mode *pm = &a->pe_modes[a->n_precisions - 1];
+    snprintf(what, sizeof what, "mode %s", wr_prec_str(p, buf, sizeof buf));
+    if (positive_field(L, m, "macs_per_pe_cycle", what, 1 << 20,
+                       &pm->macs_per_pe_cycle) ||
+        positive_field(L, m, "pj_per_mac", what, 1e6, &pm->pj_per_mac) ||
+        source_field(L, m, what, &pm->source))
+      return WR_EINPUT;
+  }
+  return WR_OK;
+}
+
 static int load_mac(aload *L, yaml_node_t *n) {
-  static const char *const keys[] = {"family",      "bits",        "precisions",
-                                     "unsupported", "fp32_layers", "acc_bits",
-                                     "overflow",    "requant",     NULL};
+  static const char *const keys[] = {
+      "family",      "bits",     "precisions", "modes",   "pe", "unsupported",
+      "fp32_layers", "acc_bits", "overflow",   "requant", NULL};
   static const char *const unsup[] = {"cover", "refuse"};
   static const char *const fp32l[] = {"widest", "refuse"};
   static const char *const ovf[] = {"saturate", "wrap", "error"};
+  const char *names[MAC_N_FAMILIES];
   arch *a = L->a;
   yaml_node_t *x;
   int v;
+  for (int i = 0; i < MAC_N_FAMILIES; i++)
+    names[i] = mac_family_of((arch_mac_family)i)->name;
   if (ymap_check(L->d, n, keys, "mac", L->e) ||
       need(L, n, "family", "mac", &x) ||
-      pick(L, x, "mac field 'family'", family_names, 6, &v))
+      pick(L, x, "mac field 'family'", names, MAC_N_FAMILIES, &v))
     return WR_EINPUT;
   a->family = (arch_mac_family)v;
-  int has_bits = a->family != ARCH_MAC_BITFUSION && a->family != ARCH_MAC_FP32;
+  int has_bits = mac_family_of(a->family)->has_bits;
   x = ymap_get(L->d, n, "bits");
   if (has_bits && !x)
     return yerr(L->d, n, L->e,
                 "mac: missing field 'bits' (the %s MAC's native width)",
-                family_names[a->family]);
+                names[a->family]);
   if (!has_bits && x)
     return yerr(L->d, x, L->e,
                 "mac field 'bits': the %s family has no bits field",
-                family_names[a->family]);
-  if (x && int_field(L, n, "bits", "mac", 1, 16, 1, &a->native_bits))
+                names[a->family]);
+  const char *own = ymap_get(L->d, n, "modes") ? "modes"
+                    : ymap_get(L->d, n, "pe")  ? "pe"
+                                               : NULL;
+  if (own && a->family != ARCH_MAC_TABLE)
+    return yerr(L->d, ymap_get(L->d, n, own), L->e,
+                "mac field '%s': only a table PE (family table) lists its "
+                "own figures",
+                own);
+  if (x &&
+      int_field(L, n, "bits", "mac", 1, WR_MAX_INT_BITS, 1, &a->native_bits))
     return WR_EINPUT;
   if (x && a->family == ARCH_MAC_SIMD &&
       (a->native_bits & (a->native_bits - 1)))
@@ -301,7 +363,9 @@ static int load_mac(aload *L, yaml_node_t *n) {
                 "mac field 'bits': a simd MAC splits into power-of-two "
                 "sub-words, so its width is 1, 2, 4, 8 or 16, not %d",
                 a->native_bits);
-  if (need(L, n, "precisions", "mac", &x) || load_precisions(L, x))
+  if (a->family == ARCH_MAC_TABLE
+          ? load_pe_table(L, n)
+          : need(L, n, "precisions", "mac", &x) || load_precisions(L, x))
     return WR_EINPUT;
   a->unsupported = ARCH_UNSUP_COVER;
   a->unsup_line = a->fp32l_line = (int)n->start_mark.line + 1;
@@ -430,12 +494,12 @@ static int load_features(aload *L, yaml_node_t *n) {
       ybool(L->d, x, "features field 'zero_skipping'", &a->zero_skipping, L->e))
     return WR_EINPUT;
   if ((x = ymap_get(L->d, n, "dynamic_precision"))) {
-    if (a->family != ARCH_MAC_BITSERIAL && a->family != ARCH_MAC_BITSERIAL2)
+    if (!mac_family_of(a->family)->follows_data_bits)
       return yerr(L->d, x, L->e,
                   "features field 'dynamic_precision': only bit-serial MACs "
                   "(bitserial, bitserial2) follow the data's bit lengths, "
                   "not %s",
-                  family_names[a->family]);
+                  arch_mac_family_name(a->family));
     a->dyn_group = 16;
     if (ymap_check(L->d, x, dkeys, "dynamic_precision", L->e) ||
         int_field(L, x, "group", "dynamic_precision", 1, 1 << 16, 0,
@@ -542,7 +606,7 @@ arch *arch_open(const char *name_or_path, wr_err *e) {
   return arch_load_file(name_or_path, e);
 }
 
-/* ---- precision modes and throughput ------------------------------------- */
+/* ---- precision modes ---------------------------------------------------- */
 
 static int supports(const arch *a, wr_prec p) {
   if (a->n_precisions == 0) /* 'any' */
@@ -621,28 +685,6 @@ int arch_mode(const arch *a, wr_prec p, const char *layer, wr_prec *mode,
   return WR_OK;
 }
 
-static int ceil_div(int x, int y) { return (x + y - 1) / y; }
-
-double arch_macs_per_pe_cycle(const arch *a, wr_prec m) {
-  int n = a->native_bits;
-  switch (a->family) {
-  case ARCH_MAC_SIMD: {
-    int k = 1, widest = m.a_bits > m.w_bits ? m.a_bits : m.w_bits;
-    while (k < widest && k < n)
-      k *= 2;
-    return (double)(n / k);
-  }
-  case ARCH_MAC_BITSERIAL:
-    return (double)n / m.a_bits;
-  case ARCH_MAC_BITSERIAL2:
-    return (double)n * n / ((double)m.a_bits * m.w_bits);
-  case ARCH_MAC_BITFUSION:
-    return 16.0 / (ceil_div(m.a_bits, 2) * ceil_div(m.w_bits, 2));
-  default:
-    return 1.0;
-  }
-}
-
 /* ---- editing --------------------------------------------------------------
  */
 
@@ -653,15 +695,21 @@ arch *arch_clone(const arch *src, wr_err *e) {
     return NULL;
   }
   *a = *src;
-  a->name = a->source = a->file = a->tech = NULL;
+  a->name = a->source = a->file = a->tech = a->pe_source = NULL;
   a->techp = NULL;
   for (int i = 0; i < a->n_buffers; i++)
     a->buffers[i].name = NULL;
+  for (int i = 0; i < a->n_precisions; i++)
+    a->pe_modes[i].source = NULL;
   int ok = (a->name = strdup(src->name)) && (a->file = strdup(src->file)) &&
            (a->tech = strdup(src->tech)) &&
-           (!src->source || (a->source = strdup(src->source)));
+           (!src->source || (a->source = strdup(src->source))) &&
+           (!src->pe_source || (a->pe_source = strdup(src->pe_source)));
   for (int i = 0; ok && i < a->n_buffers; i++)
     ok = (a->buffers[i].name = strdup(src->buffers[i].name)) != NULL;
+  for (int i = 0; ok && i < a->n_precisions; i++)
+    ok = !src->pe_modes[i].source ||
+         (a->pe_modes[i].source = strdup(src->pe_modes[i].source)) != NULL;
   if (!ok) {
     arch_free(a);
     wr_err_set(e, WR_ENOMEM, "out of memory");
@@ -850,6 +898,11 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
 
 char *arch_canonical(const arch *a, wr_err *e) {
   size_t cap = 4096, n = 0;
+  if (a->family == ARCH_MAC_TABLE) { /* room for the table PE's lines */
+    cap += strlen(a->pe_source) + 64;
+    for (int i = 0; i < a->n_precisions; i++)
+      cap += strlen(a->pe_modes[i].source) + 128;
+  }
   char *s = malloc(cap);
   if (!s) {
     wr_err_set(e, WR_ENOMEM, "out of memory");
@@ -880,6 +933,15 @@ char *arch_canonical(const arch *a, wr_err *e) {
   for (int i = 0; i < a->n_precisions; i++)
     EMIT(" %s", wr_prec_str(a->precisions[i], p, sizeof p));
   EMIT("\n");
+  if (a->family == ARCH_MAC_TABLE) {
+    EMIT("mac.pe: um2 %.17g source %s\n", a->pe_um2, a->pe_source);
+    for (int i = 0; i < a->n_precisions; i++)
+      EMIT("mac.modes.%s: macs_per_pe_cycle %.17g pj_per_mac %.17g source "
+           "%s\n",
+           wr_prec_str(a->precisions[i], p, sizeof p),
+           a->pe_modes[i].macs_per_pe_cycle, a->pe_modes[i].pj_per_mac,
+           a->pe_modes[i].source);
+  }
   for (int i = 0; i < a->n_buffers; i++)
     EMIT("buffers.%s: holds %d kib %.17g bytes_per_cycle %.17g\n",
          a->buffers[i].name, a->buffers[i].holds, a->buffers[i].kib,

@@ -30,7 +30,8 @@ typedef enum arch_mac_family {
   ARCH_MAC_BITSERIAL,  /* Stripes: time grows with activation bits */
   ARCH_MAC_BITSERIAL2, /* Loom: time grows with activation x weight bits */
   ARCH_MAC_BITFUSION,  /* Bit Fusion: 2-bit bricks fused */
-  ARCH_MAC_FP32        /* binary32 MACs */
+  ARCH_MAC_FP32,       /* binary32 MACs */
+  ARCH_MAC_TABLE       /* the architect's own PE: per-mode figures as given */
 } arch_mac_family;
 
 const char *arch_mac_family_name(arch_mac_family f);
@@ -68,6 +69,14 @@ typedef struct arch_buffer {
   int line, col;          /* where its capacity is written (0: unknown) */
 } arch_buffer;
 
+/* One mode of a 'table' PE (docs/arch.md, "Your own PE"): the architect's
+ * figures, used as they are. */
+typedef struct arch_pe_mode {
+  double macs_per_pe_cycle; /* > 0 */
+  double pj_per_mac;        /* energy per MAC, > 0 */
+  char *source;             /* where the figures come from (owned) */
+} arch_pe_mode;
+
 typedef struct arch_dram {
   double gbps;       /* bandwidth, GB/s (10^9 bytes per second) */
   double pj_per_bit; /* access energy */
@@ -90,6 +99,11 @@ typedef struct arch {
   int native_bits; /* parallel/simd/bit-serial lane width */
   wr_prec precisions[ARCH_MAX_PRECISIONS]; /* supported A/W modes */
   int n_precisions;
+  /* family 'table': pe_modes[i] describes precisions[i]; the PE's area
+     (um^2) and its source (owned) */
+  arch_pe_mode pe_modes[ARCH_MAX_PRECISIONS];
+  double pe_um2;
+  char *pe_source;
   arch_unsupported unsupported;
   arch_fp32_layers fp32_layers;
   /* where 'unsupported' and 'fp32_layers' are written, else the mac
@@ -152,7 +166,8 @@ wr_prec arch_widest_mode(const arch *a);
 /* MACs one PE completes per cycle in `mode` (docs/arch.md): parallel 1;
  * simd N / k for k the smallest power of two >= max(A, W) (at most N);
  * bitserial N / A; bitserial2 N*N / (A*W); bitfusion
- * 16 / (ceil(A/2) * ceil(W/2)); fp32 1. */
+ * 16 / (ceil(A/2) * ceil(W/2)); fp32 1; table the figure listed for
+ * `mode` (one of a's modes, as arch_mode gives).  Can't fail. */
 double arch_macs_per_pe_cycle(const arch *a, wr_prec mode);
 
 /* A layer lowered to a GEMM as SCALE-Sim does it: M output pixels (x
@@ -289,7 +304,8 @@ typedef struct arch_area {
   double rf_mm2;    /* register files of all PEs */
   double buf_mm2[ARCH_MAX_BUFFERS];
   double total_mm2;
-  const char *pe_source;   /* where the PE figure comes from */
+  const char *pe_source;   /* where the PE figure comes from (static, or
+                              the architecture's: valid while it lives) */
   const char *sram_source; /* where the buffer figures come from */
 } arch_area;
 

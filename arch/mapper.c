@@ -473,9 +473,7 @@ static int setup_geom(const arch *a, const wr_layer *l, int out_bits,
     if (a->dyn_group > 0 && meas->dyn_a_bits >= 1) {
       /* cycles per group follow the group's widest value */
       g->a_eff = fmin(meas->dyn_a_bits, mode->a_bits);
-      double n = a->native_bits;
-      g->t = a->family == ARCH_MAC_BITSERIAL ? n / g->a_eff
-                                             : n * n / (g->a_eff * g->wbits);
+      g->t = mac_macs_per_pe_cycle(a, g->a_eff, g->wbits);
       /* a bit-serial MAC spends energy per activation bit it processes */
       g->escale = g->a_eff / mode->a_bits;
     }

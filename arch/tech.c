@@ -1,7 +1,8 @@
 /*
  * tech.c — technology tables (arch/tech/): loading, log-log
- * interpolation of their curves with GSL, and the energy and area model
- * built on them (docs/arch.md, "Energy and area").
+ * interpolation of their curves with GSL, and the memory energies and
+ * the area model built on them (docs/arch.md, "Energy and area"); the MAC
+ * families' energy and PE area are arch/mac.c's.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -47,9 +48,8 @@ static void curve_free(tech_curve *c) {
 void arch_tech_free(arch_tech *t) {
   if (!t)
     return;
-  tech_curve *cs[] = {&t->int_add,  &t->int_mult,  &t->sram_pj64,
-                      &t->sram_mm2, &t->fixed_pj,  &t->fixed_um2,
-                      &t->flex_pj,  &t->flex_um2};
+  tech_curve *cs[] = {&t->int_add,  &t->int_mult,  &t->sram_pj64, &t->sram_mm2,
+                      &t->fixed_pj, &t->fixed_um2, &t->flex_pj,   &t->flex_um2};
   for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
     curve_free(cs[i]);
   free(t->name);
@@ -81,8 +81,8 @@ static int curve_set(ydoc *d, yaml_node_t *at, tech_curve *c, const double *x,
 }
 
 /* {x: y, ...} */
-static int curve_map(ydoc *d, yaml_node_t *n, const char *field,
-                     tech_curve *c, wr_err *e) {
+static int curve_map(ydoc *d, yaml_node_t *n, const char *field, tech_curve *c,
+                     wr_err *e) {
   double x[TECH_MAX_POINTS], y[TECH_MAX_POINTS];
   int k = 0;
   if (!n || n->type != YAML_MAPPING_NODE)
@@ -149,9 +149,10 @@ static int real_key(ydoc *d, yaml_node_t *root, const char *key, double *out,
 
 static int load_absolute(ydoc *d, yaml_node_t *root, arch_tech *t, wr_err *e) {
   static const char *const keys[] = {
-      "name",          "node_nm",       "source",        "int_add_pj",
-      "int_mult_pj",   "fp32_add_pj",   "fp32_mult_pj",  "fp32_add_um2",
-      "fp32_mult_um2", "sram_64bit_pj", "dram_64bit_pj", "pe_fixed",
+      "name",          "node_nm",       "source",
+      "int_add_pj",    "int_mult_pj",   "fp32_add_pj",
+      "fp32_mult_pj",  "fp32_add_um2",  "fp32_mult_um2",
+      "sram_64bit_pj", "dram_64bit_pj", "pe_fixed",
       "pe_flexible",   "sram_area_mm2", NULL};
   static const char *const dkeys[] = {"low", "high", NULL};
   yaml_node_t *n;
@@ -192,12 +193,12 @@ static int load_absolute(ydoc *d, yaml_node_t *root, arch_tech *t, wr_err *e) {
 
 static arch_tech *tech_load(const char *name, int depth, wr_err *e);
 
-static int load_normalized(ydoc *d, yaml_node_t *root, arch_tech *t,
-                           int depth, wr_err *e) {
+static int load_normalized(ydoc *d, yaml_node_t *root, arch_tech *t, int depth,
+                           wr_err *e) {
   static const char *const keys[] = {
-      "name",          "node_nm",  "source",        "anchor",
-      "relative_to",   "mac16",    "register_file", "pe_to_pe",
-      "global_buffer", "dram",     NULL};
+      "name",  "node_nm",       "source",   "anchor",        "relative_to",
+      "mac16", "register_file", "pe_to_pe", "global_buffer", "dram",
+      NULL};
   yaml_node_t *n;
   const char *anchor, *rel;
   double mac16, pe;
@@ -275,8 +276,9 @@ static arch_tech *tech_load(const char *name, int depth, wr_err *e) {
   if (root->type != YAML_MAPPING_NODE)
     rc = yerr(&d, root, e, "technology table: expected a mapping");
   if (!rc && (!(n = ymap_get(&d, root, "name")) || ystr(&d, n, "name", &s, e)))
-    rc = e->status ? e->status
-                   : yerr(&d, root, e, "technology table: missing field 'name'");
+    rc = e->status
+             ? e->status
+             : yerr(&d, root, e, "technology table: missing field 'name'");
   if (!rc && !(t->name = strdup(s)))
     rc = wr_err_set(e, WR_ENOMEM, "out of memory");
   if (!rc && (n = ymap_get(&d, root, "source"))) {
@@ -306,31 +308,9 @@ arch_tech *arch_tech_open(const char *name, wr_err *e) {
 
 /* ---- energy and area ---------------------------------------------------- */
 
-static int cdiv(int x, int y) { return (x + y - 1) / y; }
-
 /* the 16-bit MAC a normalized table counts in */
 static double mac16_pj(const arch_tech *t) {
   return tech_curve_at(&t->fixed_pj, 16);
-}
-
-double arch_mac_pj(const arch *a, wr_prec m) {
-  const arch_tech *t = a->techp;
-  double n = a->native_bits;
-  switch (a->family) {
-  case ARCH_MAC_PARALLEL: /* an N x N element, whatever the mode */
-    return tech_curve_at(&t->fixed_pj, n);
-  case ARCH_MAC_SIMD: /* a flexible N-bit element shared by its lanes */
-    return tech_curve_at(&t->flex_pj, n) / arch_macs_per_pe_cycle(a, m);
-  case ARCH_MAC_BITSERIAL: /* A cycles of a 1 x N element */
-    return m.a_bits * tech_curve_at(&t->fixed_pj, sqrt(n));
-  case ARCH_MAC_BITSERIAL2: /* A x W cycles of a 1 x 1 element */
-    return (double)m.a_bits * m.w_bits * tech_curve_at(&t->fixed_pj, 1);
-  case ARCH_MAC_BITFUSION: /* a fusion unit's cycle shared by its F-PEs */
-    return tech_curve_at(&t->flex_pj, 8) * cdiv(m.a_bits, 2) *
-           cdiv(m.w_bits, 2) / 16.0;
-  default: /* fp32 */
-    return t->fp32_add_pj + t->fp32_mult_pj;
-  }
 }
 
 double arch_sram_pj_per_bit(const arch *a, double kib) {
@@ -355,34 +335,8 @@ double arch_tech_dram_pj_per_bit(const arch_tech *t) {
 
 int arch_area_of(const arch *a, arch_area *out, wr_err *e) {
   const arch_tech *t = a->techp;
-  double n = a->native_bits;
   memset(out, 0, sizeof *out);
-  switch (a->family) {
-  case ARCH_MAC_PARALLEL:
-    out->pe_um2 = tech_curve_at(&t->fixed_um2, n);
-    out->pe_source = "fixed-precision element, Bit Fusion synthesis (45 nm)";
-    break;
-  case ARCH_MAC_SIMD:
-    out->pe_um2 = tech_curve_at(&t->flex_um2, n);
-    out->pe_source = "precision-flexible element, Bit Fusion synthesis (45 nm)";
-    break;
-  case ARCH_MAC_BITSERIAL:
-    out->pe_um2 = n * tech_curve_at(&t->fixed_um2, sqrt(n));
-    out->pe_source = "N lanes of 1 x N elements, Bit Fusion synthesis (45 nm)";
-    break;
-  case ARCH_MAC_BITSERIAL2:
-    out->pe_um2 = n * n * tech_curve_at(&t->fixed_um2, 1);
-    out->pe_source = "N^2 lanes of 1 x 1 elements, Bit Fusion synthesis (45 nm)";
-    break;
-  case ARCH_MAC_BITFUSION:
-    out->pe_um2 = tech_curve_at(&t->flex_um2, 8);
-    out->pe_source = "fusion unit, Bit Fusion synthesis (45 nm)";
-    break;
-  default:
-    out->pe_um2 = t->fp32_add_um2 + t->fp32_mult_um2;
-    out->pe_source = "FP32 adder + multiplier, Horowitz ISSCC 2014 (45 nm)";
-    break;
-  }
+  out->pe_um2 = mac_pe_um2(a, &out->pe_source);
   out->sram_source = "CACTI 45 nm (Bit Fusion repository)";
   double pes = (double)a->rows * a->cols;
   out->array_mm2 = pes * out->pe_um2 * 1e-6;

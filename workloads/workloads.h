@@ -129,13 +129,19 @@ int wr_read_file(const char *path, char **text, size_t *len, wr_err *e);
 
 /* ---- precision --------------------------------------------------------- */
 
-/* Bits of activations and weights of one layer: 1..16, or 32 for FP32. */
+/* Bits of activations and weights of one layer: 1..WR_MAX_INT_BITS
+ * (integer codes), or WR_FP32_BITS for FP32. */
 typedef struct wr_prec {
   int a_bits;
   int w_bits;
 } wr_prec;
 
 #define WR_FP32_BITS 32
+#define WR_MAX_INT_BITS 16 /* the widest integer precision */
+
+/* 1 when `bits`, a precision's bit count (1..WR_MAX_INT_BITS or
+ * WR_FP32_BITS), is an integer precision; 0 for FP32.  Can't fail. */
+static inline int wr_bits_is_int(int bits) { return bits <= WR_MAX_INT_BITS; }
 
 /* Parses "A/W" (e.g. "4/2", "32/32").  Returns WR_EINPUT with a message
  * naming `what` (e.g. "--prec") if the text is not two bit counts in 1..16
