@@ -3,8 +3,8 @@
  * (cycles against the MAC and DRAM roofs, traffic against the tensors'
  * packed sizes, monotonicity in buffer size, bandwidth and bits), SCALE-Sim
  * parity with ideal memory, closed forms of the bit-serial families, the
- * energy and area figures from the technology tables, and parameter
- * editing for sweeps. */
+ * energy and area figures from the technology tables, parameter editing
+ * for sweeps, and table PEs restating the built-in families exactly. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,6 +580,204 @@ static void measured_features(void **state) {
   wr_net_free(n);
 }
 
+/* ---- a table PE restating a built-in family ------------------------------
+ */
+
+/* The YAML of `a` with its MAC as a table PE: each mode's MACs per PE per
+ * cycle and energy per MAC, and the PE's area, as the built-in family gives
+ * them (written with %.17g, so they read back exactly); every other field
+ * as `a` has it.  The caller frees. */
+static char *restate_as_table(const arch *a) {
+  static const char *const dfs[] = {"os", "ws", "is"};
+  static const char *const ovf[] = {"saturate", "wrap", "error"};
+  static const char *const tensors[] = {"input", "weight", "output"};
+  size_t cap = 65536, n = 0;
+  char *y = malloc(cap), p[16];
+  arch_area ar;
+  wr_err e;
+  assert_non_null(y);
+  assert_int_equal(arch_area_of(a, &ar, &e), WR_OK);
+#define PUT(...) (n += (size_t)snprintf(y + n, cap - n, __VA_ARGS__))
+  PUT("name: %s\nclock_mhz: %.17g\ntech: %s\nstatic_mw: %.17g\n", a->name,
+      a->clock_mhz, a->tech, a->static_mw);
+  PUT("array: {rows: %d, cols: %d, dataflow: %s, rf_bytes: %d}\n", a->rows,
+      a->cols, dfs[a->dataflow], a->rf_bytes);
+  PUT("mac:\n  family: table\n  pe: {um2: %.17g, source: \"%s\"}\n  modes:\n",
+      ar.pe_um2, ar.pe_source);
+  for (int i = 0; i < a->n_precisions; i++)
+    PUT("    - {mode: %s, macs_per_pe_cycle: %.17g, pj_per_mac: %.17g, "
+        "source: \"the %s family\"}\n",
+        wr_prec_str(a->precisions[i], p, sizeof p),
+        arch_macs_per_pe_cycle(a, a->precisions[i]),
+        arch_mac_pj(a, a->precisions[i]), arch_mac_family_name(a->family));
+  PUT("  unsupported: %s\n  fp32_layers: %s\n  acc_bits: %d\n"
+      "  overflow: %s\nbuffers:\n",
+      a->unsupported == ARCH_UNSUP_COVER ? "cover" : "refuse",
+      a->fp32_layers == ARCH_FP32_WIDEST ? "widest" : "refuse", a->acc_bits,
+      ovf[a->overflow]);
+  for (int b = 0; b < a->n_buffers; b++) {
+    PUT("  - {name: %s, holds: [", a->buffers[b].name);
+    for (int t = 0, first = 1; t < 3; t++)
+      if (a->buffers[b].holds & (1 << t)) {
+        PUT("%s%s", first ? "" : ", ", tensors[t]);
+        first = 0;
+      }
+    PUT("], kib: %.17g, bytes_per_cycle: %.17g}\n", a->buffers[b].kib,
+        a->buffers[b].bytes_per_cycle);
+  }
+  PUT("dram: {gbps: %.17g, pj_per_bit: %.17g, burst_bytes: %d, "
+      "latency_ns: %.17g, row_efficiency: %.17g}\n",
+      a->dram.gbps, a->dram.pj_per_bit, a->dram.burst_bytes, a->dram.latency_ns,
+      a->dram.row_efficiency);
+  PUT("features: {zero_gating: %s, zero_skipping: %s}\n",
+      a->zero_gating ? "true" : "false", a->zero_skipping ? "true" : "false");
+#undef PUT
+  assert_true(n < cap);
+  return y;
+}
+
+/* Every figure of one layer, compared exactly. */
+static void same_layer_result(const arch_layer_result *x,
+                              const arch_layer_result *y) {
+  assert_int_equal(x->mode.a_bits, y->mode.a_bits);
+  assert_int_equal(x->mode.w_bits, y->mode.w_bits);
+  assert_int_equal(x->compute_cycles, y->compute_cycles);
+  assert_int_equal(x->dram_stall, y->dram_stall);
+  assert_int_equal(x->buffer_stall, y->buffer_stall);
+  assert_int_equal(x->cycles, y->cycles);
+  assert_int_equal(x->dram_write, y->dram_write);
+  assert_int_equal(x->candidates, y->candidates);
+  assert_int_equal(x->widest, y->widest);
+  for (int t = 0; t < ARCH_N_TT; t++)
+    assert_int_equal(x->dram_read[t], y->dram_read[t]);
+  for (int d = 0; d < ARCH_N_DIMS; d++) {
+    assert_int_equal(x->map.tile[d], y->map.tile[d]);
+    assert_int_equal(x->map.order[d], y->map.order[d]);
+  }
+  assert_true(x->utilization == y->utilization);
+  assert_true(x->macs_gated == y->macs_gated);
+  assert_true(x->macs_skipped == y->macs_skipped);
+  assert_true(x->roof_ops_per_s == y->roof_ops_per_s);
+  assert_true(x->energy.mac == y->energy.mac);
+  assert_true(x->energy.rf == y->energy.rf);
+  for (int b = 0; b < ARCH_MAX_BUFFERS; b++) {
+    assert_true(x->energy.buf[b] == y->energy.buf[b]);
+    assert_true(x->buf_bytes[b] == y->buf_bytes[b]);
+  }
+  assert_true(x->energy.dram == y->energy.dram);
+  assert_true(x->energy.stat == y->energy.stat);
+  assert_true(x->energy.total == y->energy.total);
+}
+
+/* `a` and its table restatement on network `name` at `p` (measured
+ * statistics `m` per conv/fc layer when not NULL): every layer and the
+ * totals, area included, equal. */
+static void same_as_table(const arch *a, const arch *t, const char *name,
+                          wr_prec p, const arch_meas *m) {
+  wr_net *n = net_at(name, p);
+  arch_eval_opts o = {2, ARCH_OBJ_ENERGY, 0};
+  arch_net_result ra, rt;
+  wr_err e;
+  arch_meas *ms = NULL;
+  if (m) {
+    ms = calloc((size_t)n->n_layers, sizeof *ms);
+    assert_non_null(ms);
+    for (int i = 0; i < n->n_layers; i++)
+      ms[i] = *m;
+  }
+  if (arch_eval_net_measured(a, n, &o, ms, &ra, &e) ||
+      arch_eval_net_measured(t, n, &o, ms, &rt, &e))
+    fail_msg("%s on %s: %s", a->name, name, e.msg);
+  assert_int_equal(ra.n_layers, rt.n_layers);
+  for (int i = 0; i < ra.n_layers; i++)
+    same_layer_result(&ra.layers[i], &rt.layers[i]);
+  assert_int_equal(ra.cycles, rt.cycles);
+  assert_true(ra.energy.total == rt.energy.total);
+  assert_true(ra.peak_ops_per_s == rt.peak_ops_per_s);
+  assert_true(ra.area.pe_um2 == rt.area.pe_um2);
+  assert_true(ra.area.total_mm2 == rt.area.total_mm2);
+  assert_string_equal(ra.area.pe_source, rt.area.pe_source);
+  arch_net_result_free(&ra);
+  arch_net_result_free(&rt);
+  free(ms);
+  wr_net_free(n);
+}
+
+/* A table PE that restates a built-in family gives that family's figures
+ * exactly: the presets whose modes are listed (the INT8 TPU-like and
+ * SCALE-Sim arrays, Eyeriss with its normalized table, register files and
+ * zero gating, Bit Fusion's 16 modes), on AlexNet and ResNet-18 at modes
+ * they run, cover and widen, with and without measured statistics; and
+ * random arrays of every integer family with listed modes. */
+static void table_pe_restates_families(void **state) {
+  (void)state;
+  static const char *const presets[] = {"int8-tpu-like", "scalesim-32x32",
+                                        "eyeriss-like", "bitfusion-like"};
+  static const wr_prec precs[] = {{8, 8}, {4, 2}, {16, 16}, {3, 5}};
+  static const arch_meas meas = {0.6, 0.45, 0};
+  for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+    arch *a = preset(presets[i]);
+    char *y = restate_as_table(a);
+    arch *t = arch_from(y, "table.yaml");
+    assert_int_equal(t->family, ARCH_MAC_TABLE);
+    /* a clone keeps the figures and their sources; the canonical text
+       holds them; a table PE has no bits to edit */
+    wr_err e;
+    arch *c = arch_clone(t, &e);
+    assert_non_null(c);
+    char *ct = arch_canonical(t, &e), *cc = arch_canonical(c, &e);
+    assert_string_equal(ct, cc);
+    assert_non_null(strstr(ct, "\nmac.pe: um2 "));
+    assert_non_null(strstr(ct, " source the "));
+    assert_int_equal(arch_set_param(c, "mac.bits", "8", &e), WR_EINPUT);
+    assert_non_null(strstr(e.msg, "the table family has no bits field"));
+    free(ct);
+    free(cc);
+    arch_free(c);
+    for (size_t k = 0; k < sizeof precs / sizeof precs[0]; k++) {
+      same_as_table(a, t, "alexnet", precs[k], NULL);
+      same_as_table(a, t, "resnet18", precs[k], &meas);
+    }
+    free(y);
+    arch_free(t);
+    arch_free(a);
+  }
+  /* random arrays, modes a cross product of bit counts up to N */
+  static const int bits[] = {1, 2, 3, 4, 6, 8, 12, 16};
+  for (int iter = 0; iter < 60; iter++) {
+    spec s;
+    random_spec(&s);
+    arch *a = build(&s);
+    if (a->family != ARCH_MAC_BITFUSION) {
+      a->n_precisions = 0;
+      for (int x = 0; x < 8; x++)
+        for (int w = 0; w < 8; w++)
+          if (bits[x] <= a->native_bits && bits[w] <= a->native_bits &&
+              pick(0, 2) == 0 && a->n_precisions < ARCH_MAX_PRECISIONS)
+            a->precisions[a->n_precisions++] = (wr_prec){bits[x], bits[w]};
+      if (a->n_precisions == 0)
+        a->precisions[a->n_precisions++] =
+            (wr_prec){a->native_bits, a->native_bits};
+    }
+    char *y = restate_as_table(a);
+    arch *t = arch_from(y, "table.yaml");
+    for (int k = 0; k < 4; k++) {
+      wr_net *n = random_layer(random_prec(a));
+      arch_layer_result ra, rt;
+      int out_bits = pick(1, 16);
+      int rca = eval(a, &n->layers[0], out_bits, ARCH_OBJ_ENERGY, NULL, &ra);
+      int rct = eval(t, &n->layers[0], out_bits, ARCH_OBJ_ENERGY, NULL, &rt);
+      assert_int_equal(rca, rct);
+      if (!rca)
+        same_layer_result(&ra, &rt);
+      wr_net_free(n);
+    }
+    free(y);
+    arch_free(t);
+    arch_free(a);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bounds_hold),
@@ -591,6 +789,7 @@ int main(void) {
       cmocka_unit_test(editing),
       cmocka_unit_test(fp32_layers_widest),
       cmocka_unit_test(measured_features),
+      cmocka_unit_test(table_pe_restates_families),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
