@@ -800,7 +800,7 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
     if (!b.native_bits)
       return wr_err_set(e, WR_EINPUT, "%s: the %s family has no bits field",
                         path, arch_mac_family_name(b.family));
-    rc = param_int(path, value, 1, 16, &b.native_bits, e);
+    rc = param_int(path, value, 1, WR_MAX_INT_BITS, &b.native_bits, e);
     if (!rc && b.family == ARCH_MAC_SIMD &&
         (b.native_bits & (b.native_bits - 1)))
       rc = wr_err_set(e, WR_EINPUT,

@@ -70,7 +70,7 @@ static int dump_open_layer(dump_set *d, const sim_model *m, int i,
     return wr_err_set(e, WR_ENOMEM, "out of memory");
   snprintf(df->path, len, "%s/%s.npy", dir, l->name);
   snprintf(df->tmp, len + 8, "%s.partial", df->path);
-  int codes = sim_model_out_bits(m, i) <= 16;
+  int codes = wr_bits_is_int(sim_model_out_bits(m, i));
   wr_array shape = {NULL, codes ? WR_DT_I32 : WR_DT_F32,
                     4,    {n_images, l->out.c, l->out.h, l->out.w},
                     0,    NULL};
@@ -116,7 +116,7 @@ static int dump_cb(void *ctx, const sim_output *o, wr_err *e) {
   dump_ctx *d = ctx;
   const dump_file *df = &d->set->files[o->layer];
   const void *src = o->values;
-  if (o->bits <= 16) {
+  if (wr_bits_is_int(o->bits)) {
     if (o->count > d->ibuf_len) {
       int32_t *nb = realloc(d->ibuf, (size_t)o->count * sizeof *nb);
       if (!nb)
@@ -370,7 +370,7 @@ static void histogram(const uint64_t *bitlen, uint64_t n, char *buf,
                       size_t cap) {
   size_t used = 0;
   buf[0] = 0;
-  for (int b = 0; b <= 16 && n; b++)
+  for (int b = 0; b <= WR_MAX_INT_BITS && n; b++)
     if (bitlen[b] && used < cap)
       used +=
           (size_t)snprintf(buf + used, cap - used, "%s%d:%.3f", used ? " " : "",
@@ -394,10 +394,10 @@ static void print_stats(const wr_net *net, const sim_layer_stats *st,
   for (int i = 0; i < net->n_layers; i++) {
     const sim_layer_stats *s = &st[i];
     char out[16], zf[32] = "", mb[32] = "", hist[256] = "";
-    if (s->out_bits <= 16) {
+    if (wr_bits_is_int(s->out_bits)) {
       snprintf(out, sizeof out, "%d-bit", s->out_bits);
       double sum = 0;
-      for (int b = 0; b <= 16; b++)
+      for (int b = 0; b <= WR_MAX_INT_BITS; b++)
         sum += (double)b * (double)s->bitlen[b];
       histogram(s->bitlen, s->values, hist, sizeof hist);
       snprintf(zf, sizeof zf, "%.4f",

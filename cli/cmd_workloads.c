@@ -130,8 +130,8 @@ static int parse_bits_list(const char *s, int *bits, int *n) {
   while (*p) {
     char *end;
     long v = strtol(p, &end, 10);
-    if (end == p || !((v >= 1 && v <= 16) || v == 32) || *n == 16 ||
-        (*end && *end != ',')) {
+    if (end == p || !((v >= 1 && v <= WR_MAX_INT_BITS) || v == WR_FP32_BITS) ||
+        *n == 16 || (*end && *end != ',')) {
       fprintf(stderr,
               "wrpnsim: --bits: '%s' is not a comma-separated list "
               "of bit counts (1..16 or 32)\n",

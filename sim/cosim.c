@@ -140,7 +140,7 @@ void sim_operand_add(sim_operand_stats *to, const sim_operand_stats *x) {
   to->nz_act += x->nz_act;
   to->groups += x->groups;
   to->group_bits += x->group_bits;
-  for (int b = 0; b <= 16; b++)
+  for (int b = 0; b <= WR_MAX_INT_BITS; b++)
     to->bitlen[b] += x->bitlen[b];
 }
 

@@ -260,7 +260,8 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   }
   L->a_bits = l->prec.a_bits;
   L->w_bits = l->prec.w_bits;
-  L->mode = (L->a_bits <= 16 && L->w_bits <= 16) ? MODE_INT : MODE_F32;
+  L->mode = (wr_bits_is_int(L->a_bits) && wr_bits_is_int(L->w_bits)) ? MODE_INT
+                                                                     : MODE_F32;
   double scale = 1.0, alpha = 0.0;
   if (rc == WR_OK && L->w_bits == 1) {
     for (int64_t k = 0; k < n_w; k++)
@@ -293,7 +294,7 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
     if (L->w_bits == 1)
       for (int64_t k = 0; k < n_w; k++)
         wf[k] = (float)(alpha * sim_weight_code(wf[k], 1));
-    else if (L->w_bits <= 16)
+    else if (wr_bits_is_int(L->w_bits))
       for (int64_t k = 0; k < n_w; k++)
         wf[k] = (float)((double)sim_weight_code(wf[k], L->w_bits) /
                         (double)((1 << (L->w_bits - 1)) - 1));
@@ -376,7 +377,7 @@ static int alloc_buffers(sim_model *m, wr_err *e) {
     if (L->borrowed) {
       L->codes = m->L[net->layers[i].inputs[0]].codes;
       L->vals = m->L[net->layers[i].inputs[0]].vals;
-    } else if (L->out_bits <= 16) {
+    } else if (wr_bits_is_int(L->out_bits)) {
       if (sim_packed_reset(&L->codes, L->out_count, L->out_bits, e))
         return e->status;
     } else if (!(L->vals = malloc((size_t)L->out_count * sizeof *L->vals))) {
@@ -385,7 +386,7 @@ static int alloc_buffers(sim_model *m, wr_err *e) {
   }
   /* the requantized input of a conv: the words of the largest (4 (n - 1)
      codes of 16 bits take n), reshaped for each conv without allocating */
-  if (sim_packed_reset(&m->qin, (m->max_qin - 1) * 4, 16, e))
+  if (sim_packed_reset(&m->qin, (m->max_qin - 1) * 4, WR_MAX_INT_BITS, e))
     return e->status;
   m->acc = malloc((size_t)m->max_acc * sizeof *m->acc);
   m->fin = malloc((size_t)m->max_in * sizeof *m->fin);
@@ -482,7 +483,7 @@ static int prepare_requant(sim_model *m, const int *readers, int i, wr_err *e) {
   int r = sole_reader(n, readers, i);
   if (r >= 0 && m->L[r].borrowed)
     r = sole_reader(n, readers, r);
-  if (r < 0 || n->layers[r].kind != WR_ACT || m->L[r].out_bits > 16)
+  if (r < 0 || n->layers[r].kind != WR_ACT || !wr_bits_is_int(m->L[r].out_bits))
     return WR_OK;
   const wr_layer *l = &n->layers[i];
   int64_t c = l->out.c;
@@ -525,7 +526,7 @@ static int out_bits_of(const sim_model *m, int i) {
       if (b == WR_FP32_BITS)
         return WR_FP32_BITS;
     }
-    return m->read_bits[i] <= 16 ? m->read_bits[i] : WR_FP32_BITS;
+    return wr_bits_is_int(m->read_bits[i]) ? m->read_bits[i] : WR_FP32_BITS;
   default:
     return WR_FP32_BITS;
   }
@@ -565,8 +566,8 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
     wr_net_read_bits(net, m->read_bits);
   int quantized = 0;
   for (int i = 0; i < net->n_layers; i++)
-    quantized |=
-        is_compute(&net->layers[i]) && net->layers[i].prec.a_bits <= 16;
+    quantized |= is_compute(&net->layers[i]) &&
+                 wr_bits_is_int(net->layers[i].prec.a_bits);
   int64_t max_acc = 0, max_in = 0, max_qin = 1, max_pool = 1;
   for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
@@ -650,7 +651,7 @@ static view input_of(const sim_model *m, int src) {
 }
 
 static float value_at(view v, int64_t k) {
-  return v.bits <= 16
+  return wr_bits_is_int(v.bits)
              ? sim_act_value((int32_t)sim_packed_get(v.codes, k), v.bits)
              : v.vals[k];
 }
@@ -678,7 +679,7 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
   int64_t plane = g->h_out * g->w_out;
   if (L->mode == MODE_F32) {
     const float *x = v.vals;
-    if (v.bits <= 16) {
+    if (wr_bits_is_int(v.bits)) {
       for (int64_t k = 0; k < v.count; k++)
         m->fin[k] = value_at(v, k);
       x = m->fin;
@@ -760,7 +761,7 @@ static void run_act(sim_model *m, int i, sim_layer_stats *st) {
       st->rq_mismatch += diff;
     return;
   }
-  if (L->out_bits <= 16) {
+  if (wr_bits_is_int(L->out_bits)) {
     /* codes a chunk at a time, packed in one stream */
     uint16_t buf[CHUNK];
     for (int64_t k0 = 0; k0 < L->out_count; k0 += CHUNK) {
@@ -852,12 +853,12 @@ static void run_pool(sim_model *m, int i) {
   const int64_t iplane = l->in.h * l->in.w, oplane = l->out.h * l->out.w;
   uint16_t *cin = m->pool, *cout = m->pool + iplane;
   for (int64_t c = 0; c < l->out.c; c++) {
-    if (v.bits <= 16)
+    if (wr_bits_is_int(v.bits))
       sim_packed_unpack(v.codes, c * iplane, iplane, cin);
-    pool_plane(l, v.bits, v.bits <= 16 ? cin : NULL,
-               v.bits <= 16 ? NULL : v.vals + c * iplane, cout,
+    pool_plane(l, v.bits, wr_bits_is_int(v.bits) ? cin : NULL,
+               wr_bits_is_int(v.bits) ? NULL : v.vals + c * iplane, cout,
                L->vals ? L->vals + c * oplane : NULL);
-    if (L->out_bits <= 16)
+    if (wr_bits_is_int(L->out_bits))
       sim_packed_pack(&L->codes, c * oplane, oplane, cout);
   }
 }
@@ -885,7 +886,7 @@ static void run_concat(sim_model *m, int i, sim_layer_stats *st) {
   int64_t off = 0;
   for (int k = 0; k < l->n_inputs; k++) {
     view v = input_of(m, l->inputs[k]);
-    if (L->out_bits <= 16) {
+    if (wr_bits_is_int(L->out_bits)) {
       uint64_t dummy = 0;
       for (int64_t j = 0; j < v.count; j++)
         sim_packed_set(
@@ -951,7 +952,7 @@ static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
 static void add_stats(const lay *L, sim_layer_stats *st) {
   st->out_bits = L->out_bits;
   st->values += (uint64_t)L->out_count;
-  if (L->out_bits > 16)
+  if (!wr_bits_is_int(L->out_bits))
     return;
   uint16_t buf[CHUNK];
   for (int64_t k0 = 0; k0 < L->out_count; k0 += CHUNK) {
@@ -1066,9 +1067,10 @@ int sim_synthetic_weights(const wr_net *net, unsigned long seed, wr_npz *out,
         break;
       float *w = out->arrays[out->n - 1].data;
       double fan_in = (double)(shape[1] * shape[2] * shape[3]);
-      double lim = l->prec.a_bits <= 16 && l->prec.w_bits <= 16
-                       ? 1.0
-                       : sqrt(6.0 / fan_in);
+      double lim =
+          wr_bits_is_int(l->prec.a_bits) && wr_bits_is_int(l->prec.w_bits)
+              ? 1.0
+              : sqrt(6.0 / fan_in);
       for (int64_t k = 0; k < l->weights; k++)
         w[k] = (float)((2.0 * gsl_rng_uniform(r) - 1.0) * lim);
       if (l->bias)
@@ -1162,7 +1164,7 @@ void sim_stats_add(sim_layer_stats *dst, const sim_layer_stats *src, int n) {
       d->out_bits = s->out_bits;
     d->values += s->values;
     d->zero_codes += s->zero_codes;
-    for (int b = 0; b <= 16; b++)
+    for (int b = 0; b <= WR_MAX_INT_BITS; b++)
       d->bitlen[b] += s->bitlen[b];
     d->overflows += s->overflows;
     d->requantized += s->requantized;

@@ -12,7 +12,8 @@ int64_t sim_packed_words(int64_t count, int bits) {
 }
 
 int sim_packed_reset(sim_packed *t, int64_t count, int bits, wr_err *e) {
-  if (bits < 1 || bits > 16 || count < 0 || count > (INT64_MAX - 64) / 16)
+  if (bits < 1 || bits > WR_MAX_INT_BITS || count < 0 ||
+      count > (INT64_MAX - 64) / WR_MAX_INT_BITS)
     return wr_err_set(e, WR_EINPUT,
                       "packed codes: %lld code%s of %d bit%s: expected 1..16 "
                       "bits and a count below 2^59",

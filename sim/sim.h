@@ -261,7 +261,8 @@ typedef struct sim_operand_stats {
                              at one pixel */
   uint64_t group_bits;    /* sum over groups of the widest code's bit
                              length (at least 1) */
-  uint64_t bitlen[17];    /* input codes by effective bit length */
+  /* input codes by effective bit length */
+  uint64_t bitlen[WR_MAX_INT_BITS + 1];
 } sim_operand_stats;
 
 /* Adds every count of `x` to `to`. */
@@ -283,9 +284,10 @@ void sim_operand_count(const sim_conv_geom *g, const sim_packed *in,
                        uint8_t *scratch);
 
 typedef struct sim_layer_stats {
-  uint64_t values;       /* output values seen (codes or floats) */
-  uint64_t zero_codes;   /* outputs that are activation code 0 */
-  uint64_t bitlen[17];   /* codes by effective bit length 0..16 */
+  uint64_t values;     /* output values seen (codes or floats) */
+  uint64_t zero_codes; /* outputs that are activation code 0 */
+  /* codes by effective bit length 0..WR_MAX_INT_BITS */
+  uint64_t bitlen[WR_MAX_INT_BITS + 1];
   uint64_t overflows;    /* accumulator overflows (conv, fc) */
   uint64_t requantized;  /* codes requantized to other bits on the way in */
   uint64_t rq_mismatch;  /* act: fixed-point codes that differ from the

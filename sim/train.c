@@ -304,8 +304,8 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
   wr_net_read_bits(net, rb);
   int quantized = 0;
   for (int i = 0; i < n; i++)
-    quantized |=
-        is_compute(&net->layers[i]) && net->layers[i].prec.a_bits <= 16;
+    quantized |= is_compute(&net->layers[i]) &&
+                 wr_bits_is_int(net->layers[i].prec.a_bits);
   int64_t B = t->batch, max_in = 1;
   t->max_cols = t->max_w = t->max_c = 1;
   for (int i = 0; rc == WR_OK && i < n; i++) {
@@ -330,8 +330,9 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
       L->a_bits = l->prec.a_bits;
       L->w_bits = l->prec.w_bits;
       int src_q = l->inputs[0] >= 0 ? t->L[l->inputs[0]].out_q : 0;
-      L->quant_in = L->a_bits <= 16 && L->w_bits <= 16 && src_q != L->a_bits;
-      L->clamp = L->w_bits <= 16;
+      L->quant_in = wr_bits_is_int(L->a_bits) && wr_bits_is_int(L->w_bits) &&
+                    src_q != L->a_bits;
+      L->clamp = wr_bits_is_int(L->w_bits);
       L->n_w = l->weights;
       L->kg = L->g.c_in / L->g.groups * L->g.kh * L->g.kw;
       L->p = L->g.h_out * L->g.w_out;
@@ -391,7 +392,9 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
       break;
     case WR_ACT:
       L->act_bits = rb[i];
-      L->act_mode = rb[i] <= 16 ? ACT_QUANT : quantized ? ACT_CLIP : ACT_RELU;
+      L->act_mode = wr_bits_is_int(rb[i]) ? ACT_QUANT
+                    : quantized           ? ACT_CLIP
+                                          : ACT_RELU;
       if (L->act_mode == ACT_QUANT)
         L->out_q = rb[i];
       break;
@@ -403,7 +406,7 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
     case WR_CONCAT: {
       /* codes at the readers' bits when every input is codes (inputs at
          other bits requantized), else binary32: the executor's rule */
-      int codes = rb[i] <= 16;
+      int codes = wr_bits_is_int(rb[i]);
       for (int k = 0; k < l->n_inputs; k++)
         codes &= l->inputs[k] >= 0 && t->L[l->inputs[k]].out_q > 0;
       L->out_q = codes ? rb[i] : 0;
@@ -547,7 +550,7 @@ static void quantize_slice(sim_trainer *t, int tid, int64_t lo, int64_t hi,
                            void *arg) {
   (void)tid;
   tlay *L = arg;
-  if (L->w_bits > 16 || t->surrogate) {
+  if (!wr_bits_is_int(L->w_bits) || t->surrogate) {
     memcpy(L->wq + lo, L->w + lo, (size_t)(hi - lo) * sizeof *L->wq);
     return;
   }

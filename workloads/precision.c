@@ -16,7 +16,7 @@ static int parse_bits(const char *s, const char *end, int *out) {
       return 0;
     v = v * 10 + (*p - '0');
   }
-  if (!((v >= 1 && v <= 16) || v == WR_FP32_BITS))
+  if (!((v >= 1 && v <= WR_MAX_INT_BITS) || v == WR_FP32_BITS))
     return 0;
   *out = v;
   return 1;
