@@ -150,6 +150,19 @@ static int add_prec(aload *L, yaml_node_t *at, const char *field, wr_prec p) {
   return WR_OK;
 }
 
+/* The mode A/W written at `x` in the mac field `field`. */
+static int mode_at(aload *L, yaml_node_t *x, const char *field, wr_prec *p) {
+  char what[48];
+  wr_err sub;
+  const char *t = yscalar(x);
+  snprintf(what, sizeof what, "mac field '%s'", field);
+  if (!t)
+    return yerr(L->d, x, L->e, "%s: expected A/W", what);
+  if (wr_prec_parse(t, what, p, &sub))
+    return yerr(L->d, x, L->e, "%s", sub.msg);
+  return WR_OK;
+}
+
 static int bits_list(aload *L, yaml_node_t *n, const char *what, int *bits,
                      int *count) {
   if (!n || n->type != YAML_SEQUENCE_NODE || yseq_len(n) == 0 ||
@@ -199,12 +212,7 @@ static int load_precisions(aload *L, yaml_node_t *n) {
   for (int i = 0; i < yseq_len(n); i++) {
     yaml_node_t *x = yseq_at(L->d, n, i);
     wr_prec p;
-    wr_err sub;
-    const char *t = yscalar(x);
-    if (!t || wr_prec_parse(t, "mac field 'precisions'", &p, &sub))
-      return yerr(L->d, x, L->e, "%s",
-                  t ? sub.msg : "mac field 'precisions': expected A/W");
-    if (add_prec(L, x, "precisions", p))
+    if (mode_at(L, x, "precisions", &p) || add_prec(L, x, "precisions", p))
       return WR_EINPUT;
   }
   return WR_OK;
@@ -296,16 +304,10 @@ static int load_pe_table(aload *L, yaml_node_t *mac) {
   for (int i = 0; i < yseq_len(n); i++) {
     yaml_node_t *m = yseq_at(L->d, n, i);
     wr_prec p;
-    wr_err sub;
-    const char *t;
     char what[32], buf[16];
     if (ymap_check(L->d, m, mkeys, "mac field 'modes'", L->e) ||
-        need(L, m, "mode", "mac field 'modes'", &x))
-      return WR_EINPUT;
-    if (!(t = yscalar(x)) || wr_prec_parse(t, "mac field 'modes'", &p, &sub))
-      return yerr(L->d, x, L->e, "%s",
-                  t ? sub.msg : "mac field 'modes': expected A/W");
-    if (add_prec(L, x, "modes", p))
+        need(L, m, "mode", "mac field 'modes'", &x) ||
+        mode_at(L, x, "modes", &p) || add_prec(L, x, "modes", p))
       return WR_EINPUT;
     arch_pe_mode *pm = &a->pe_modes[a->n_precisions - 1];
     snprintf(what, sizeof what, "mode %s", wr_prec_str(p, buf, sizeof buf));
@@ -826,7 +828,7 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
     else
       b.zero_skipping = v;
   } else if (strcmp(path, "features.dynamic_precision") == 0) {
-    if (b.family != ARCH_MAC_BITSERIAL && b.family != ARCH_MAC_BITSERIAL2)
+    if (!mac_family_of(b.family)->follows_data_bits)
       return wr_err_set(e, WR_EINPUT,
                         "%s: only bit-serial MACs (bitserial, bitserial2) "
                         "follow the data's bit lengths",

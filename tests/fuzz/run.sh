@@ -52,7 +52,7 @@ seed() {
   case $n in
     workload) put "$d" "$root"/workloads/zoo/*.yaml "$root"/tests/bad/workloads/* \
                 "$root"/tests/data/tiny-cnn.yaml ;;
-    arch) put "$d" "$root"/arch/presets/*.yaml "$root"/arch/tech/*.yaml \
+    arch) put "$d" "$root"/arch/presets/*.yaml "$root"/arch/examples/*.yaml "$root"/arch/tech/*.yaml \
             "$root"/tests/bad/arch/* ;;
     scalesim)  # cfg, a NUL byte, csv
       local i=0 c t
