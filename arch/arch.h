@@ -23,7 +23,8 @@ typedef enum arch_dataflow {
 
 const char *arch_dataflow_name(arch_dataflow d);
 
-/* MAC-unit families (docs/arch.md gives each one's throughput rule). */
+/* MAC-unit families, each described once in arch/mac.c (docs/arch.md gives
+ * each one's throughput rule). */
 typedef enum arch_mac_family {
   ARCH_MAC_PARALLEL,   /* fixed N-bit: fewer bits gain nothing */
   ARCH_MAC_SIMD,       /* an N-bit MAC splits into N/k sub-word MACs */

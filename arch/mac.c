@@ -70,13 +70,14 @@ static double one_mac(const arch *a, double ab, double wb) {
   return 1.0;
 }
 
-/* N / k sub-word MACs, k the smallest power of two >= max(A, W), at most N */
+/* N / k sub-word MACs, k the smallest power of two >= max(A, W), at most N
+ * (N is a power of two too, so the quotient is a whole number) */
 static double simd_macs(const arch *a, double ab, double wb) {
   int n = a->native_bits, k = 1;
   double widest = ab > wb ? ab : wb;
   while (k < widest && k < n)
     k *= 2;
-  return (double)(n / k);
+  return (double)n / k;
 }
 
 /* Stripes: N lanes, A cycles per MAC */
