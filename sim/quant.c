@@ -1,5 +1,5 @@
 /*
- * quant.c — WRPN numerics (docs/numerics.md, from DESIGN.md "Numerics"):
+ * quant.c — WRPN numerics (docs/numerics.md):
  * round half to even, the paper's activation and weight quantizers, and
  * accumulators of a given width with an overflow rule.
  */
