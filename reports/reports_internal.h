@@ -1,5 +1,6 @@
 /* reports_internal.h — what the files of reports/ share and nothing else
- * uses: name helpers, sorting, section tables and the SVG plots. */
+ * uses: name helpers, sorting, section tables, a report's sections and the
+ * SVG plots. */
 #ifndef WRPNSIM_REPORTS_INTERNAL_H
 #define WRPNSIM_REPORTS_INTERNAL_H
 
@@ -48,6 +49,31 @@ void rp_table_write(const rp_table *t, rp_format f, FILE *out);
 void rp_xml_escape(FILE *out, const char *s);
 /* A number as text: %.6g, "" for NaN. */
 void rp_num(char *buf, size_t n, double v);
+
+/* ---- report.c: a report, its sections built before anything is written */
+enum { RP_SEC_POINTS, RP_SEC_BREAKDOWN, RP_SEC_BEST, RP_SEC_COMPARE, RP_N_SEC };
+
+typedef struct rp_report {
+  const rp_set *s;
+  const rp_report_opts *o;
+  rp_table *sec[RP_N_SEC]; /* NULL: a section not asked for */
+  int *front; /* the points section: front (or all), grouped by workload */
+  int n_front;
+  wr_err *e;
+} rp_report;
+
+/* Groups idx[0..n) by workload, in order of first appearance: writes the
+ * group of each position to grp and returns the number of groups, or -1
+ * when out of memory. */
+int rp_by_workload(const rp_set *s, const int *idx, int n, int *grp);
+/* The energy components with a nonzero value in any of pts (layers = 0:
+ * the designs' totals, else every layer of each); writes their columns
+ * to used and returns how many. */
+int rp_used_comps(const rp_set *s, const int *pts, int n, int layers,
+                  int *used);
+
+/* html.c: the report r as one HTML page (rp_report_write's HTML). */
+int rp_html_write(rp_report *r, FILE *out);
 
 /* ---- svg.c: plots ------------------------------------------------------- */
 
