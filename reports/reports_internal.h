@@ -21,32 +21,20 @@ char *rp_label(const rp_set *s, int p, int no_workload, char *buf, size_t n);
 int rp_sort_by(const rp_set *s, int *idx, int n, const rp_objective *obj, int k,
                wr_err *e);
 
-/* ---- table.c: one section of a report ---------------------------------- */
-typedef struct rp_table {
-  char *key;   /* JSON key */
-  char *title; /* heading */
-  char *note;  /* a line under the heading, or NULL */
-  int ncols;
-  char **head;
-  int *numeric; /* per column: right-aligned, unquoted in JSON */
-  char **cells; /* nrows x ncols; "" for no value */
-  int nrows, cap;
-} rp_table;
-
-/* Columns: names, a leading '#' marks a numeric column.  NULL when out
- * of memory. */
-rp_table *rp_table_new(const char *key, const char *title, int ncols,
-                       const char *const *cols);
+/* ---- table.c: a table as one section of a report ----------------------- */
 int rp_table_note(rp_table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Appends a row of ncols cells.  WR_ENOMEM on failure. */
-int rp_table_row(rp_table *t, const char *const *cells, wr_err *e);
-void rp_table_free(rp_table *t);
-/* Writes the table (heading and note as the format allows). */
+/* Writes the table as a section: heading (the title, which must be set)
+ * and note as the format allows; JSON as an array one level into the
+ * report's object. */
 void rp_table_write(const rp_table *t, rp_format f, FILE *out);
 
-/* Escapes for XML text and attributes, and JSON strings. */
+/* Text escapes the writers share: XML text and attributes, a JSON string
+ * literal, and one CSV field, quoted (RFC 4180) when it holds a comma,
+ * quote or line break. */
 void rp_xml_escape(FILE *out, const char *s);
+void rp_json_string(FILE *out, const char *s);
+void rp_csv_field(FILE *out, const char *s);
 /* A number as text: %.6g, "" for NaN. */
 void rp_num(char *buf, size_t n, double v);
 
