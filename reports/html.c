@@ -264,16 +264,17 @@ int rp_html_write(rp_report *r, FILE *out) {
   /* fronts, one pair of plots per workload */
   int n = o->n_idx;
   int *grp = malloc((size_t)(n ? n : 1) * sizeof *grp);
+  int *first = malloc((size_t)(n ? n : 1) * sizeof *first);
   int *sub = malloc((size_t)(n ? n : 1) * sizeof *sub);
-  int ng = grp ? rp_by_workload(s, o->idx, n, grp) : -1;
   int ec = rp_col(&s->metrics, RP_ENERGY), lc = rp_col(&s->metrics, RP_LATENCY),
       acc = rp_col(&s->metrics, RP_ACCURACY),
       wc = rp_col(&s->attrs, RP_WORKLOAD);
   int rc = WR_OK;
-  if (ng < 0 || !sub) {
+  if (!grp || !first || !sub) {
     rc = wr_err_set(r->e, WR_ENOMEM, "out of memory");
     goto done;
   }
+  int ng = rp_group(s, o->idx, n, wc, grp, first);
   if (ec >= 0 && (lc >= 0 || acc >= 0))
     fputs("<h2>Fronts</h2>\n", out);
   for (int g = 0; g < ng && !rc && ec >= 0; g++) {
@@ -281,7 +282,7 @@ int rp_html_write(rp_report *r, FILE *out) {
     for (int i = 0; i < n; i++)
       if (grp[i] == g)
         sub[m++] = o->idx[i];
-    const char *w = rp_attr(s, sub[0], wc);
+    const char *w = rp_attr(s, first[g], wc);
     char t[256];
     fputs("<h3>", out);
     rp_xml_escape(out, w ? w : "all designs");
@@ -333,6 +334,7 @@ int rp_html_write(rp_report *r, FILE *out) {
   fputs("</body></html>\n", out);
 done:
   free(grp);
+  free(first);
   free(sub);
   return rc;
 }

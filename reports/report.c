@@ -28,27 +28,6 @@ static int oom(rp_report *r) {
   return wr_err_set(r->e, WR_ENOMEM, "out of memory");
 }
 
-int rp_by_workload(const rp_set *s, const int *idx, int n, int *grp) {
-  int wc = rp_col(&s->attrs, RP_WORKLOAD), ng = 0;
-  int *rep = malloc((size_t)(n ? n : 1) * sizeof *rep);
-  if (!rep)
-    return -1;
-  for (int i = 0; i < n; i++) {
-    const char *w = rp_attr(s, idx[i], wc);
-    int g = 0;
-    for (; g < ng; g++) {
-      const char *v = rp_attr(s, rep[g], wc);
-      if ((!v && !w) || (v && w && strcmp(v, w) == 0))
-        break;
-    }
-    if (g == ng)
-      rep[ng++] = idx[i];
-    grp[i] = g;
-  }
-  free(rep);
-  return ng;
-}
-
 /* The front of each workload over obj, concatenated; sets *n_out and
  * *missing, and a note "W: n points, f on the front" per group in note. */
 static int fronts(rp_report *r, const rp_objective *obj, int k, int **out,
@@ -56,16 +35,18 @@ static int fronts(rp_report *r, const rp_objective *obj, int k, int **out,
   const rp_set *s = r->s;
   int n = r->o->n_idx;
   int *grp = malloc((size_t)(n ? n : 1) * sizeof *grp);
+  int *first = malloc((size_t)(n ? n : 1) * sizeof *first);
   int *sub = malloc((size_t)(n ? n : 1) * sizeof *sub);
   int *res = malloc((size_t)(n ? n : 1) * sizeof *res);
-  int ng = grp ? rp_by_workload(s, r->o->idx, n, grp) : -1;
-  if (ng < 0 || !sub || !res) {
+  if (!grp || !first || !sub || !res) {
     free(grp);
+    free(first);
     free(sub);
     free(res);
     return oom(r);
   }
-  int total = 0, wc = rp_col(&s->attrs, RP_WORKLOAD);
+  int wc = rp_col(&s->attrs, RP_WORKLOAD), total = 0;
+  int ng = rp_group(s, r->o->idx, n, wc, grp, first);
   size_t u = 0;
   *missing = 0;
   if (note && nn)
@@ -77,11 +58,12 @@ static int fronts(rp_report *r, const rp_objective *obj, int k, int **out,
         sub[m++] = r->o->idx[i];
     if (rp_pareto(s, sub, m, obj, k, res + total, &nf, &miss, r->e)) {
       free(grp);
+      free(first);
       free(sub);
       free(res);
       return r->e->status;
     }
-    const char *w = rp_attr(s, sub[0], wc);
+    const char *w = rp_attr(s, first[g], wc);
     if (note && u < nn) {
       int c =
           snprintf(note + u, nn - u, "%s%s: %d point%s, %d on the front",
@@ -96,6 +78,7 @@ static int fronts(rp_report *r, const rp_objective *obj, int k, int **out,
     *missing += miss;
   }
   free(grp);
+  free(first);
   free(sub);
   *out = res;
   *n_out = total;
@@ -305,6 +288,10 @@ static int sec_best(rp_report *r) {
   }
   int ng = rp_best(s, o->idx, n, o->best_group, o->best_under, &o->best_obj,
                    first, best, r->e);
+  if (ng < 0) {
+    rc = r->e->status;
+    goto done;
+  }
   /* the objective, then the usual metrics */
   const char *std[] = {RP_ENERGY, RP_LATENCY, RP_DRAM, RP_AREA, RP_ACCURACY};
   int mc[6], nm = 0;

@@ -194,11 +194,14 @@ void rp_filter_free(rp_filter *f);
 int rp_select(const rp_set *s, const rp_filter *f, int *idx);
 
 /* The best design of each group: the points idx[0..n) are grouped by the
- * value of attribute `group` (in order of first appearance); in each,
+ * value of attribute `group` (in order of first appearance; points
+ * without it form one group, and -1 puts every point in one); in each,
  * among the points matching `constraint` (NULL: all) and having a value
  * for obj, best[g] is the best by obj (ties: the first in idx), or -1
  * when none qualifies; first[g] is the group's first point.  Arrays have
- * capacity n.  Returns the number of groups, or -1 (WR_ENOMEM). */
+ * capacity n.  Returns the number of groups, or -1: WR_EINPUT when obj is
+ * not a metric column of s or group neither -1 nor an attribute column,
+ * WR_ENOMEM (first and best then left as they were). */
 int rp_best(const rp_set *s, const int *idx, int n, int group,
             const rp_filter *constraint, const rp_objective *obj, int *first,
             int *best, wr_err *e);

@@ -16,6 +16,14 @@ void rp_trim_copy(const char *a, const char *b, char *buf, size_t n);
  * workload). */
 char *rp_label(const rp_set *s, int p, int no_workload, char *buf, size_t n);
 
+/* select.c: groups the points idx[0..n) by the value of attribute col
+ * (points without it, and every point when col is -1, share one group),
+ * in order of first appearance: grp[i] is the group of idx[i], first[g]
+ * the first point of group g (both of capacity n).  Returns the number
+ * of groups.  Can't fail. */
+int rp_group(const rp_set *s, const int *idx, int n, int col, int *grp,
+             int *first);
+
 /* pareto.c: sorts idx[0..n) by the objectives (best first; missing
  * values last), then by index. */
 int rp_sort_by(const rp_set *s, int *idx, int n, const rp_objective *obj, int k,
@@ -50,10 +58,6 @@ typedef struct rp_report {
   wr_err *e;
 } rp_report;
 
-/* Groups idx[0..n) by workload, in order of first appearance: writes the
- * group of each position to grp and returns the number of groups, or -1
- * when out of memory. */
-int rp_by_workload(const rp_set *s, const int *idx, int n, int *grp);
 /* The energy components with a nonzero value in any of pts (layers = 0:
  * the designs' totals, else every layer of each); writes their columns
  * to used and returns how many. */
