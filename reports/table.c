@@ -307,16 +307,13 @@ void rp_table_write(const rp_table *t, rp_format f, FILE *out) {
 }
 
 void rp_table_print(const rp_table *t, rp_format f, FILE *out) {
-  switch (f) {
-  case RP_FMT_CSV:
-    write_csv(t, out);
-    break;
-  case RP_FMT_JSON:
+  if (f == RP_FMT_JSON) {
     fputc('[', out);
     json_rows(t, " ", out);
     fputs("\n]\n", out);
-    break;
-  default:
+  } else if (f == RP_FMT_CSV) {
+    write_csv(t, out);
+  } else {
     write_columns(t, out);
   }
 }
