@@ -11,6 +11,7 @@
 
 #include "net_internal.h"
 #include "workloads.h"
+#include "yaml_util.h"
 
 enum { MAX_LAYERS = 100000, MAX_DEPTH = 16 };
 /* Size limits that keep every derived count far from overflow. */
