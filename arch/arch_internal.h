@@ -8,6 +8,7 @@
 #include <gsl/gsl_interp.h>
 
 #include "arch.h"
+#include "yaml_util.h" /* the module's YAML readers */
 
 #define TECH_MAX_POINTS 16
 
@@ -27,9 +28,9 @@ struct arch_tech {
   int node_nm;
   tech_curve int_add, int_mult; /* pJ by operand bits */
   double fp32_add_pj, fp32_mult_pj, fp32_add_um2, fp32_mult_um2;
-  tech_curve sram_pj64;    /* pJ per 64-bit access by KiB */
-  tech_curve sram_mm2;     /* mm^2 by KiB */
-  double dram_pj_per_bit;  /* the table's DRAM figure (low end) */
+  tech_curve sram_pj64;           /* pJ per 64-bit access by KiB */
+  tech_curve sram_mm2;            /* mm^2 by KiB */
+  double dram_pj_per_bit;         /* the table's DRAM figure (low end) */
   tech_curve fixed_pj, fixed_um2; /* fixed-precision element by bits */
   tech_curve flex_pj, flex_um2;   /* precision-flexible element by bits */
   /* a normalized table: per 16-bit access in units of the 16-bit MAC */

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "sweep.h"
+#include "yaml_util.h" /* the module's YAML readers */
 
 /* qsort comparison of uint64_t values. */
 int sweep_cmp_u64(const void *a, const void *b);
