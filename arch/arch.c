@@ -248,13 +248,19 @@ static int load_requant(aload *L, yaml_node_t *n) {
   static const char *const rounds[] = {"rne", "half-up", "floor"};
   arch *a = L->a;
   yaml_node_t *x;
-  if (n->type != YAML_MAPPING_NODE)
-    return pick(L, n, "mac field 'requant'", kinds, 2, &a->requant);
+  int v;
+  if (n->type != YAML_MAPPING_NODE) {
+    if (pick(L, n, "mac field 'requant'", kinds, 2, &v))
+      return WR_EINPUT;
+    a->requant = (wr_requant)v;
+    return WR_OK;
+  }
   if (ymap_check(L->d, n, keys, "requant", L->e) ||
       need(L, n, "kind", "requant", &x) ||
-      pick(L, x, "requant field 'kind'", kinds, 2, &a->requant))
+      pick(L, x, "requant field 'kind'", kinds, 2, &v))
     return WR_EINPUT;
-  if (a->requant == 0 &&
+  a->requant = (wr_requant)v;
+  if (a->requant == WR_RQ_FLOAT &&
       (ymap_get(L->d, n, "mult_bits") || ymap_get(L->d, n, "shift") ||
        ymap_get(L->d, n, "round")))
     return yerr(L->d, n, L->e,
@@ -262,9 +268,11 @@ static int load_requant(aload *L, yaml_node_t *n) {
   if (int_field(L, n, "mult_bits", "requant", 2, 63, 0, &a->rq_mult_bits) ||
       int_field(L, n, "shift", "requant", 1, 62, 0, &a->rq_shift))
     return WR_EINPUT;
-  if ((x = ymap_get(L->d, n, "round")) &&
-      pick(L, x, "requant field 'round'", rounds, 3, &a->rq_round))
-    return WR_EINPUT;
+  if ((x = ymap_get(L->d, n, "round"))) {
+    if (pick(L, x, "requant field 'round'", rounds, 3, &v))
+      return WR_EINPUT;
+    a->rq_round = (wr_round)v;
+  }
   return WR_OK;
 }
 
@@ -324,9 +332,11 @@ static int load_mac(aload *L, yaml_node_t *n) {
   a->acc_bits = 32;
   if (int_field(L, n, "acc_bits", "mac", 2, 64, 0, &a->acc_bits))
     return WR_EINPUT;
-  if ((x = ymap_get(L->d, n, "overflow")) &&
-      pick(L, x, "mac field 'overflow'", ovf, 3, &a->overflow))
-    return WR_EINPUT;
+  if ((x = ymap_get(L->d, n, "overflow"))) {
+    if (pick(L, x, "mac field 'overflow'", ovf, 3, &v))
+      return WR_EINPUT;
+    a->overflow = (wr_overflow)v;
+  }
   a->rq_mult_bits = 32;
   a->rq_shift = 24;
   if ((x = ymap_get(L->d, n, "requant")))
@@ -874,7 +884,8 @@ char *arch_canonical(const arch *a, wr_err *e) {
        arch_mac_family_name(a->family), a->native_bits,
        a->unsupported == ARCH_UNSUP_COVER ? "cover" : "refuse",
        a->fp32_layers == ARCH_FP32_WIDEST ? "widest" : "refuse", a->acc_bits,
-       a->overflow, a->requant, a->rq_mult_bits, a->rq_shift, a->rq_round);
+       (int)a->overflow, (int)a->requant, a->rq_mult_bits, a->rq_shift,
+       (int)a->rq_round);
   if (a->n_precisions == 0)
     EMIT(" any");
   for (int i = 0; i < a->n_precisions; i++)

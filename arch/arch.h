@@ -96,11 +96,11 @@ typedef struct arch {
      mapping (0: unknown), for the errors they cause */
   int unsup_line, unsup_col, fp32l_line, fp32l_col;
   int acc_bits;
-  int overflow;     /* 0 saturate, 1 wrap, 2 error (sim_overflow) */
-  int requant;      /* 0 float (binary32 rule), 1 fixed (sim_requant) */
-  int rq_mult_bits; /* fixed: signed multiplier bits, 2..63 (32) */
-  int rq_shift;     /* fixed: fraction bits, 1..62 (24) */
-  int rq_round;     /* fixed: 0 rne, 1 half-up, 2 floor (sim_round) */
+  wr_overflow overflow; /* default saturate */
+  wr_requant requant;   /* default float (binary32 rule) */
+  int rq_mult_bits;     /* fixed: signed multiplier bits, 2..63 (32) */
+  int rq_shift;         /* fixed: fraction bits, 1..62 (24) */
+  wr_round rq_round;    /* fixed: rounding of the shift (rne) */
   arch_buffer buffers[ARCH_MAX_BUFFERS];
   int n_buffers;
   arch_dram dram;

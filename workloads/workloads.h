@@ -145,6 +145,27 @@ int wr_prec_parse(const char *text, const char *what, wr_prec *out, wr_err *e);
 /* Writes "A/W" into buf (at least 8 bytes).  Returns buf. */
 const char *wr_prec_str(wr_prec p, char *buf, size_t n);
 
+/* What an integer accumulator of a given width does with a sum it can't
+ * hold (docs/numerics.md). */
+typedef enum wr_overflow {
+  WR_OVF_SATURATE, /* clamp to the accumulator's range */
+  WR_OVF_WRAP,     /* two's complement wrap */
+  WR_OVF_ERROR     /* saturate, and the run fails */
+} wr_overflow;
+
+/* How an integer layer's accumulator becomes the next activation code. */
+typedef enum wr_requant {
+  WR_RQ_FLOAT, /* the binary32 rule of docs/numerics.md */
+  WR_RQ_FIXED  /* integer multiplier, bias and shift */
+} wr_requant;
+
+/* Rounding of the fixed-point requantizer's final right shift. */
+typedef enum wr_round {
+  WR_ROUND_RNE,     /* half to even */
+  WR_ROUND_HALF_UP, /* half towards +infinity: add 2^(s-1), shift */
+  WR_ROUND_FLOOR    /* plain arithmetic shift */
+} wr_round;
+
 /* One per-layer override: layers whose full name matches the shell glob
  * `pattern` get `prec`. */
 typedef struct wr_prec_rule {
