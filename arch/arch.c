@@ -534,22 +534,19 @@ arch *arch_load_file(const char *path, wr_err *e) {
   return a;
 }
 
+int arch_preset_find(const char *name_or_path, wr_named *out, wr_err *e) {
+  const wr_builtins presets = {
+      arch_preset_entries, arch_preset_n, "arch/presets",
+      "a preset (see 'wrpnsim presets')", "an architecture file path"};
+  return wr_named_find(&presets, name_or_path, out, e);
+}
+
 arch *arch_open(const char *name_or_path, wr_err *e) {
-  size_t len;
-  const char *text = arch_preset_text(name_or_path, &len);
-  if (text) {
-    char file[256];
-    snprintf(file, sizeof file, "arch/presets/%s.yaml", name_or_path);
-    return arch_load_string(text, len, file, e);
-  }
-  if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.')) {
-    wr_err_set(e, WR_EINPUT,
-               "'%s' is not a preset (see 'wrpnsim presets') nor an "
-               "architecture file path",
-               name_or_path);
+  wr_named f;
+  if (arch_preset_find(name_or_path, &f, e))
     return NULL;
-  }
-  return arch_load_file(name_or_path, e);
+  return f.text ? arch_load_string(f.text, f.len, f.file, e)
+                : arch_load_file(name_or_path, e);
 }
 
 /* ---- precision modes and throughput ------------------------------------- */

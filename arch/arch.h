@@ -127,6 +127,8 @@ void arch_free(arch *a);
 size_t arch_preset_count(void);
 const char *arch_preset_name(size_t i);
 const char *arch_preset_text(const char *name, size_t *len);
+/* A preset by name, else an architecture file path (wr_named_find). */
+int arch_preset_find(const char *name_or_path, wr_named *out, wr_err *e);
 
 /* The mode a layer of precision `p` runs in: `p` itself when supported
  * (FP32 families run everything as 32/32), else under ARCH_UNSUP_COVER the
