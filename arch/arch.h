@@ -378,8 +378,9 @@ arch *arch_clone(const arch *a, wr_err *e);
  * dram.pj_per_bit, dram.burst_bytes, dram.latency_ns, dram.row_efficiency,
  * buffers.NAME.kib, buffers.NAME.bytes_per_cycle; a buffer is named, or
  * addressed by a tensor it holds: buffers[input], buffers[weight],
- * buffers[output] (buffers[weight].kib).  `value` is the text of a scalar; the
- * same range checks as the loader.  WR_EINPUT "<path>: ..." on an unknown path
+ * buffers[output] (buffers[weight].kib).  `value` is the text of a scalar,
+ * checked against the range the loader checks (one table of parameters in
+ * arch.c serves both).  WR_EINPUT "<path>: ..." on an unknown path
  * or a bad value, leaving `a` unchanged. */
 int arch_set_param(arch *a, const char *path, const char *value, wr_err *e);
 
