@@ -72,6 +72,27 @@ int wr_prec_parse(const char *text, const char *what, wr_prec *out, wr_err *e);
 /* Writes "A/W" into buf (at least 8 bytes).  Returns buf. */
 const char *wr_prec_str(wr_prec p, char *buf, size_t n);
 
+/* What an integer accumulator of a given width does with a sum it can't
+ * hold (docs/numerics.md). */
+typedef enum wr_overflow {
+  WR_OVF_SATURATE, /* clamp to the accumulator's range */
+  WR_OVF_WRAP,     /* two's complement wrap */
+  WR_OVF_ERROR     /* saturate, and the run fails */
+} wr_overflow;
+
+/* How an integer layer's accumulator becomes the next activation code. */
+typedef enum wr_requant {
+  WR_RQ_FLOAT, /* the binary32 rule of docs/numerics.md */
+  WR_RQ_FIXED  /* integer multiplier, bias and shift */
+} wr_requant;
+
+/* Rounding of the fixed-point requantizer's final right shift. */
+typedef enum wr_round {
+  WR_ROUND_RNE,     /* half to even */
+  WR_ROUND_HALF_UP, /* half towards +infinity: add 2^(s-1), shift */
+  WR_ROUND_FLOOR    /* plain arithmetic shift */
+} wr_round;
+
 /* One per-layer override: layers whose full name matches the shell glob
  * `pattern` get `prec`. */
 typedef struct wr_prec_rule {
@@ -249,6 +270,39 @@ typedef struct wr_embedded {
 const char *wr_embedded_text(const wr_embedded *files, size_t n,
                              const char *name, size_t *len);
 
+/* 1 when `s` is written as a built-in name (no '/' nor '.'), 0 when it can
+ * only be a file path.  Can't fail. */
+int wr_builtin_name(const char *s);
+
+/* A set of embedded files that an argument names, else a file path: the
+ * files, the folder they come from ("workloads/zoo") and, for messages,
+ * what a built-in one is ("a zoo network (see 'wrpnsim zoo')") and what a
+ * file is ("a workload file path"). */
+typedef struct wr_builtins {
+  const wr_embedded *files;
+  size_t n;
+  const char *dir;
+  const char *builtin;
+  const char *file_kind;
+} wr_builtins;
+
+#define WR_NAMED_FILE_MAX 256
+
+/* What a "built-in name, else a file path" argument names. */
+typedef struct wr_named {
+  const char *text; /* the built-in file's text (static), NULL for a path */
+  size_t len;
+  char file[WR_NAMED_FILE_MAX]; /* a built-in's "DIR/NAME.yaml", for
+                                   messages; "" for a path */
+} wr_named;
+
+/* Looks `name_or_path` up among `b`'s files: a built-in one sets
+ * out->text, len and file; a text with '/' or '.' is a file path
+ * (out->text NULL: the caller reads it); any other is WR_EINPUT
+ * "'NAME' is not BUILTIN nor FILE_KIND". */
+int wr_named_find(const wr_builtins *b, const char *name_or_path, wr_named *out,
+                  wr_err *e);
+
 /* ---- zoo --------------------------------------------------------------- */
 
 /* The networks compiled into the library from workloads/zoo/. */
@@ -256,6 +310,8 @@ size_t wr_zoo_count(void);
 const char *wr_zoo_name(size_t i);
 /* The YAML text of a zoo network, or NULL if there is none by that name. */
 const char *wr_zoo_text(const char *name, size_t *len);
+/* A zoo network by name, else a workload file path (wr_named_find). */
+int wr_zoo_find(const char *name_or_path, wr_named *out, wr_err *e);
 
 /* ---- arrays: NumPy .npy and .npz ---------------------------------------- */
 
