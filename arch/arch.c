@@ -4,6 +4,7 @@
  * MAC family runs is arch/mac.c's).
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,20 +114,150 @@ static int pick(aload *L, yaml_node_t *n, const char *what,
               s ? "'" : "", s ? s : ytype(n), s ? "'" : "");
 }
 
+/* ---- the parameters --------------------------------------------------- */
+
+typedef enum param_type {
+  AP_REAL,    /* a double in [lo, hi] */
+  AP_INT,     /* an int in [lo, hi] */
+  AP_BOOL,    /* an int, 0 or 1: YAML true/false */
+  AP_DATAFLOW /* an arch_dataflow, by name */
+} param_type;
+
+/* One scalar parameter of an architecture: where the YAML holds it, its
+ * type and range (the loader's and arch_set_param's checks and messages),
+ * and the path arch_set_param and arch_canonical name it by. */
+typedef struct arch_param {
+  const char *path;    /* "array.rows" */
+  const char *section; /* the YAML mapping holding it, in messages */
+  const char *key;     /* its key there */
+  param_type type;
+  size_t offset; /* of its field in arch (or arch_buffer) */
+  double lo, hi;
+  int required; /* the YAML must give it (when its mapping is read) */
+  int settable; /* by arch_set_param */
+  int zero_off; /* arch_set_param also takes 0: the feature off */
+} arch_param;
+
+enum {
+  P_CLOCK,
+  P_STATIC,
+  P_ROWS,
+  P_COLS,
+  P_DATAFLOW,
+  P_RF,
+  P_BITS,
+  P_ZERO_GATING,
+  P_ZERO_SKIPPING,
+  P_DYN,
+  P_ACC,
+  P_GBPS,
+  P_DRAM_PJ,
+  P_BURST,
+  P_LATENCY,
+  P_ROW_EFF,
+  P_RQ_MULT,
+  P_RQ_SHIFT,
+  N_PARAMS
+};
+
+#define AP(field) offsetof(arch, field)
+
+/* In the order arch_set_param lists them in its message. */
+static const arch_param params[N_PARAMS] = {
+    [P_CLOCK] = {"clock_mhz", "architecture", "clock_mhz", AP_REAL,
+                 AP(clock_mhz), 1e-3, 1e6, 1, 1, 0},
+    [P_STATIC] = {"static_mw", "architecture", "static_mw", AP_REAL,
+                  AP(static_mw), 0, 1e9, 0, 1, 0},
+    [P_ROWS] = {"array.rows", "array", "rows", AP_INT, AP(rows), 1, 1 << 16, 1,
+                1, 0},
+    [P_COLS] = {"array.cols", "array", "cols", AP_INT, AP(cols), 1, 1 << 16, 1,
+                1, 0},
+    [P_DATAFLOW] = {"array.dataflow", "array", "dataflow", AP_DATAFLOW,
+                    AP(dataflow), 0, 0, 1, 1, 0},
+    [P_RF] = {"array.rf_bytes", "array", "rf_bytes", AP_INT, AP(rf_bytes), 0,
+              1 << 20, 0, 1, 0},
+    [P_BITS] = {"mac.bits", "mac", "bits", AP_INT, AP(native_bits), 1,
+                WR_MAX_INT_BITS, 1, 1, 0},
+    [P_ZERO_GATING] = {"features.zero_gating", "features", "zero_gating",
+                       AP_BOOL, AP(zero_gating), 0, 1, 0, 1, 0},
+    [P_ZERO_SKIPPING] = {"features.zero_skipping", "features", "zero_skipping",
+                         AP_BOOL, AP(zero_skipping), 0, 1, 0, 1, 0},
+    [P_DYN] = {"features.dynamic_precision", "dynamic_precision", "group",
+               AP_INT, AP(dyn_group), 1, 1 << 16, 0, 1, 1},
+    [P_ACC] = {"mac.acc_bits", "mac", "acc_bits", AP_INT, AP(acc_bits), 2, 64,
+               0, 1, 0},
+    [P_GBPS] = {"dram.gbps", "dram", "gbps", AP_REAL, AP(dram.gbps), 1e-6, 1e6,
+                1, 1, 0},
+    [P_DRAM_PJ] = {"dram.pj_per_bit", "dram", "pj_per_bit", AP_REAL,
+                   AP(dram.pj_per_bit), 0, 1e6, 0, 1, 0},
+    [P_BURST] = {"dram.burst_bytes", "dram", "burst_bytes", AP_INT,
+                 AP(dram.burst_bytes), 1, 1 << 20, 1, 1, 0},
+    [P_LATENCY] = {"dram.latency_ns", "dram", "latency_ns", AP_REAL,
+                   AP(dram.latency_ns), 0, 1e9, 1, 1, 0},
+    [P_ROW_EFF] = {"dram.row_efficiency", "dram", "row_efficiency", AP_REAL,
+                   AP(dram.row_efficiency), 1e-3, 1, 0, 1, 0},
+    [P_RQ_MULT] = {"mac.requant.mult_bits", "requant", "mult_bits", AP_INT,
+                   AP(rq_mult_bits), 2, 63, 0, 0, 0},
+    [P_RQ_SHIFT] = {"mac.requant.shift", "requant", "shift", AP_INT,
+                    AP(rq_shift), 1, 62, 0, 0, 0},
+};
+
+#undef AP
+
+/* A buffer's parameters (offsets into arch_buffer); paths are the suffix
+ * after the buffer's address. */
+enum { PB_KIB, PB_BPC, N_BUFFER_PARAMS };
+static const arch_param buffer_params[N_BUFFER_PARAMS] = {
+    [PB_KIB] = {".kib", "buffer", "kib", AP_REAL, offsetof(arch_buffer, kib),
+                1.0 / 1024, 1 << 30, 1, 1, 0},
+    [PB_BPC] = {".bytes_per_cycle", "buffer", "bytes_per_cycle", AP_REAL,
+                offsetof(arch_buffer, bytes_per_cycle), 1e-3, 1 << 20, 1, 1, 0},
+};
+
+static const char *const dataflow_names[] = {"os", "ws", "is"};
+
+static void *param_at(const arch_param *p, void *base) {
+  return (char *)base + p->offset;
+}
+
+/* Reads parameter `p` of `base` from mapping `map`, named `what` in
+ * messages (NULL: its section); an absent optional one keeps its value. */
+static int load_param(aload *L, yaml_node_t *map, const arch_param *p,
+                      const char *what, void *base) {
+  char f[FIELD_LABEL_MAX];
+  yaml_node_t *x;
+  int v;
+  what = what ? what : p->section;
+  switch (p->type) {
+  case AP_REAL:
+    return real_field(L, map, p->key, what, p->lo, p->hi, p->required,
+                      param_at(p, base));
+  case AP_INT:
+    return int_field(L, map, p->key, what, (int64_t)p->lo, (int64_t)p->hi,
+                     p->required, param_at(p, base));
+  case AP_BOOL:
+    snprintf(f, sizeof f, "%s field '%s'", what, p->key);
+    x = ymap_get(L->d, map, p->key);
+    return x ? ybool(L->d, x, f, param_at(p, base), L->e) : WR_OK;
+  case AP_DATAFLOW:
+    snprintf(f, sizeof f, "%s field '%s'", what, p->key);
+    if (need(L, map, p->key, what, &x) || pick(L, x, f, dataflow_names, 3, &v))
+      return WR_EINPUT;
+    *(arch_dataflow *)param_at(p, base) = (arch_dataflow)v;
+    return WR_OK;
+  }
+  return WR_OK;
+}
+
 static int load_array(aload *L, yaml_node_t *n) {
   static const char *const keys[] = {"rows", "cols", "dataflow", "rf_bytes",
                                      NULL};
-  static const char *const dfs[] = {"os", "ws", "is"};
-  yaml_node_t *df;
-  int v;
   if (ymap_check(L->d, n, keys, "array", L->e) ||
-      int_field(L, n, "rows", "array", 1, 1 << 16, 1, &L->a->rows) ||
-      int_field(L, n, "cols", "array", 1, 1 << 16, 1, &L->a->cols) ||
-      need(L, n, "dataflow", "array", &df) ||
-      pick(L, df, "array field 'dataflow'", dfs, 3, &v) ||
-      int_field(L, n, "rf_bytes", "array", 0, 1 << 20, 0, &L->a->rf_bytes))
+      load_param(L, n, &params[P_ROWS], NULL, L->a) ||
+      load_param(L, n, &params[P_COLS], NULL, L->a) ||
+      load_param(L, n, &params[P_DATAFLOW], NULL, L->a) ||
+      load_param(L, n, &params[P_RF], NULL, L->a))
     return WR_EINPUT;
-  L->a->dataflow = (arch_dataflow)v;
   return WR_OK;
 }
 
@@ -226,23 +357,31 @@ static int load_requant(aload *L, yaml_node_t *n) {
   static const char *const rounds[] = {"rne", "half-up", "floor"};
   arch *a = L->a;
   yaml_node_t *x;
-  if (n->type != YAML_MAPPING_NODE)
-    return pick(L, n, "mac field 'requant'", kinds, 2, &a->requant);
+  int v;
+  if (n->type != YAML_MAPPING_NODE) {
+    if (pick(L, n, "mac field 'requant'", kinds, 2, &v))
+      return WR_EINPUT;
+    a->requant = (wr_requant)v;
+    return WR_OK;
+  }
   if (ymap_check(L->d, n, keys, "requant", L->e) ||
       need(L, n, "kind", "requant", &x) ||
-      pick(L, x, "requant field 'kind'", kinds, 2, &a->requant))
+      pick(L, x, "requant field 'kind'", kinds, 2, &v))
     return WR_EINPUT;
-  if (a->requant == 0 &&
+  a->requant = (wr_requant)v;
+  if (a->requant == WR_RQ_FLOAT &&
       (ymap_get(L->d, n, "mult_bits") || ymap_get(L->d, n, "shift") ||
        ymap_get(L->d, n, "round")))
     return yerr(L->d, n, L->e,
                 "requant: mult_bits, shift and round go with kind fixed");
-  if (int_field(L, n, "mult_bits", "requant", 2, 63, 0, &a->rq_mult_bits) ||
-      int_field(L, n, "shift", "requant", 1, 62, 0, &a->rq_shift))
+  if (load_param(L, n, &params[P_RQ_MULT], NULL, a) ||
+      load_param(L, n, &params[P_RQ_SHIFT], NULL, a))
     return WR_EINPUT;
-  if ((x = ymap_get(L->d, n, "round")) &&
-      pick(L, x, "requant field 'round'", rounds, 3, &a->rq_round))
-    return WR_EINPUT;
+  if ((x = ymap_get(L->d, n, "round"))) {
+    if (pick(L, x, "requant field 'round'", rounds, 3, &v))
+      return WR_EINPUT;
+    a->rq_round = (wr_round)v;
+  }
   return WR_OK;
 }
 
@@ -356,8 +495,7 @@ static int load_mac(aload *L, yaml_node_t *n) {
                 "mac field '%s': only a table PE (family table) lists its "
                 "own figures",
                 own);
-  if (x &&
-      int_field(L, n, "bits", "mac", 1, WR_MAX_INT_BITS, 1, &a->native_bits))
+  if (x && load_param(L, n, &params[P_BITS], NULL, a))
     return WR_EINPUT;
   if (x && a->family == ARCH_MAC_SIMD &&
       (a->native_bits & (a->native_bits - 1)))
@@ -388,11 +526,13 @@ static int load_mac(aload *L, yaml_node_t *n) {
     a->fp32l_col = (int)x->start_mark.column + 1;
   }
   a->acc_bits = 32;
-  if (int_field(L, n, "acc_bits", "mac", 2, 64, 0, &a->acc_bits))
+  if (load_param(L, n, &params[P_ACC], NULL, a))
     return WR_EINPUT;
-  if ((x = ymap_get(L->d, n, "overflow")) &&
-      pick(L, x, "mac field 'overflow'", ovf, 3, &a->overflow))
-    return WR_EINPUT;
+  if ((x = ymap_get(L->d, n, "overflow"))) {
+    if (pick(L, x, "mac field 'overflow'", ovf, 3, &v))
+      return WR_EINPUT;
+    a->overflow = (wr_overflow)v;
+  }
   a->rq_mult_bits = 32;
   a->rq_shift = 24;
   if ((x = ymap_get(L->d, n, "requant")))
@@ -449,9 +589,8 @@ static int load_buffers(aload *L, yaml_node_t *n) {
       B->line = (int)x->start_mark.line + 1;
       B->col = (int)x->start_mark.column + 1;
     }
-    if (real_field(L, b, "kib", what, 1.0 / 1024, 1 << 30, 1, &B->kib) ||
-        real_field(L, b, "bytes_per_cycle", what, 1e-3, 1 << 20, 1,
-                   &B->bytes_per_cycle))
+    if (load_param(L, b, &buffer_params[PB_KIB], what, B) ||
+        load_param(L, b, &buffer_params[PB_BPC], what, B))
       return WR_EINPUT;
   }
   for (int v = 0; v < 3; v++)
@@ -469,12 +608,11 @@ static int load_dram(aload *L, yaml_node_t *n) {
   d->row_efficiency = 1.0;
   d->pj_per_bit = arch_tech_dram_pj_per_bit(L->a->techp);
   if (ymap_check(L->d, n, keys, "dram", L->e) ||
-      real_field(L, n, "gbps", "dram", 1e-6, 1e6, 1, &d->gbps) ||
-      real_field(L, n, "pj_per_bit", "dram", 0, 1e6, 0, &d->pj_per_bit) ||
-      int_field(L, n, "burst_bytes", "dram", 1, 1 << 20, 1, &d->burst_bytes) ||
-      real_field(L, n, "latency_ns", "dram", 0, 1e9, 1, &d->latency_ns) ||
-      real_field(L, n, "row_efficiency", "dram", 1e-3, 1, 0,
-                 &d->row_efficiency))
+      load_param(L, n, &params[P_GBPS], NULL, L->a) ||
+      load_param(L, n, &params[P_DRAM_PJ], NULL, L->a) ||
+      load_param(L, n, &params[P_BURST], NULL, L->a) ||
+      load_param(L, n, &params[P_LATENCY], NULL, L->a) ||
+      load_param(L, n, &params[P_ROW_EFF], NULL, L->a))
     return WR_EINPUT;
   return WR_OK;
 }
@@ -489,11 +627,8 @@ static int load_features(aload *L, yaml_node_t *n) {
   yaml_node_t *x;
   if (ymap_check(L->d, n, keys, "features", L->e))
     return WR_EINPUT;
-  if ((x = ymap_get(L->d, n, "zero_gating")) &&
-      ybool(L->d, x, "features field 'zero_gating'", &a->zero_gating, L->e))
-    return WR_EINPUT;
-  if ((x = ymap_get(L->d, n, "zero_skipping")) &&
-      ybool(L->d, x, "features field 'zero_skipping'", &a->zero_skipping, L->e))
+  if (load_param(L, n, &params[P_ZERO_GATING], NULL, a) ||
+      load_param(L, n, &params[P_ZERO_SKIPPING], NULL, a))
     return WR_EINPUT;
   if ((x = ymap_get(L->d, n, "dynamic_precision"))) {
     if (!mac_family_of(a->family)->follows_data_bits)
@@ -504,8 +639,7 @@ static int load_features(aload *L, yaml_node_t *n) {
                   arch_mac_family_name(a->family));
     a->dyn_group = 16;
     if (ymap_check(L->d, x, dkeys, "dynamic_precision", L->e) ||
-        int_field(L, x, "group", "dynamic_precision", 1, 1 << 16, 0,
-                  &a->dyn_group))
+        load_param(L, x, &params[P_DYN], NULL, a))
       return WR_EINPUT;
   }
   return WR_OK;
@@ -530,8 +664,7 @@ static int load_arch(aload *L) {
     if (!(a->source = strdup(s)))
       return wr_err_set(L->e, WR_ENOMEM, "out of memory");
   }
-  if (real_field(L, root, "clock_mhz", "architecture", 1e-3, 1e6, 1,
-                 &a->clock_mhz) ||
+  if (load_param(L, root, &params[P_CLOCK], NULL, a) ||
       need(L, root, "tech", "architecture", &x) || ystr(d, x, "tech", &s, L->e))
     return WR_EINPUT;
   wr_err sub;
@@ -545,8 +678,7 @@ static int load_arch(aload *L) {
       need(L, root, "mac", "architecture", &x) || load_mac(L, x) ||
       need(L, root, "buffers", "architecture", &x) || load_buffers(L, x) ||
       need(L, root, "dram", "architecture", &x) || load_dram(L, x) ||
-      real_field(L, root, "static_mw", "architecture", 0, 1e9, 0,
-                 &a->static_mw))
+      load_param(L, root, &params[P_STATIC], NULL, a))
     return L->e->status ? L->e->status : WR_EINPUT;
   if ((x = ymap_get(d, root, "features")))
     return load_features(L, x);
@@ -590,22 +722,19 @@ arch *arch_load_file(const char *path, wr_err *e) {
   return a;
 }
 
+int arch_preset_find(const char *name_or_path, wr_named *out, wr_err *e) {
+  const wr_builtins presets = {
+      arch_preset_entries, arch_preset_n, "arch/presets",
+      "a preset (see 'wrpnsim presets')", "an architecture file path"};
+  return wr_named_find(&presets, name_or_path, out, e);
+}
+
 arch *arch_open(const char *name_or_path, wr_err *e) {
-  size_t len;
-  const char *text = arch_preset_text(name_or_path, &len);
-  if (text) {
-    char file[256];
-    snprintf(file, sizeof file, "arch/presets/%s.yaml", name_or_path);
-    return arch_load_string(text, len, file, e);
-  }
-  if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.')) {
-    wr_err_set(e, WR_EINPUT,
-               "'%s' is not a preset (see 'wrpnsim presets') nor an "
-               "architecture file path",
-               name_or_path);
+  wr_named f;
+  if (arch_preset_find(name_or_path, &f, e))
     return NULL;
-  }
-  return arch_load_file(name_or_path, e);
+  return f.text ? arch_load_string(f.text, f.len, f.file, e)
+                : arch_load_file(name_or_path, e);
 }
 
 /* ---- precision modes ---------------------------------------------------- */
@@ -750,14 +879,43 @@ static int param_int(const char *path, const char *v, int lo, int hi, int *out,
   return WR_OK;
 }
 
+/* Sets parameter `p` of `base` from `value`, the text of a scalar, with
+ * the parameter's range ("<path>: ..." messages). */
+static int param_set(const arch_param *p, void *base, const char *path,
+                     const char *value, wr_err *e) {
+  int k = -1;
+  switch (p->type) {
+  case AP_REAL:
+    return param_real(path, value, p->lo, p->hi, param_at(p, base), e);
+  case AP_INT:
+    return param_int(path, value, p->zero_off ? 0 : (int)p->lo, (int)p->hi,
+                     param_at(p, base), e);
+  case AP_BOOL:
+    k = strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? 0 : -1;
+    if (k < 0)
+      return wr_err_set(e, WR_EINPUT, "%s: expected true or false, got '%s'",
+                        path, value);
+    *(int *)param_at(p, base) = k;
+    return WR_OK;
+  case AP_DATAFLOW:
+    for (int i = 0; i < 3; i++)
+      if (strcmp(value, dataflow_names[i]) == 0)
+        k = i;
+    if (k < 0)
+      return wr_err_set(e, WR_EINPUT, "%s: expected os, ws or is, got '%s'",
+                        path, value);
+    *(arch_dataflow *)param_at(p, base) = (arch_dataflow)k;
+    return WR_OK;
+  }
+  return WR_OK;
+}
+
 /* Sets buffer k's parameter `param` (".kib" or ".bytes_per_cycle"). */
 static int set_buffer_param(arch *b, int k, const char *path, const char *param,
                             const char *value, wr_err *e) {
-  if (strcmp(param, ".kib") == 0)
-    return param_real(path, value, 1.0 / 1024, 1 << 30, &b->buffers[k].kib, e);
-  if (strcmp(param, ".bytes_per_cycle") == 0)
-    return param_real(path, value, 1e-3, 1 << 20,
-                      &b->buffers[k].bytes_per_cycle, e);
+  for (int i = 0; i < N_BUFFER_PARAMS; i++)
+    if (strcmp(param, buffer_params[i].path) == 0)
+      return param_set(&buffer_params[i], &b->buffers[k], path, value, e);
   return wr_err_set(e, WR_EINPUT,
                     "%s: a buffer's parameters are kib and bytes_per_cycle",
                     path);
@@ -773,78 +931,29 @@ static const char *buffer_names(const arch *a, char *buf, size_t n) {
   return buf;
 }
 
+/* WR_EINPUT "<path>: not a parameter (...)", listing every path
+ * arch_set_param takes. */
+static int not_a_param(const char *path, wr_err *e) {
+  static const char *const buffer_forms[] = {"buffers.NAME", "buffers[TENSOR]"};
+  char list[1024];
+  size_t u = 0;
+  list[0] = '\0';
+  for (int i = 0; i < N_PARAMS && u < sizeof list; i++)
+    if (params[i].settable)
+      u += (size_t)snprintf(list + u, sizeof list - u, "%s%s", u ? ", " : "",
+                            params[i].path);
+  for (int f = 0; f < 2; f++)
+    for (int i = 0; i < N_BUFFER_PARAMS && u < sizeof list; i++)
+      u += (size_t)snprintf(list + u, sizeof list - u, ", %s%s",
+                            buffer_forms[f], buffer_params[i].path);
+  return wr_err_set(e, WR_EINPUT, "%s: not a parameter (%s)", path, list);
+}
+
 int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
   arch b = *a; /* edited copy: `a` is untouched on failure */
   int rc = WR_OK;
   char names[512];
-  if (strcmp(path, "clock_mhz") == 0)
-    rc = param_real(path, value, 1e-3, 1e6, &b.clock_mhz, e);
-  else if (strcmp(path, "static_mw") == 0)
-    rc = param_real(path, value, 0, 1e9, &b.static_mw, e);
-  else if (strcmp(path, "array.rows") == 0)
-    rc = param_int(path, value, 1, 1 << 16, &b.rows, e);
-  else if (strcmp(path, "array.cols") == 0)
-    rc = param_int(path, value, 1, 1 << 16, &b.cols, e);
-  else if (strcmp(path, "array.rf_bytes") == 0)
-    rc = param_int(path, value, 0, 1 << 20, &b.rf_bytes, e);
-  else if (strcmp(path, "array.dataflow") == 0) {
-    int k = -1;
-    for (int i = 0; i < 3; i++)
-      if (strcmp(value, arch_dataflow_name((arch_dataflow)i)) == 0)
-        k = i;
-    if (k < 0)
-      rc = wr_err_set(e, WR_EINPUT, "%s: expected os, ws or is, got '%s'", path,
-                      value);
-    b.dataflow = (arch_dataflow)(k < 0 ? 0 : k);
-  } else if (strcmp(path, "mac.acc_bits") == 0)
-    rc = param_int(path, value, 2, 64, &b.acc_bits, e);
-  else if (strcmp(path, "mac.bits") == 0) {
-    if (!b.native_bits)
-      return wr_err_set(e, WR_EINPUT, "%s: the %s family has no bits field",
-                        path, arch_mac_family_name(b.family));
-    rc = param_int(path, value, 1, WR_MAX_INT_BITS, &b.native_bits, e);
-    if (!rc && b.family == ARCH_MAC_SIMD &&
-        (b.native_bits & (b.native_bits - 1)))
-      rc = wr_err_set(e, WR_EINPUT,
-                      "%s: a simd MAC splits into power-of-two sub-words, so "
-                      "its width is 1, 2, 4, 8 or 16, not %s",
-                      path, value);
-    for (int i = 0; !rc && i < b.n_precisions; i++)
-      if (b.precisions[i].a_bits > b.native_bits ||
-          b.precisions[i].w_bits > b.native_bits)
-        rc = wr_err_set(e, WR_EINPUT,
-                        "%s: %s is narrower than the listed mode %d/%d", path,
-                        value, b.precisions[i].a_bits, b.precisions[i].w_bits);
-  } else if (strcmp(path, "features.zero_gating") == 0 ||
-             strcmp(path, "features.zero_skipping") == 0) {
-    int v = strcmp(value, "true") == 0    ? 1
-            : strcmp(value, "false") == 0 ? 0
-                                          : -1;
-    if (v < 0)
-      return wr_err_set(e, WR_EINPUT, "%s: expected true or false, got '%s'",
-                        path, value);
-    if (strcmp(path, "features.zero_gating") == 0)
-      b.zero_gating = v;
-    else
-      b.zero_skipping = v;
-  } else if (strcmp(path, "features.dynamic_precision") == 0) {
-    if (!mac_family_of(b.family)->follows_data_bits)
-      return wr_err_set(e, WR_EINPUT,
-                        "%s: only bit-serial MACs (bitserial, bitserial2) "
-                        "follow the data's bit lengths",
-                        path);
-    rc = param_int(path, value, 0, 1 << 16, &b.dyn_group, e);
-  } else if (strcmp(path, "dram.gbps") == 0)
-    rc = param_real(path, value, 1e-6, 1e6, &b.dram.gbps, e);
-  else if (strcmp(path, "dram.pj_per_bit") == 0)
-    rc = param_real(path, value, 0, 1e6, &b.dram.pj_per_bit, e);
-  else if (strcmp(path, "dram.burst_bytes") == 0)
-    rc = param_int(path, value, 1, 1 << 20, &b.dram.burst_bytes, e);
-  else if (strcmp(path, "dram.latency_ns") == 0)
-    rc = param_real(path, value, 0, 1e9, &b.dram.latency_ns, e);
-  else if (strcmp(path, "dram.row_efficiency") == 0)
-    rc = param_real(path, value, 1e-3, 1, &b.dram.row_efficiency, e);
-  else if (strncmp(path, "buffers[", 8) == 0) {
+  if (strncmp(path, "buffers[", 8) == 0) {
     /* buffers[TENSOR].param: the buffer holding that tensor */
     static const char *const tensors[] = {"input", "weight", "output"};
     const char *close = strchr(path + 8, ']');
@@ -881,21 +990,53 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
                         "tensor it holds)",
                         path, b.name, buffer_names(&b, names, sizeof names));
     rc = set_buffer_param(&b, k, path, dot, value, e);
-  } else
-    return wr_err_set(e, WR_EINPUT,
-                      "%s: not a parameter (clock_mhz, static_mw, array.rows, "
-                      "array.cols, array.dataflow, array.rf_bytes, mac.bits, "
-                      "features.zero_gating, features.zero_skipping, "
-                      "features.dynamic_precision, "
-                      "mac.acc_bits, dram.gbps, dram.pj_per_bit, "
-                      "dram.burst_bytes, dram.latency_ns, dram.row_efficiency, "
-                      "buffers.NAME.kib, buffers.NAME.bytes_per_cycle, "
-                      "buffers[TENSOR].kib, buffers[TENSOR].bytes_per_cycle)",
-                      path);
+  } else {
+    int id = 0;
+    while (id < N_PARAMS &&
+           !(params[id].settable && strcmp(path, params[id].path) == 0))
+      id++;
+    if (id == N_PARAMS)
+      return not_a_param(path, e);
+    if (id == P_BITS && !b.native_bits)
+      return wr_err_set(e, WR_EINPUT, "%s: the %s family has no bits field",
+                        path, arch_mac_family_name(b.family));
+    if (id == P_DYN && !mac_family_of(b.family)->follows_data_bits)
+      return wr_err_set(e, WR_EINPUT,
+                        "%s: only bit-serial MACs (bitserial, bitserial2) "
+                        "follow the data's bit lengths",
+                        path);
+    rc = param_set(&params[id], &b, path, value, e);
+    if (!rc && id == P_BITS && b.family == ARCH_MAC_SIMD &&
+        (b.native_bits & (b.native_bits - 1)))
+      rc = wr_err_set(e, WR_EINPUT,
+                      "%s: a simd MAC splits into power-of-two sub-words, so "
+                      "its width is 1, 2, 4, 8 or 16, not %s",
+                      path, value);
+    for (int i = 0; !rc && id == P_BITS && i < b.n_precisions; i++)
+      if (b.precisions[i].a_bits > b.native_bits ||
+          b.precisions[i].w_bits > b.native_bits)
+        rc = wr_err_set(e, WR_EINPUT,
+                        "%s: %s is narrower than the listed mode %d/%d", path,
+                        value, b.precisions[i].a_bits, b.precisions[i].w_bits);
+  }
   if (rc)
     return rc;
   *a = b;
   return WR_OK;
+}
+
+/* The value of parameter `p` of `base` as arch_canonical writes it:
+ * %.17g, %d, or the dataflow's name. */
+static const char *param_str(const arch_param *p, const void *base, char *buf,
+                             size_t n) {
+  const void *v = (const char *)base + p->offset;
+  if (p->type == AP_REAL)
+    snprintf(buf, n, "%.17g", *(const double *)v);
+  else if (p->type == AP_DATAFLOW)
+    snprintf(buf, n, "%s", arch_dataflow_name(*(const arch_dataflow *)v));
+  else
+    snprintf(buf, n, "%d", *(const int *)v);
+  return buf;
 }
 
 char *arch_canonical(const arch *a, wr_err *e) {
@@ -916,20 +1057,21 @@ char *arch_canonical(const arch *a, wr_err *e) {
     if (k_ > 0)                                                                \
       n += (size_t)k_ < cap - n ? (size_t)k_ : cap - n - 1;                    \
   } while (0)
-  char p[16];
-  EMIT("name: %s\ntech: %s\nclock_mhz: %.17g\nstatic_mw: %.17g\n", a->name,
-       a->tech, a->clock_mhz, a->static_mw);
-  EMIT("array.rows: %d\narray.cols: %d\narray.dataflow: %s\n"
-       "array.rf_bytes: %d\n",
-       a->rows, a->cols, arch_dataflow_name(a->dataflow), a->rf_bytes);
-  EMIT("mac.family: %s\nmac.bits: %d\nmac.unsupported: %s\n"
-       "mac.fp32_layers: %s\n"
-       "mac.acc_bits: %d\nmac.overflow: %d\nmac.requant: %d %d %d %d\n"
-       "mac.precisions:",
-       arch_mac_family_name(a->family), a->native_bits,
+#define EMIT_PARAM(id)                                                         \
+  EMIT("%s: %s\n", params[id].path, param_str(&params[id], a, v, sizeof v))
+  char p[16], v[32];
+  EMIT("name: %s\ntech: %s\n", a->name, a->tech);
+  for (int id = P_CLOCK; id <= P_RF; id++)
+    EMIT_PARAM(id);
+  EMIT("mac.family: %s\n", arch_mac_family_name(a->family));
+  EMIT_PARAM(P_BITS);
+  EMIT("mac.unsupported: %s\nmac.fp32_layers: %s\n",
        a->unsupported == ARCH_UNSUP_COVER ? "cover" : "refuse",
-       a->fp32_layers == ARCH_FP32_WIDEST ? "widest" : "refuse", a->acc_bits,
-       a->overflow, a->requant, a->rq_mult_bits, a->rq_shift, a->rq_round);
+       a->fp32_layers == ARCH_FP32_WIDEST ? "widest" : "refuse");
+  EMIT_PARAM(P_ACC);
+  EMIT("mac.overflow: %d\nmac.requant: %d %d %d %d\nmac.precisions:",
+       (int)a->overflow, (int)a->requant, a->rq_mult_bits, a->rq_shift,
+       (int)a->rq_round);
   if (a->n_precisions == 0)
     EMIT(" any");
   for (int i = 0; i < a->n_precisions; i++)
@@ -944,16 +1086,21 @@ char *arch_canonical(const arch *a, wr_err *e) {
            a->pe_modes[i].macs_per_pe_cycle, a->pe_modes[i].pj_per_mac,
            a->pe_modes[i].source);
   }
-  for (int i = 0; i < a->n_buffers; i++)
-    EMIT("buffers.%s: holds %d kib %.17g bytes_per_cycle %.17g\n",
-         a->buffers[i].name, a->buffers[i].holds, a->buffers[i].kib,
-         a->buffers[i].bytes_per_cycle);
-  EMIT("features: zero_gating %d zero_skipping %d dynamic_precision %d\n",
-       a->zero_gating, a->zero_skipping, a->dyn_group);
-  EMIT("dram.gbps: %.17g\ndram.pj_per_bit: %.17g\ndram.burst_bytes: %d\n"
-       "dram.latency_ns: %.17g\ndram.row_efficiency: %.17g\n",
-       a->dram.gbps, a->dram.pj_per_bit, a->dram.burst_bytes,
-       a->dram.latency_ns, a->dram.row_efficiency);
+  for (int i = 0; i < a->n_buffers; i++) {
+    EMIT("buffers.%s: holds %d", a->buffers[i].name, a->buffers[i].holds);
+    for (int k = 0; k < N_BUFFER_PARAMS; k++)
+      EMIT(" %s %s", buffer_params[k].key,
+           param_str(&buffer_params[k], &a->buffers[i], v, sizeof v));
+    EMIT("\n");
+  }
+  EMIT("features:");
+  for (int id = P_ZERO_GATING; id <= P_DYN; id++)
+    EMIT(" %s %s", params[id].path + strlen("features."),
+         param_str(&params[id], a, v, sizeof v));
+  EMIT("\n");
+  for (int id = P_GBPS; id <= P_ROW_EFF; id++)
+    EMIT_PARAM(id);
+#undef EMIT_PARAM
 #undef EMIT
   return s;
 }

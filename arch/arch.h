@@ -111,11 +111,11 @@ typedef struct arch {
      mapping (0: unknown), for the errors they cause */
   int unsup_line, unsup_col, fp32l_line, fp32l_col;
   int acc_bits;
-  int overflow;     /* 0 saturate, 1 wrap, 2 error (sim_overflow) */
-  int requant;      /* 0 float (binary32 rule), 1 fixed (sim_requant) */
-  int rq_mult_bits; /* fixed: signed multiplier bits, 2..63 (32) */
-  int rq_shift;     /* fixed: fraction bits, 1..62 (24) */
-  int rq_round;     /* fixed: 0 rne, 1 half-up, 2 floor (sim_round) */
+  wr_overflow overflow; /* default saturate */
+  wr_requant requant;   /* default float (binary32 rule) */
+  int rq_mult_bits;     /* fixed: signed multiplier bits, 2..63 (32) */
+  int rq_shift;         /* fixed: fraction bits, 1..62 (24) */
+  wr_round rq_round;    /* fixed: rounding of the shift (rne) */
   arch_buffer buffers[ARCH_MAX_BUFFERS];
   int n_buffers;
   arch_dram dram;
@@ -142,6 +142,8 @@ void arch_free(arch *a);
 size_t arch_preset_count(void);
 const char *arch_preset_name(size_t i);
 const char *arch_preset_text(const char *name, size_t *len);
+/* A preset by name, else an architecture file path (wr_named_find). */
+int arch_preset_find(const char *name_or_path, wr_named *out, wr_err *e);
 
 /* The mode a layer of precision `p` runs in: `p` itself when supported
  * (FP32 families run everything as 32/32), else under ARCH_UNSUP_COVER the
@@ -393,8 +395,9 @@ arch *arch_clone(const arch *a, wr_err *e);
  * dram.pj_per_bit, dram.burst_bytes, dram.latency_ns, dram.row_efficiency,
  * buffers.NAME.kib, buffers.NAME.bytes_per_cycle; a buffer is named, or
  * addressed by a tensor it holds: buffers[input], buffers[weight],
- * buffers[output] (buffers[weight].kib).  `value` is the text of a scalar; the
- * same range checks as the loader.  WR_EINPUT "<path>: ..." on an unknown path
+ * buffers[output] (buffers[weight].kib).  `value` is the text of a scalar,
+ * checked against the range the loader checks (one table of parameters in
+ * arch.c serves both).  WR_EINPUT "<path>: ..." on an unknown path
  * or a bad value, leaving `a` unchanged. */
 int arch_set_param(arch *a, const char *path, const char *value, wr_err *e);
 

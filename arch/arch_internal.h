@@ -9,6 +9,7 @@
 #include <gsl/gsl_interp.h>
 
 #include "arch.h"
+#include "yaml_util.h" /* the module's YAML readers */
 
 #define TECH_MAX_POINTS 16
 

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "reports.h"
 #include "workloads.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_INPUT = 2 };
@@ -95,17 +96,20 @@ void cli_show_wait(const char *cmd, const char *path, double waited_s,
                    double timeout_s);
 
 /* ---- result tables ---- */
-typedef enum { FMT_TABLE, FMT_CSV, FMT_JSON } cli_format;
+/* The formats of a result table: those of the reports module. */
+typedef enum {
+  FMT_TABLE = RP_FMT_TABLE,
+  FMT_CSV = RP_FMT_CSV,
+  FMT_JSON = RP_FMT_JSON
+} cli_format;
 
 /* Parses --format (NULL = table); prints an error on failure. */
 int cli_format_parse(const char *s, cli_format *out);
 
+/* A result table: the reports module's table (rp_table), filled from
+ * printf'd rows. */
 typedef struct cli_table {
-  int ncols;
-  const char **head;
-  int *numeric; /* per column: emit unquoted in JSON, right-align */
-  char **cells; /* nrows x ncols */
-  int nrows, cap;
+  rp_table *t;
 } cli_table;
 
 /* Columns: names, with a leading '#' marking a numeric column (copied:
@@ -113,9 +117,11 @@ typedef struct cli_table {
  * caller still frees with cli_table_free. */
 int cli_table_init(cli_table *t, int ncols, const char *const *cols);
 /* Appends a row of ncols printf'd cells: fmt is one printf format per
- * cell joined by '\t'. */
+ * cell joined by '\t' (missing cells are empty; the row is cut at 4095
+ * bytes).  0, or EXIT_RUNTIME when out of memory. */
 int cli_table_row(cli_table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Prints it as rp_table_print does. */
 void cli_table_print(const cli_table *t, cli_format f, FILE *out);
 void cli_table_free(cli_table *t);
 

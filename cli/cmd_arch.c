@@ -571,16 +571,18 @@ static int totals_print_side(const cli_table *t, const run_design *d, int nd,
     cli_table_free(&s);
     return EXIT_RUNTIME;
   }
+  const rp_table *rt = t->t;
   int rc = 0;
-  for (int c = 0; c < t->ncols && !rc; c++) {
-    size_t len = strlen(t->head[c]);
-    if (!t->numeric[c] || (len > 2 && strcmp(t->head[c] + len - 2, "_x") == 0))
+  for (int c = 0; c < rt->ncols && !rc; c++) {
+    size_t len = strlen(rt->head[c]);
+    if (!rt->numeric[c] ||
+        (len > 2 && strcmp(rt->head[c] + len - 2, "_x") == 0))
       continue;
     rowbuf w = {.n = 0};
-    put(&w, "%s", t->head[c]);
-    const char *first = t->cells[c];
+    put(&w, "%s", rt->head[c]);
+    const char *first = rt->cells[c];
     for (int i = 0; i < nd; i++) {
-      const char *v = t->cells[(size_t)i * (size_t)t->ncols + (size_t)c];
+      const char *v = rt->cells[(size_t)i * (size_t)rt->ncols + (size_t)c];
       if (!*v)
         put(&w, "%s", "-");
       else if (strpbrk(v, ".e")) /* a real: 6 digits are enough to read */
@@ -589,7 +591,7 @@ static int totals_print_side(const cli_table *t, const run_design *d, int nd,
         put(&w, "%s", v);
     }
     for (int i = 1; i < nd; i++) {
-      const char *v = t->cells[(size_t)i * (size_t)t->ncols + (size_t)c];
+      const char *v = rt->cells[(size_t)i * (size_t)rt->ncols + (size_t)c];
       double x = strtod(v, NULL), y = strtod(first, NULL);
       if (*v && *first && y != 0)
         put(&w, "%.4f", x / y);

@@ -328,13 +328,13 @@ static int parse_requant(cli_opt *o, sim_config *cfg) {
   unsigned long long v;
   wr_err e;
   if (kind && strcmp(kind, "fixed") == 0) {
-    cfg->requant = SIM_RQ_FIXED;
+    cfg->requant = WR_RQ_FIXED;
   } else if (kind && strcmp(kind, "float") != 0) {
     fprintf(stderr, "wrpnsim: --requant: '%s' is not float or fixed\n", kind);
     return EXIT_INPUT;
   }
   int fixed_opts = o[E_RQ_SHIFT].n + o[E_RQ_MULT].n + o[E_RQ_ROUND].n;
-  if (fixed_opts && cfg->requant != SIM_RQ_FIXED) {
+  if (fixed_opts && cfg->requant != WR_RQ_FIXED) {
     fprintf(stderr, "wrpnsim exec: --rq-shift, --rq-mult-bits and "
                     "--rq-round go with --requant fixed\n");
     return EXIT_INPUT;
@@ -602,12 +602,12 @@ int cmd_exec(int argc, char **argv) {
       if (!cli_val(&o[E_ACC]))
         cfg.acc_bits = a->acc_bits;
       if (!cli_val(&o[E_OVF]))
-        cfg.overflow = (sim_overflow)a->overflow;
-      if (!cli_val(&o[E_RQ]) && a->requant) {
-        cfg.requant = SIM_RQ_FIXED;
+        cfg.overflow = a->overflow;
+      if (!cli_val(&o[E_RQ]) && a->requant == WR_RQ_FIXED) {
+        cfg.requant = WR_RQ_FIXED;
         cfg.rq_mult_bits = a->rq_mult_bits;
         cfg.rq_shift = a->rq_shift;
-        cfg.rq_round = (sim_round)a->rq_round;
+        cfg.rq_round = a->rq_round;
       }
     }
   }

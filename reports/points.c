@@ -68,19 +68,31 @@ oom:
   return -1;
 }
 
-/* Grows a double array *v of *n values to hold index c, filling with
- * `fill`. */
-static int grow_doubles(double **v, int *n, int c, double fill, wr_err *e) {
-  if (c < *n)
-    return WR_OK;
-  double *nv = realloc(*v, (size_t)(c + 1) * sizeof *nv);
-  if (!nv)
-    return wr_err_set(e, WR_ENOMEM, "out of memory");
-  for (int i = *n; i <= c; i++)
-    nv[i] = fill;
-  *v = nv;
-  *n = c + 1;
+/* Sets the value of column `name` of cols (created when new) in the array
+ * *v of *n values, grown to hold it with `fill` for the values between.
+ * WR_ENOMEM on failure, the array left valid. */
+static int set_value(rp_names *cols, double **v, int *n, const char *name,
+                     double x, double fill, wr_err *e) {
+  int c = col_get(cols, name, e);
+  if (c < 0)
+    return WR_ENOMEM;
+  if (c >= *n) {
+    double *nv = realloc(*v, (size_t)(c + 1) * sizeof *nv);
+    if (!nv)
+      return wr_err_set(e, WR_ENOMEM, "out of memory");
+    for (int i = *n; i <= c; i++)
+      nv[i] = fill;
+    *v = nv;
+    *n = c + 1;
+  }
+  (*v)[c] = x;
   return WR_OK;
+}
+
+/* The value in column col of the array v of n values; `fill` when the
+ * column is -1 or beyond them. */
+static double value_at(const double *v, int n, int col, double fill) {
+  return col >= 0 && col < n ? v[col] : fill;
 }
 
 int rp_add_point(rp_set *s, wr_err *e) {
@@ -122,22 +134,15 @@ int rp_set_attr(rp_set *s, int p, const char *name, const char *value,
 }
 
 int rp_set_metric(rp_set *s, int p, const char *name, double v, wr_err *e) {
-  int c = col_get(&s->metrics, name, e);
   rp_point *pt = &s->points[p];
-  if (c < 0 || grow_doubles(&pt->metric, &pt->n_metric, c, NAN, e))
-    return WR_ENOMEM;
-  pt->metric[c] = v;
-  return WR_OK;
+  return set_value(&s->metrics, &pt->metric, &pt->n_metric, name, v, NAN, e);
 }
 
 int rp_set_energy(rp_set *s, int p, const char *component, double joules,
                   wr_err *e) {
-  int c = col_get(&s->comps, component, e);
   rp_point *pt = &s->points[p];
-  if (c < 0 || grow_doubles(&pt->energy_j, &pt->n_energy, c, 0.0, e))
-    return WR_ENOMEM;
-  pt->energy_j[c] = joules;
-  return WR_OK;
+  return set_value(&s->comps, &pt->energy_j, &pt->n_energy, component, joules,
+                   0.0, e);
 }
 
 int rp_add_layer(rp_set *s, int p, const char *name, wr_err *e) {
@@ -163,22 +168,15 @@ int rp_add_layer(rp_set *s, int p, const char *name, wr_err *e) {
 
 int rp_set_layer_metric(rp_set *s, int p, int l, const char *name, double v,
                         wr_err *e) {
-  int c = col_get(&s->lmetrics, name, e);
   rp_layer *ly = &s->points[p].layers[l];
-  if (c < 0 || grow_doubles(&ly->metric, &ly->n_metric, c, NAN, e))
-    return WR_ENOMEM;
-  ly->metric[c] = v;
-  return WR_OK;
+  return set_value(&s->lmetrics, &ly->metric, &ly->n_metric, name, v, NAN, e);
 }
 
 int rp_set_layer_energy(rp_set *s, int p, int l, const char *component,
                         double joules, wr_err *e) {
-  int c = col_get(&s->comps, component, e);
   rp_layer *ly = &s->points[p].layers[l];
-  if (c < 0 || grow_doubles(&ly->energy_j, &ly->n_energy, c, 0.0, e))
-    return WR_ENOMEM;
-  ly->energy_j[c] = joules;
-  return WR_OK;
+  return set_value(&s->comps, &ly->energy_j, &ly->n_energy, component, joules,
+                   0.0, e);
 }
 
 const char *rp_attr(const rp_set *s, int p, int col) {
@@ -188,22 +186,22 @@ const char *rp_attr(const rp_set *s, int p, int col) {
 
 double rp_metric(const rp_set *s, int p, int col) {
   const rp_point *pt = &s->points[p];
-  return col >= 0 && col < pt->n_metric ? pt->metric[col] : NAN;
+  return value_at(pt->metric, pt->n_metric, col, NAN);
 }
 
 double rp_energy(const rp_set *s, int p, int comp) {
   const rp_point *pt = &s->points[p];
-  return comp >= 0 && comp < pt->n_energy ? pt->energy_j[comp] : 0.0;
+  return value_at(pt->energy_j, pt->n_energy, comp, 0.0);
 }
 
 double rp_layer_metric(const rp_set *s, int p, int l, int col) {
   const rp_layer *ly = &s->points[p].layers[l];
-  return col >= 0 && col < ly->n_metric ? ly->metric[col] : NAN;
+  return value_at(ly->metric, ly->n_metric, col, NAN);
 }
 
 double rp_layer_energy(const rp_set *s, int p, int l, int comp) {
   const rp_layer *ly = &s->points[p].layers[l];
-  return comp >= 0 && comp < ly->n_energy ? ly->energy_j[comp] : 0.0;
+  return value_at(ly->energy_j, ly->n_energy, comp, 0.0);
 }
 
 /* Attributes a label shows in its own way, or not at all. */

@@ -194,11 +194,14 @@ void rp_filter_free(rp_filter *f);
 int rp_select(const rp_set *s, const rp_filter *f, int *idx);
 
 /* The best design of each group: the points idx[0..n) are grouped by the
- * value of attribute `group` (in order of first appearance); in each,
+ * value of attribute `group` (in order of first appearance; points
+ * without it form one group, and -1 puts every point in one); in each,
  * among the points matching `constraint` (NULL: all) and having a value
  * for obj, best[g] is the best by obj (ties: the first in idx), or -1
  * when none qualifies; first[g] is the group's first point.  Arrays have
- * capacity n.  Returns the number of groups, or -1 (WR_ENOMEM). */
+ * capacity n.  Returns the number of groups, or -1: WR_EINPUT when obj is
+ * not a metric column of s or group neither -1 nor an attribute column,
+ * WR_ENOMEM (first and best then left as they were). */
 int rp_best(const rp_set *s, const int *idx, int n, int group,
             const rp_filter *constraint, const rp_objective *obj, int *first,
             int *best, wr_err *e);
@@ -221,6 +224,36 @@ typedef enum {
 
 /* Parses table|csv|json|md|html (NULL: table); WR_EINPUT otherwise. */
 int rp_format_parse(const char *s, rp_format *out, wr_err *e);
+
+/* A table of text cells: a report's section, or a result table of its own
+ * (the CLI's). */
+typedef struct rp_table {
+  char *key;   /* JSON key of a section (NULL: a table on its own) */
+  char *title; /* heading of a section (NULL: a table on its own) */
+  char *note;  /* a line under the heading, or NULL */
+  int ncols;
+  char **head;
+  int *numeric; /* per column: right-aligned, unquoted in JSON */
+  char **cells; /* nrows x ncols, row-major; "" for no value */
+  int nrows, cap;
+} rp_table;
+
+/* A new table without rows.  Columns: names, a leading '#' marking a
+ * numeric column; everything is copied.  NULL when out of memory.  Free
+ * with rp_table_free (NULL is fine). */
+rp_table *rp_table_new(const char *key, const char *title, int ncols,
+                       const char *const *cols);
+/* Appends a row of ncols cells, copied (NULL: no value).  WR_ENOMEM on
+ * failure, the table left as it was. */
+int rp_table_row(rp_table *t, const char *const *cells, wr_err *e);
+void rp_table_free(rp_table *t);
+/* Prints the table on its own: RP_FMT_CSV a header line and a line per
+ * row; RP_FMT_JSON an array of one object per row, numeric columns
+ * unquoted (null when empty), and a newline; any other format the header
+ * and rows as aligned text columns (numeric ones right-aligned).  No
+ * heading or note.  Can't fail but for a text table out of memory, then
+ * nothing is printed. */
+void rp_table_print(const rp_table *t, rp_format f, FILE *out);
 
 /* What a report holds.  Zeroed fields ask for nothing. */
 typedef struct rp_report_opts {
@@ -318,11 +351,5 @@ struct sweep_db_wait;
 int rp_db_read_wait(rp_set *s, const char *path, const struct sweep_db_wait *w,
                     rp_db_info *info, wr_err *e);
 void rp_db_info_free(rp_db_info *info);
-
-/* Text escapes the writers share (also used by the CLI's result tables):
- * a JSON string literal, and one CSV field, quoted (RFC 4180) when it holds
- * a comma, quote or line break. */
-void rp_json_string(FILE *out, const char *s);
-void rp_csv_field(FILE *out, const char *s);
 
 #endif

@@ -1,5 +1,6 @@
 /* reports_internal.h — what the files of reports/ share and nothing else
- * uses: name helpers, sorting, section tables and the SVG plots. */
+ * uses: name helpers, sorting, section tables, a report's sections and the
+ * SVG plots. */
 #ifndef WRPNSIM_REPORTS_INTERNAL_H
 #define WRPNSIM_REPORTS_INTERNAL_H
 
@@ -15,39 +16,56 @@ void rp_trim_copy(const char *a, const char *b, char *buf, size_t n);
  * workload). */
 char *rp_label(const rp_set *s, int p, int no_workload, char *buf, size_t n);
 
+/* select.c: groups the points idx[0..n) by the value of attribute col
+ * (points without it, and every point when col is -1, share one group),
+ * in order of first appearance: grp[i] is the group of idx[i], first[g]
+ * the first point of group g (both of capacity n).  Returns the number
+ * of groups.  Can't fail. */
+int rp_group(const rp_set *s, const int *idx, int n, int col, int *grp,
+             int *first);
+
 /* pareto.c: sorts idx[0..n) by the objectives (best first; missing
  * values last), then by index. */
 int rp_sort_by(const rp_set *s, int *idx, int n, const rp_objective *obj, int k,
                wr_err *e);
 
-/* ---- table.c: one section of a report ---------------------------------- */
-typedef struct rp_table {
-  char *key;   /* JSON key */
-  char *title; /* heading */
-  char *note;  /* a line under the heading, or NULL */
-  int ncols;
-  char **head;
-  int *numeric; /* per column: right-aligned, unquoted in JSON */
-  char **cells; /* nrows x ncols; "" for no value */
-  int nrows, cap;
-} rp_table;
-
-/* Columns: names, a leading '#' marks a numeric column.  NULL when out
- * of memory. */
-rp_table *rp_table_new(const char *key, const char *title, int ncols,
-                       const char *const *cols);
+/* ---- table.c: a table as one section of a report ----------------------- */
 int rp_table_note(rp_table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Appends a row of ncols cells.  WR_ENOMEM on failure. */
-int rp_table_row(rp_table *t, const char *const *cells, wr_err *e);
-void rp_table_free(rp_table *t);
-/* Writes the table (heading and note as the format allows). */
+/* Writes the table as a section: heading (the title, which must be set)
+ * and note as the format allows; JSON as an array one level into the
+ * report's object. */
 void rp_table_write(const rp_table *t, rp_format f, FILE *out);
 
-/* Escapes for XML text and attributes, and JSON strings. */
+/* Text escapes the writers share: XML text and attributes, a JSON string
+ * literal, and one CSV field, quoted (RFC 4180) when it holds a comma,
+ * quote or line break. */
 void rp_xml_escape(FILE *out, const char *s);
+void rp_json_string(FILE *out, const char *s);
+void rp_csv_field(FILE *out, const char *s);
 /* A number as text: %.6g, "" for NaN. */
 void rp_num(char *buf, size_t n, double v);
+
+/* ---- report.c: a report, its sections built before anything is written */
+enum { RP_SEC_POINTS, RP_SEC_BREAKDOWN, RP_SEC_BEST, RP_SEC_COMPARE, RP_N_SEC };
+
+typedef struct rp_report {
+  const rp_set *s;
+  const rp_report_opts *o;
+  rp_table *sec[RP_N_SEC]; /* NULL: a section not asked for */
+  int *front; /* the points section: front (or all), grouped by workload */
+  int n_front;
+  wr_err *e;
+} rp_report;
+
+/* The energy components with a nonzero value in any of pts (layers = 0:
+ * the designs' totals, else every layer of each); writes their columns
+ * to used and returns how many. */
+int rp_used_comps(const rp_set *s, const int *pts, int n, int layers,
+                  int *used);
+
+/* html.c: the report r as one HTML page (rp_report_write's HTML). */
+int rp_html_write(rp_report *r, FILE *out);
 
 /* ---- svg.c: plots ------------------------------------------------------- */
 

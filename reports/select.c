@@ -172,19 +172,43 @@ static int same_attr(const rp_set *s, int p, int q, int col) {
   return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+int rp_group(const rp_set *s, const int *idx, int n, int col, int *grp,
+             int *first) {
+  int ng = 0;
+  for (int i = 0; i < n; i++) {
+    int g = 0;
+    while (g < ng && !same_attr(s, idx[i], first[g], col))
+      g++;
+    if (g == ng)
+      first[ng++] = idx[i];
+    grp[i] = g;
+  }
+  return ng;
+}
+
 int rp_best(const rp_set *s, const int *idx, int n, int group,
             const rp_filter *constraint, const rp_objective *obj, int *first,
             int *best, wr_err *e) {
-  (void)e;
-  int ng = 0;
+  if (obj->metric < 0 || obj->metric >= s->metrics.n) {
+    wr_err_set(e, WR_EINPUT, "best design: objective column %d is not a metric",
+               obj->metric);
+    return -1;
+  }
+  if (group < -1 || group >= s->attrs.n) {
+    wr_err_set(e, WR_EINPUT, "best design: group column %d is not an attribute",
+               group);
+    return -1;
+  }
+  int *grp = malloc((size_t)(n > 0 ? n : 1) * sizeof *grp);
+  if (!grp) {
+    wr_err_set(e, WR_ENOMEM, "out of memory");
+    return -1;
+  }
+  int ng = rp_group(s, idx, n, group, grp, first);
+  for (int g = 0; g < ng; g++)
+    best[g] = -1;
   for (int i = 0; i < n; i++) {
-    int p = idx[i], g = 0;
-    while (g < ng && !same_attr(s, p, first[g], group))
-      g++;
-    if (g == ng) {
-      first[ng] = p;
-      best[ng++] = -1;
-    }
+    int p = idx[i], g = grp[i];
     if (constraint && !rp_filter_match(constraint, s, p))
       continue;
     double v = rp_metric(s, p, obj->metric);
@@ -194,6 +218,7 @@ int rp_best(const rp_set *s, const int *idx, int n, int group,
     if (best[g] < 0 || (obj->maximize ? v > b : v < b))
       best[g] = p;
   }
+  free(grp);
   return ng;
 }
 

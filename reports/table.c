@@ -1,6 +1,7 @@
-/* table.c — one section of a report as an aligned text table, CSV (RFC
- * 4180 quoting), a JSON array of objects, a Markdown table or an HTML
- * table; and the escapes those need. */
+/* table.c — a table of text cells, written as an aligned text table, CSV
+ * (RFC 4180 quoting), a JSON array of objects, a Markdown table or an HTML
+ * table: as one section of a report, or on its own (the CLI's result
+ * tables); and the escapes those need. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,11 +15,11 @@ rp_table *rp_table_new(const char *key, const char *title, int ncols,
   if (!t)
     return NULL;
   t->ncols = ncols;
-  t->key = strdup(key);
-  t->title = strdup(title);
+  t->key = key ? strdup(key) : NULL;
+  t->title = title ? strdup(title) : NULL;
   t->head = calloc((size_t)ncols, sizeof *t->head);
   t->numeric = calloc((size_t)ncols, sizeof *t->numeric);
-  int ok = t->key && t->title && t->head && t->numeric;
+  int ok = (!key || t->key) && (!title || t->title) && t->head && t->numeric;
   for (int i = 0; ok && i < ncols; i++) {
     t->numeric[i] = cols[i][0] == '#';
     ok = (t->head[i] = strdup(cols[i] + t->numeric[i])) != NULL;
@@ -153,11 +154,9 @@ static void md_cell(FILE *out, const char *s) {
   }
 }
 
-static void write_text(const rp_table *t, FILE *out) {
-  fprintf(out, "%s\n", t->title);
-  if (t->note)
-    fprintf(out, "%s\n", t->note);
-  fputc('\n', out);
+/* The header and rows as aligned columns: numeric ones right-aligned, two
+ * spaces apart, the last text column not padded. */
+static void write_columns(const rp_table *t, FILE *out) {
   size_t *w = calloc((size_t)t->ncols, sizeof *w);
   if (!w)
     return;
@@ -182,6 +181,14 @@ static void write_text(const rp_table *t, FILE *out) {
     fputc('\n', out);
   }
   free(w);
+}
+
+static void write_text(const rp_table *t, FILE *out) {
+  fprintf(out, "%s\n", t->title);
+  if (t->note)
+    fprintf(out, "%s\n", t->note);
+  fputc('\n', out);
+  write_columns(t, out);
 }
 
 static void write_md(const rp_table *t, FILE *out) {
@@ -240,10 +247,11 @@ static void write_html(const rp_table *t, FILE *out) {
   fputs("</table></div>\n", out);
 }
 
-static void write_json(const rp_table *t, FILE *out) {
-  fputc('[', out);
+/* Every row as a JSON object on a line of its own after `indent`, the
+ * lines joined by commas; numeric columns unquoted (null when empty). */
+static void json_rows(const rp_table *t, const char *indent, FILE *out) {
   for (int r = 0; r < t->nrows; r++) {
-    fputs(r ? ",\n  {" : "\n  {", out);
+    fprintf(out, "%s%s{", r ? ",\n" : "\n", indent);
     for (int c = 0; c < t->ncols; c++) {
       if (c)
         fputs(", ", out);
@@ -259,6 +267,12 @@ static void write_json(const rp_table *t, FILE *out) {
     }
     fputc('}', out);
   }
+}
+
+/* A section: an array one level into the report's object. */
+static void write_json(const rp_table *t, FILE *out) {
+  fputc('[', out);
+  json_rows(t, "  ", out);
   fputs(t->nrows ? "\n ]" : "]", out);
 }
 
@@ -289,5 +303,17 @@ void rp_table_write(const rp_table *t, rp_format f, FILE *out) {
     break;
   default:
     write_text(t, out);
+  }
+}
+
+void rp_table_print(const rp_table *t, rp_format f, FILE *out) {
+  if (f == RP_FMT_JSON) {
+    fputc('[', out);
+    json_rows(t, " ", out);
+    fputs("\n]\n", out);
+  } else if (f == RP_FMT_CSV) {
+    write_csv(t, out);
+  } else {
+    write_columns(t, out);
   }
 }

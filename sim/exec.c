@@ -60,7 +60,7 @@ struct sim_model {
 };
 
 sim_config sim_config_default(void) {
-  sim_config c = {32, SIM_OVF_SATURATE, SIM_RQ_FLOAT, 24, 32, SIM_ROUND_RNE};
+  sim_config c = {32, WR_OVF_SATURATE, WR_RQ_FLOAT, 24, 32, WR_ROUND_RNE};
   return c;
 }
 
@@ -539,7 +539,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
                cfg->acc_bits);
     return NULL;
   }
-  if (cfg->requant == SIM_RQ_FIXED &&
+  if (cfg->requant == WR_RQ_FIXED &&
       (cfg->rq_shift < 1 || cfg->rq_shift > 62 || cfg->rq_mult_bits < 2 ||
        cfg->rq_mult_bits > 63)) {
     wr_err_set(e, WR_EINPUT,
@@ -599,7 +599,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
     L->out_bits = L->borrowed ? m->L[l->inputs[0]].out_bits : out_bits_of(m, i);
   }
   for (int i = 0;
-       rc == WR_OK && cfg->requant == SIM_RQ_FIXED && i < net->n_layers; i++)
+       rc == WR_OK && cfg->requant == WR_RQ_FIXED && i < net->n_layers; i++)
     if (is_compute(&net->layers[i]) && m->L[i].mode == MODE_INT)
       rc = prepare_requant(m, readers, i, e);
   m->max_acc = max_acc ? max_acc : 1;
@@ -711,7 +711,7 @@ static int run_compute(sim_model *m, int i, sim_layer_stats *st, wr_err *e) {
     for (int64_t k = 0; k < plane; k++) {
       int64_t a = sim_acc_apply(m->acc[c * plane + k], m->cfg.acc_bits,
                                 m->cfg.overflow, &ovf);
-      if (ovf && m->cfg.overflow == SIM_OVF_ERROR)
+      if (ovf && m->cfg.overflow == WR_OVF_ERROR)
         return wr_err_set(e, WR_ERUNTIME,
                           "%s '%s': accumulator overflow (%d bits) at output "
                           "channel %lld, position %lld: exact sum %lld",

@@ -1,5 +1,5 @@
 /*
- * quant.c — WRPN numerics (docs/numerics.md, from DESIGN.md "Numerics"):
+ * quant.c — WRPN numerics (docs/numerics.md):
  * round half to even, the paper's activation and weight quantizers, and
  * accumulators of a given width with an overflow rule.
  */
@@ -39,22 +39,22 @@ float sim_act_value(int32_t code, int bits) {
   return (float)((double)code / (double)((1 << bits) - 1));
 }
 
-int sim_overflow_parse(const char *s, sim_overflow *out, wr_err *e) {
+int sim_overflow_parse(const char *s, wr_overflow *out, wr_err *e) {
   static const char *const names[] = {"saturate", "wrap", "error"};
   for (int i = 0; i < 3; i++)
     if (strcmp(s, names[i]) == 0) {
-      *out = (sim_overflow)i;
+      *out = (wr_overflow)i;
       return WR_OK;
     }
   return wr_err_set(e, WR_EINPUT,
                     "overflow rule '%s': expected saturate, wrap or error", s);
 }
 
-const char *sim_overflow_name(sim_overflow o) {
-  return o == SIM_OVF_WRAP ? "wrap" : o == SIM_OVF_ERROR ? "error" : "saturate";
+const char *sim_overflow_name(wr_overflow o) {
+  return o == WR_OVF_WRAP ? "wrap" : o == WR_OVF_ERROR ? "error" : "saturate";
 }
 
-int64_t sim_acc_apply(int64_t acc, int acc_bits, sim_overflow rule,
+int64_t sim_acc_apply(int64_t acc, int acc_bits, wr_overflow rule,
                       uint64_t *overflows) {
   if (acc_bits >= 64)
     return acc;
@@ -63,7 +63,7 @@ int64_t sim_acc_apply(int64_t acc, int acc_bits, sim_overflow rule,
   if (acc >= lo && acc <= hi)
     return acc;
   (*overflows)++;
-  if (rule != SIM_OVF_WRAP)
+  if (rule != WR_OVF_WRAP)
     return acc > hi ? hi : lo;
   /* two's complement wrap to acc_bits */
   uint64_t mask = (UINT64_C(1) << acc_bits) - 1;
@@ -73,11 +73,11 @@ int64_t sim_acc_apply(int64_t acc, int acc_bits, sim_overflow rule,
   return (int64_t)u;
 }
 
-int sim_round_parse(const char *s, sim_round *out, wr_err *e) {
+int sim_round_parse(const char *s, wr_round *out, wr_err *e) {
   static const char *const names[] = {"rne", "half-up", "floor"};
   for (int i = 0; i < 3; i++)
     if (strcmp(s, names[i]) == 0) {
-      *out = (sim_round)i;
+      *out = (wr_round)i;
       return WR_OK;
     }
   return wr_err_set(e, WR_EINPUT,
@@ -85,19 +85,19 @@ int sim_round_parse(const char *s, sim_round *out, wr_err *e) {
 }
 
 /* v / 2^s rounded by `mode`, for 128-bit v (|v| < 2^126) */
-static __int128 shift_round(__int128 v, int s, sim_round mode) {
+static __int128 shift_round(__int128 v, int s, wr_round mode) {
   __int128 q = v >> s; /* arithmetic: floor */
-  if (mode == SIM_ROUND_FLOOR)
+  if (mode == WR_ROUND_FLOOR)
     return q;
   __int128 one = (__int128)1 << s;
   __int128 rem = v - q * one, half = one / 2; /* 0 <= rem < 2^s */
-  if (rem > half || (rem == half && (mode == SIM_ROUND_HALF_UP || (q & 1))))
+  if (rem > half || (rem == half && (mode == WR_ROUND_HALF_UP || (q & 1))))
     q++;
   return q;
 }
 
 int32_t sim_requant_fixed(int64_t acc, int64_t M, int64_t B, int shift,
-                          sim_round mode, int bits) {
+                          wr_round mode, int bits) {
   __int128 v = (__int128)acc * M + B;
   __int128 q = shift_round(v, shift, mode);
   int32_t top = (1 << bits) - 1;

@@ -87,21 +87,15 @@ void sim_packed_unpack(const sim_packed *t, int64_t i0, int64_t n,
 
 /* ---- accumulators ------------------------------------------------------ */
 
-typedef enum sim_overflow {
-  SIM_OVF_SATURATE,
-  SIM_OVF_WRAP,
-  SIM_OVF_ERROR
-} sim_overflow;
-
 /* Parses "saturate", "wrap" or "error". */
-int sim_overflow_parse(const char *s, sim_overflow *out, wr_err *e);
-const char *sim_overflow_name(sim_overflow o);
+int sim_overflow_parse(const char *s, wr_overflow *out, wr_err *e);
+const char *sim_overflow_name(wr_overflow o);
 
 /* Applies an accumulator of `acc_bits` (2..64) to the exact sum `acc`:
  * within [-2^(b-1), 2^(b-1) - 1] it is returned as is; outside, *overflow
  * is incremented and the result saturates or wraps (two's complement), or
- * for SIM_OVF_ERROR saturates (the caller reports the error). */
-int64_t sim_acc_apply(int64_t acc, int acc_bits, sim_overflow rule,
+ * for WR_OVF_ERROR saturates (the caller reports the error). */
+int64_t sim_acc_apply(int64_t acc, int acc_bits, wr_overflow rule,
                       uint64_t *overflows);
 
 /* ---- kernels ------------------------------------------------------------ */
@@ -209,29 +203,16 @@ void sim_conv_valid_range(int64_t n_out, int stride, int64_t off, int64_t size,
 
 /* ---- the executor ------------------------------------------------------- */
 
-/* How an integer layer's accumulator becomes the next activation code. */
-typedef enum sim_requant {
-  SIM_RQ_FLOAT, /* the binary32 rule of docs/numerics.md */
-  SIM_RQ_FIXED  /* integer multiplier, bias and shift (below) */
-} sim_requant;
-
-/* Rounding of the fixed-point requantizer's final right shift. */
-typedef enum sim_round {
-  SIM_ROUND_RNE,     /* half to even */
-  SIM_ROUND_HALF_UP, /* half towards +infinity: add 2^(s-1), shift */
-  SIM_ROUND_FLOOR    /* plain arithmetic shift */
-} sim_round;
-
 /* Parses "rne", "half-up" or "floor". */
-int sim_round_parse(const char *s, sim_round *out, wr_err *e);
+int sim_round_parse(const char *s, wr_round *out, wr_err *e);
 
 typedef struct sim_config {
-  int acc_bits;          /* accumulator width, 2..64 (default 32) */
-  sim_overflow overflow; /* default saturate */
-  sim_requant requant;   /* default SIM_RQ_FLOAT */
-  int rq_shift;          /* fixed: fraction bits of M and B, 1..62 (24) */
-  int rq_mult_bits;      /* fixed: signed width of M, 2..63 (32) */
-  sim_round rq_round;    /* fixed: rounding of the shift (rne) */
+  int acc_bits;         /* accumulator width, 2..64 (default 32) */
+  wr_overflow overflow; /* default saturate */
+  wr_requant requant;   /* default WR_RQ_FLOAT */
+  int rq_shift;         /* fixed: fraction bits of M and B, 1..62 (24) */
+  int rq_mult_bits;     /* fixed: signed width of M, 2..63 (32) */
+  wr_round rq_round;    /* fixed: rounding of the shift (rne) */
 } sim_config;
 
 /* Defaults: 32-bit saturating accumulators, the binary32 requantization
@@ -247,7 +228,7 @@ sim_config sim_config_default(void);
  * M must fit `rq_mult_bits` signed bits (else sim_model_new fails naming
  * the layer).  Exported for tests. */
 int32_t sim_requant_fixed(int64_t acc, int64_t M, int64_t B, int shift,
-                          sim_round mode, int bits);
+                          wr_round mode, int bits);
 
 /* Per-layer statistics over the images run. */
 /* Operand statistics of an integer conv or fc layer's input codes (what an

@@ -28,8 +28,7 @@ static int acc_row(ydoc *d, yaml_node_t *n, sweep_acc_row *r, wr_err *e) {
   if (ystr(d, ymap_get(d, n, "network"), "network", &net, e) ||
       yreal(d, ymap_get(d, n, "width"), 1e-6, 1e6, "width", &r->width, e) ||
       ystr(d, ymap_get(d, n, "precision"), "precision", &prec, e) ||
-      yreal(d, ymap_get(d, n, "accuracy"), 0, 100, "accuracy", &r->accuracy,
-            e))
+      yreal(d, ymap_get(d, n, "accuracy"), 0, 100, "accuracy", &r->accuracy, e))
     return WR_EINPUT;
   if (wr_prec_parse(prec, "precision", &r->prec, &pe))
     return yerr(d, ymap_get(d, n, "precision"), e, "%s", pe.msg);
@@ -46,13 +45,12 @@ static int acc_str(ydoc *d, yaml_node_t *root, const char *key, char **out,
     return yerr(d, root, e, "accuracy table: missing field '%s'", key);
   if (ystr(d, n, key, &s, e))
     return WR_EINPUT;
-  return (*out = strdup(s)) ? WR_OK
-                            : wr_err_set(e, WR_ENOMEM, "out of memory");
+  return (*out = strdup(s)) ? WR_OK : wr_err_set(e, WR_ENOMEM, "out of memory");
 }
 
 static int acc_load(ydoc *d, sweep_acc_table *t, wr_err *e) {
-  static const char *const keys[] = {"name",   "source", "dataset", "metric",
-                                     "fp32",   "results", NULL};
+  static const char *const keys[] = {"name", "source",  "dataset", "metric",
+                                     "fp32", "results", NULL};
   yaml_node_t *root = ydoc_root(d);
   if (ymap_check(d, root, keys, "accuracy table", e) ||
       acc_str(d, root, "name", &t->name, e) ||
@@ -86,8 +84,9 @@ static int acc_load(ydoc *d, sweep_acc_table *t, wr_err *e) {
       return e->status;
     if (sweep_acc_find(t, t->rows[i].network, t->rows[i].width,
                        t->rows[i].prec) != &t->rows[i])
-      return yerr(d, it, e, "results: a second row for the same network, "
-                              "width and precision");
+      return yerr(d, it, e,
+                  "results: a second row for the same network, "
+                  "width and precision");
   }
   return WR_OK;
 }
@@ -106,24 +105,20 @@ int sweep_acc_load_string(const char *text, size_t len, const char *file,
   return rc;
 }
 
-int sweep_acc_open(const char *name_or_path, sweep_acc_table *out,
-                   wr_err *e) {
-  size_t len;
-  const char *text =
-      wr_embedded_text(sweep_acc_entries, sweep_acc_n, name_or_path, &len);
-  if (text) {
-    char file[300];
-    snprintf(file, sizeof file, "workloads/accuracy/%s.yaml", name_or_path);
-    return sweep_acc_load_string(text, len, file, out, e);
-  }
-  char *t;
+int sweep_acc_open(const char *name_or_path, sweep_acc_table *out, wr_err *e) {
+  char what[160];
+  snprintf(what, sizeof what, "a shipped accuracy table (%s)",
+           sweep_acc_n ? sweep_acc_entries[0].name : "none ship");
+  const wr_builtins tables = {sweep_acc_entries, sweep_acc_n,
+                              "workloads/accuracy", what, "a file path"};
+  wr_named f;
   memset(out, 0, sizeof *out);
-  if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.'))
-    return wr_err_set(e, WR_EINPUT,
-                      "'%s' is not a shipped accuracy table (%s) nor a file "
-                      "path",
-                      name_or_path, sweep_acc_n ? sweep_acc_entries[0].name
-                                                : "none ship");
+  if (wr_named_find(&tables, name_or_path, &f, e))
+    return e->status;
+  if (f.text)
+    return sweep_acc_load_string(f.text, f.len, f.file, out, e);
+  char *t;
+  size_t len;
   if (wr_read_file(name_or_path, &t, &len, e))
     return e->status;
   int rc = sweep_acc_load_string(t, len, name_or_path, out, e);

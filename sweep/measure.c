@@ -165,96 +165,70 @@ static int store_model(sqlite3 *db, const sweep_spec *s, const sweep_model *md,
   if (store_begin(db, e))
     return e->status;
   sqlite3_stmt *st;
-  int rc = sqlite3_prepare_v2(
-      db,
-      "INSERT OR IGNORE INTO models VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-      "?,?,?,?,?,?,?,?,?,?)",
-      -1, &st, NULL);
+  int rc = store_prepare_insert(db, "INSERT OR IGNORE INTO models", MD_N, &st);
   if (rc == SQLITE_OK) {
-    int i = 0;
-    sqlite3_bind_text(st, ++i, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, ++i, sweep_tool_version(), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, ++i, r->text, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, ++i, r->w->network, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, ++i, r->w->name, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, ++i, r->width);
-    sqlite3_bind_text(st, ++i, wr_prec_str(r->prec, prec, sizeof prec), -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, ++i, s->fp32, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, ++i, ms->data, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, ++i,
-                      ms->weights == SWEEP_W_FILE    ? ms->weights_file
-                      : ms->weights == SWEEP_W_TRAIN ? "train"
-                                                     : "synthetic",
-                      -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, ++i, md->measured ? "measured" : "unmeasured", -1,
-                      SQLITE_STATIC);
-    if (md->note)
-      sqlite3_bind_text(st, ++i, md->note, -1, SQLITE_STATIC);
-    else
-      sqlite3_bind_null(st, ++i);
+    store_bind_text(st, MD_key, key);
+    store_bind_text(st, MD_tool_version, sweep_tool_version());
+    store_bind_text(st, MD_config, r->text);
+    store_bind_text(st, MD_network, r->w->network);
+    store_bind_text(st, MD_workload, r->w->name);
+    store_bind_real(st, MD_width, r->width);
+    store_bind_text(st, MD_precision, wr_prec_str(r->prec, prec, sizeof prec));
+    store_bind_text(st, MD_fp32, s->fp32);
+    store_bind_text(st, MD_dataset, ms->data);
+    store_bind_text(st, MD_weights,
+                    ms->weights == SWEEP_W_FILE    ? ms->weights_file
+                    : ms->weights == SWEEP_W_TRAIN ? "train"
+                                                   : "synthetic");
+    store_bind_text(st, MD_status, md->measured ? "measured" : "unmeasured");
+    store_bind_text(st, MD_note, md->note);
     if (md->measured) {
-      sqlite3_bind_double(st, ++i, md->accuracy);
-      sqlite3_bind_int64(st, ++i, r->correct);
-      sqlite3_bind_int64(st, ++i, md->images);
-      sqlite3_bind_text(st, ++i, md->source, -1, SQLITE_STATIC);
-    } else {
-      for (int k = 0; k < 4; k++)
-        sqlite3_bind_null(st, ++i);
+      store_bind_real(st, MD_accuracy, md->accuracy);
+      store_bind_int(st, MD_correct, r->correct);
+      store_bind_int(st, MD_images, md->images);
+      store_bind_text(st, MD_accuracy_source, md->source);
+      store_bind_real(st, MD_exec_s, r->exec_s);
     }
     if (r->trained) {
-      sqlite3_bind_int64(st, ++i, r->train_images);
-      sqlite3_bind_int(st, ++i, ms->train.epochs);
-      sqlite3_bind_int64(st, ++i, (int64_t)ms->train.seed);
-      sqlite3_bind_double(st, ++i, r->tr.loss);
-      sqlite3_bind_double(st, ++i, 100.0 * r->tr.train_acc);
-      sqlite3_bind_double(st, ++i, r->tr.train_seconds);
-    } else {
-      for (int k = 0; k < 6; k++)
-        sqlite3_bind_null(st, ++i);
+      store_bind_int(st, MD_train_images, r->train_images);
+      store_bind_int(st, MD_epochs, ms->train.epochs);
+      store_bind_int(st, MD_seed, (int64_t)ms->train.seed);
+      store_bind_real(st, MD_loss, r->tr.loss);
+      store_bind_real(st, MD_train_acc, 100.0 * r->tr.train_acc);
+      store_bind_real(st, MD_train_s, r->tr.train_seconds);
     }
-    if (md->measured)
-      sqlite3_bind_double(st, ++i, r->exec_s);
-    else
-      sqlite3_bind_null(st, ++i);
     if (r->npz) {
       sweep_key_str(sweep_fnv1a64(r->npz, r->npz_len, SWEEP_FNV_INIT), wfnv,
                     sizeof wfnv);
-      sqlite3_bind_text(st, ++i, wfnv, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_blob64(st, ++i, r->npz, r->npz_len, SQLITE_STATIC);
-    } else {
-      sqlite3_bind_null(st, ++i);
-      sqlite3_bind_null(st, ++i);
+      store_bind_text(st, MD_weights_fnv1a64, wfnv);
+      sqlite3_bind_blob64(st, MD_weights_npz + 1, r->npz, r->npz_len,
+                          SQLITE_STATIC);
     }
-    sqlite3_bind_text(st, ++i, when, -1, SQLITE_TRANSIENT);
+    store_bind_text(st, MD_created_utc, when);
     rc = sqlite3_step(st);
     rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
   }
   sqlite3_finalize(st);
   int inserted = rc == SQLITE_OK && sqlite3_changes(db) == 1;
   if (rc == SQLITE_OK && inserted && md->measured) {
-    rc = sqlite3_prepare_v2(db,
-                            "INSERT INTO model_layers VALUES"
-                            " (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            -1, &st, NULL);
+    rc = store_prepare_insert(db, "INSERT INTO model_layers", ML_N, &st);
     for (int l = 0; rc == SQLITE_OK && l < r->net->n_layers; l++) {
       const sim_operand_stats *o = &r->stats[l].ops;
       if (!o->macs)
         continue;
-      int i = 0;
-      sqlite3_bind_text(st, ++i, key, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int(st, ++i, l);
-      sqlite3_bind_text(st, ++i, r->net->layers[l].name, -1, SQLITE_STATIC);
-      sqlite3_bind_int64(st, ++i, (int64_t)o->macs);
-      sqlite3_bind_int64(st, ++i, (int64_t)o->nz_macs);
-      sqlite3_bind_int64(st, ++i, (int64_t)o->act);
-      sqlite3_bind_int64(st, ++i, (int64_t)o->nz_act);
-      sqlite3_bind_int64(st, ++i, (int64_t)o->groups);
-      sqlite3_bind_int64(st, ++i, (int64_t)o->group_bits);
-      sqlite3_bind_double(st, ++i, md->meas[l].nz_act);
-      sqlite3_bind_double(st, ++i, md->meas[l].nz_mac);
-      sqlite3_bind_double(st, ++i, md->meas[l].dyn_a_bits);
-      sqlite3_bind_int64(st, ++i, md->images);
+      store_bind_text(st, ML_key, key);
+      store_bind_int(st, ML_layer, l);
+      store_bind_text(st, ML_name, r->net->layers[l].name);
+      store_bind_int(st, ML_macs, (int64_t)o->macs);
+      store_bind_int(st, ML_nz_macs, (int64_t)o->nz_macs);
+      store_bind_int(st, ML_act, (int64_t)o->act);
+      store_bind_int(st, ML_nz_act, (int64_t)o->nz_act);
+      store_bind_int(st, ML_groups, (int64_t)o->groups);
+      store_bind_int(st, ML_group_bits, (int64_t)o->group_bits);
+      store_bind_real(st, ML_nz_act_frac, md->meas[l].nz_act);
+      store_bind_real(st, ML_nz_mac_frac, md->meas[l].nz_mac);
+      store_bind_real(st, ML_dyn_a_bits, md->meas[l].dyn_a_bits);
+      store_bind_int(st, ML_images, md->images);
       rc = sqlite3_step(st);
       rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
       sqlite3_reset(st);

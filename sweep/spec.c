@@ -74,11 +74,6 @@ static char *rel_path(const sload *L, const char *p) {
   return s;
 }
 
-/* A name without '/' or '.' is a built-in one; else a file path. */
-static int is_builtin_name(const char *s) {
-  return !strchr(s, '/') && !strchr(s, '.');
-}
-
 /* Reads a file named in the spec, relative to the spec's folder. */
 static int read_named(sload *L, yaml_node_t *n, const char *what,
                       const char *name, char **path, char **text, size_t *len) {
@@ -116,26 +111,21 @@ static int load_workloads(sload *L, yaml_node_t *n) {
       rc = oom(L->e);
       break;
     }
-    size_t len;
-    const char *zt = wr_zoo_text(name, &len);
-    if (zt) {
-      char file[300];
-      snprintf(file, sizeof file, "workloads/zoo/%s.yaml", name);
-      w->file = strdup(file);
-      w->text = malloc(len + 1);
+    wr_named f;
+    wr_err ze;
+    if (wr_zoo_find(name, &f, &ze)) {
+      rc = yerr(L->d, v[i], L->e, "workloads: %s", ze.msg);
+      break;
+    } else if (f.text) {
+      w->file = strdup(f.file);
+      w->text = malloc(f.len + 1);
       if (!w->file || !w->text) {
         rc = oom(L->e);
         break;
       }
-      memcpy(w->text, zt, len);
-      w->text[len] = '\0';
-      w->len = len;
-    } else if (is_builtin_name(name)) {
-      rc = yerr(L->d, v[i], L->e,
-                "workloads: '%s' is not a zoo network (see 'wrpnsim zoo') "
-                "nor a workload file path",
-                name);
-      break;
+      memcpy(w->text, f.text, f.len);
+      w->text[f.len] = '\0';
+      w->len = f.len;
     } else if ((rc = read_named(L, v[i], "workloads", name, &w->file, &w->text,
                                 &w->len))) {
       break;
@@ -307,16 +297,15 @@ static int load_bases(sload *L, yaml_node_t *n) {
     s->n_bases = k;
   for (int i = 0; i < k && !rc; i++) {
     const char *name = yscalar(v[i]);
+    wr_named f;
+    wr_err pe;
     if (!(s->bases[i] = strdup(name))) {
       rc = oom(L->e);
-    } else if (arch_preset_text(name, NULL)) {
-      if (!(s->base_archs[i] = arch_open(name, L->e)))
+    } else if (arch_preset_find(name, &f, &pe)) {
+      rc = yerr(L->d, v[i], L->e, "arch.base: %s", pe.msg);
+    } else if (f.text) {
+      if (!(s->base_archs[i] = arch_load_string(f.text, f.len, f.file, L->e)))
         rc = L->e->status;
-    } else if (is_builtin_name(name)) {
-      rc = yerr(L->d, v[i], L->e,
-                "arch.base: '%s' is not a preset (see 'wrpnsim presets') nor "
-                "an architecture file path",
-                name);
     } else {
       char *path, *text;
       size_t len;
@@ -478,7 +467,7 @@ static int load_accuracy(sload *L, yaml_node_t *n) {
       return WR_EINPUT;
     int rc;
     s->n_acc = i + 1;
-    if (is_builtin_name(name)) {
+    if (wr_builtin_name(name)) {
       wr_err ae;
       rc = sweep_acc_open(name, &s->acc[i], &ae);
       if (rc)
@@ -621,7 +610,7 @@ static int load_measure(sload *L, yaml_node_t *n) {
       m->weights = SWEEP_W_TRAIN;
     } else if (strcmp(t, "synthetic") == 0) {
       m->weights = SWEEP_W_SYNTHETIC;
-    } else if (is_builtin_name(t)) {
+    } else if (wr_builtin_name(t)) {
       return yerr(L->d, v, L->e,
                   "measure: weights: expected train, synthetic or an .npz "
                   "file, got '%s'",

@@ -14,76 +14,75 @@
 #include "sweep.h"
 #include "sweep_internal.h"
 
-/* Version 2 of the schema (version 1 had no models, model_layers, nor the
- * points columns from `model` on).  Energies in pJ, areas in mm^2, bytes and
- * cycles as integers; per batch unless a name says otherwise. */
-static const char schema_sql[] =
-    "CREATE TABLE sweeps("
-    " spec_fnv1a64 TEXT PRIMARY KEY, name TEXT NOT NULL, file TEXT,"
-    " spec TEXT NOT NULL, objectives TEXT, tool_version TEXT NOT NULL);"
-    "CREATE TABLE runs("
-    " id INTEGER PRIMARY KEY, spec_fnv1a64 TEXT NOT NULL,"
-    " tool_version TEXT NOT NULL, started_utc TEXT NOT NULL,"
-    " finished_utc TEXT, shard TEXT, jobs INTEGER, points INTEGER,"
-    " evaluated INTEGER, skipped INTEGER, infeasible INTEGER);"
-    "CREATE TABLE points("
-    " key TEXT PRIMARY KEY, sweep TEXT NOT NULL, tool_version TEXT NOT NULL,"
-    " config TEXT NOT NULL, workload TEXT NOT NULL, network TEXT NOT NULL,"
-    " width REAL NOT NULL, precision TEXT NOT NULL, a_bits INTEGER NOT NULL,"
-    " w_bits INTEGER NOT NULL, fp32 TEXT NOT NULL, batch INTEGER NOT NULL,"
-    " objective TEXT NOT NULL, ideal_memory INTEGER NOT NULL,"
-    " arch TEXT NOT NULL, arch_base TEXT NOT NULL, arch_params TEXT NOT NULL,"
-    " status TEXT NOT NULL CHECK (status IN ('ok', 'infeasible')),"
-    " reason TEXT,"
-    " macs INTEGER, compute_cycles INTEGER, stall_cycles INTEGER,"
-    " cycles INTEGER, latency_s REAL, inferences_per_s REAL, tops REAL,"
-    " tops_per_w REAL, dram_read_bytes INTEGER, dram_write_bytes INTEGER,"
-    " dram_bytes INTEGER, energy_pj REAL, energy_per_inference_pj REAL,"
-    " e_mac_pj REAL, e_rf_pj REAL, e_buf_pj REAL, e_dram_pj REAL,"
-    " e_static_pj REAL, area_mm2 REAL, area_array_mm2 REAL,"
-    " area_rf_mm2 REAL, area_buf_mm2 REAL, buffer_kib REAL,"
-    " accuracy REAL, accuracy_metric TEXT, accuracy_dataset TEXT,"
-    " accuracy_source TEXT NOT NULL, accuracy_note TEXT,"
-    " model TEXT, counts TEXT, di_cycles INTEGER, di_energy_pj REAL,"
-    " di_e_mac_pj REAL);"
-    "CREATE TABLE models("
-    " key TEXT PRIMARY KEY, tool_version TEXT NOT NULL, config TEXT NOT NULL,"
-    " network TEXT NOT NULL, workload TEXT NOT NULL, width REAL NOT NULL,"
-    " precision TEXT NOT NULL, fp32 TEXT NOT NULL, dataset TEXT NOT NULL,"
-    " weights TEXT NOT NULL,"
-    " status TEXT NOT NULL CHECK (status IN ('measured', 'unmeasured')),"
-    " note TEXT, accuracy REAL, correct INTEGER, images INTEGER,"
-    " accuracy_source TEXT, train_images INTEGER, epochs INTEGER,"
-    " seed INTEGER, loss REAL, train_acc REAL, train_s REAL, exec_s REAL,"
-    " weights_fnv1a64 TEXT, weights_npz BLOB, created_utc TEXT NOT NULL);"
-    "CREATE TABLE model_layers("
-    " key TEXT NOT NULL, layer INTEGER NOT NULL, name TEXT NOT NULL,"
-    " macs INTEGER, nz_macs INTEGER, act INTEGER, nz_act INTEGER,"
-    " groups INTEGER, group_bits INTEGER, nz_act_frac REAL, nz_mac_frac REAL,"
-    " dyn_a_bits REAL, images INTEGER, PRIMARY KEY (key, layer))"
-    " WITHOUT ROWID;"
-    "CREATE TABLE point_buffers("
-    " key TEXT NOT NULL, buffer INTEGER NOT NULL, name TEXT NOT NULL,"
-    " holds TEXT NOT NULL, kib REAL NOT NULL, bytes_per_cycle REAL NOT NULL,"
-    " energy_pj REAL, area_mm2 REAL, PRIMARY KEY (key, buffer))"
-    " WITHOUT ROWID;"
-    "CREATE TABLE layers("
-    " key TEXT NOT NULL, idx INTEGER NOT NULL, layer INTEGER NOT NULL,"
-    " name TEXT NOT NULL, kind TEXT NOT NULL, precision TEXT, mode TEXT,"
-    " in_bits INTEGER, out_bits INTEGER, macs INTEGER,"
-    " compute_cycles INTEGER, dram_stall INTEGER, buffer_stall INTEGER,"
-    " cycles INTEGER, utilization REAL, dram_rd_input_bytes INTEGER,"
-    " dram_rd_weight_bytes INTEGER, dram_rd_psum_bytes INTEGER,"
-    " dram_write_bytes INTEGER, e_mac_pj REAL, e_rf_pj REAL, e_buf_pj REAL,"
-    " e_dram_pj REAL, e_static_pj REAL, energy_pj REAL, mapping TEXT,"
-    " candidates INTEGER, intensity REAL, roof_ops_per_s REAL,"
-    " memory_bound INTEGER, PRIMARY KEY (key, idx)) WITHOUT ROWID;"
-    "CREATE TABLE layer_buffers("
-    " key TEXT NOT NULL, idx INTEGER NOT NULL, buffer INTEGER NOT NULL,"
-    " bytes REAL, energy_pj REAL, PRIMARY KEY (key, idx, buffer))"
-    " WITHOUT ROWID;"
+#define STORE_COL_DECL(c, decl) #c " " decl,
+static const char *const sweeps_cols[] = {STORE_SWEEPS(STORE_COL_DECL)};
+static const char *const runs_cols[] = {STORE_RUNS(STORE_COL_DECL)};
+static const char *const points_cols[] = {STORE_POINTS(STORE_COL_DECL)};
+static const char *const models_cols[] = {STORE_MODELS(STORE_COL_DECL)};
+static const char *const model_layers_cols[] = {
+    STORE_MODEL_LAYERS(STORE_COL_DECL)};
+static const char *const point_buffers_cols[] = {
+    STORE_POINT_BUFFERS(STORE_COL_DECL)};
+static const char *const layers_cols[] = {STORE_LAYERS(STORE_COL_DECL)};
+static const char *const layer_buffers_cols[] = {
+    STORE_LAYER_BUFFERS(STORE_COL_DECL)};
+
+/* A table of the schema: its columns (sweep_internal.h) and what follows
+ * the last one. */
+typedef struct store_table {
+  const char *name;
+  const char *const *cols;
+  size_t n;
+  const char *tail;
+} store_table;
+
+#define STORE_TABLE(name, tail)                                                \
+  { #name, name##_cols, sizeof name##_cols / sizeof *name##_cols, tail }
+
+/* in the order they are created */
+static const store_table schema_tables[] = {
+    STORE_TABLE(sweeps, ")"),
+    STORE_TABLE(runs, ")"),
+    STORE_TABLE(points, ")"),
+    STORE_TABLE(models, ")"),
+    STORE_TABLE(model_layers, ", PRIMARY KEY (key, layer)) WITHOUT ROWID"),
+    STORE_TABLE(point_buffers, ", PRIMARY KEY (key, buffer)) WITHOUT ROWID"),
+    STORE_TABLE(layers, ", PRIMARY KEY (key, idx)) WITHOUT ROWID"),
+    STORE_TABLE(layer_buffers,
+                ", PRIMARY KEY (key, idx, buffer)) WITHOUT ROWID")};
+
+static const char schema_index_sql[] =
     "CREATE INDEX points_by_design ON points(network, arch, width,"
     " precision);";
+
+/* Writes the schema's SQL into buf[0..n) (NULL, 0: nothing) and returns
+ * its length: "CREATE TABLE NAME( col decl, col decl...TAIL;" per table,
+ * then the index. */
+static size_t schema_write(char *buf, size_t n) {
+  size_t u = 0;
+#define PUT(...)                                                               \
+  u += (size_t)snprintf(buf ? buf + u : NULL, buf && u < n ? n - u : 0,        \
+                        __VA_ARGS__)
+  for (size_t t = 0; t < sizeof schema_tables / sizeof *schema_tables; t++) {
+    const store_table *T = &schema_tables[t];
+    PUT("CREATE TABLE %s(", T->name);
+    for (size_t c = 0; c < T->n; c++)
+      PUT("%s %s", c ? "," : "", T->cols[c]);
+    PUT("%s;", T->tail);
+  }
+  PUT("%s", schema_index_sql);
+#undef PUT
+  return u;
+}
+
+/* The schema's SQL (caller frees), NULL when out of memory. */
+static char *schema_sql(void) {
+  size_t n = schema_write(NULL, 0) + 1;
+  char *s = malloc(n);
+  if (s)
+    schema_write(s, n);
+  return s;
+}
 
 const char *sweep_abspath(const char *path, char *buf, size_t n) {
   char *r = realpath(path, NULL), cwd[4096];
@@ -400,8 +399,12 @@ int store_open(const char *path, const sweep_db_wait *w, sqlite3 **out,
       snprintf(sql, sizeof sql,
                "PRAGMA application_id=%d; PRAGMA user_version=%d;",
                SWEEP_APPLICATION_ID, SWEEP_SCHEMA_VERSION);
+      char *schema = !rc && empty ? schema_sql() : NULL;
+      if (!rc && empty && !schema)
+        rc = wr_err_set(e, WR_ENOMEM, "out of memory");
       if (!rc && empty)
-        rc = store_exec(db, schema_sql, "creating the schema", e);
+        rc = store_exec(db, schema, "creating the schema", e);
+      free(schema);
       if (!rc && empty)
         rc = store_exec(db, sql, "creating the schema", e);
       rc = rc ? (sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), rc)
@@ -455,21 +458,49 @@ int store_keys(sqlite3 *db, uint64_t **keys, size_t *n, wr_err *e) {
   return WR_OK;
 }
 
+int store_prepare_insert(sqlite3 *db, const char *head, int n_cols,
+                         sqlite3_stmt **st) {
+  size_t n = strlen(head) + 16 + 2 * (size_t)n_cols;
+  char *sql = malloc(n);
+  *st = NULL;
+  if (!sql)
+    return SQLITE_NOMEM;
+  size_t u = (size_t)snprintf(sql, n, "%s VALUES (", head);
+  for (int i = 0; i < n_cols; i++)
+    u += (size_t)snprintf(sql + u, n - u, "%s?", i ? "," : "");
+  snprintf(sql + u, n - u, ")");
+  int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+  free(sql);
+  return rc;
+}
+
+void store_bind_text(sqlite3_stmt *st, int col, const char *s) {
+  if (s)
+    sqlite3_bind_text(st, col + 1, s, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, col + 1);
+}
+
+void store_bind_int(sqlite3_stmt *st, int col, int64_t v) {
+  sqlite3_bind_int64(st, col + 1, v);
+}
+
+void store_bind_real(sqlite3_stmt *st, int col, double v) {
+  sqlite3_bind_double(st, col + 1, v);
+}
+
 int store_put_sweep(sqlite3 *db, const sweep_spec *s, wr_err *e) {
   sqlite3_stmt *st;
   char key[24];
-  if (sqlite3_prepare_v2(db,
-                         "INSERT OR IGNORE INTO sweeps VALUES (?,?,?,?,?,?)",
-                         -1, &st, NULL))
+  if (store_prepare_insert(db, "INSERT OR IGNORE INTO sweeps", SW_N, &st))
     return store_fail(db, "storing the spec", e);
-  sqlite3_bind_text(st, 1, sweep_key_str(s->text_fnv, key, sizeof key), -1,
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 2, s->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, s->file, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, s->text, (int)s->len, SQLITE_STATIC);
-  if (s->report_objectives)
-    sqlite3_bind_text(st, 5, s->report_objectives, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 6, sweep_tool_version(), -1, SQLITE_STATIC);
+  store_bind_text(st, SW_spec_fnv1a64,
+                  sweep_key_str(s->text_fnv, key, sizeof key));
+  store_bind_text(st, SW_name, s->name);
+  store_bind_text(st, SW_file, s->file);
+  sqlite3_bind_text(st, SW_spec + 1, s->text, (int)s->len, SQLITE_STATIC);
+  store_bind_text(st, SW_objectives, s->report_objectives);
+  store_bind_text(st, SW_tool_version, sweep_tool_version());
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? WR_OK : store_fail(db, "storing the spec", e);
@@ -485,18 +516,15 @@ struct store_writer {
   sqlite3_stmt *st[N_ST];
 };
 
-/* one statement per table, indexed by the enum (designated, so a long
- * statement split over lines can't be mistaken for two elements) */
-static const char *const insert_sql[N_ST] = {
-    [ST_POINT] = "INSERT OR IGNORE INTO points VALUES "
-                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                 "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                 "?,?,?,?,?)",
-    [ST_BUF] = "INSERT OR IGNORE INTO point_buffers VALUES (?,?,?,?,?,?,?,?)",
-    [ST_LAYER] = "INSERT OR IGNORE INTO layers VALUES "
-                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                 "?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_LAYER_BUF] = "INSERT OR IGNORE INTO layer_buffers VALUES (?,?,?,?,?)"};
+/* one statement per table, indexed by the enum */
+static const struct {
+  const char *head;
+  int n_cols;
+} inserts[N_ST] = {
+    [ST_POINT] = {"INSERT OR IGNORE INTO points", PT_N},
+    [ST_BUF] = {"INSERT OR IGNORE INTO point_buffers", PB_N},
+    [ST_LAYER] = {"INSERT OR IGNORE INTO layers", LY_N},
+    [ST_LAYER_BUF] = {"INSERT OR IGNORE INTO layer_buffers", LB_N}};
 
 int store_writer_open(sqlite3 *db, store_writer **out, wr_err *e) {
   store_writer *w = calloc(1, sizeof *w);
@@ -504,7 +532,8 @@ int store_writer_open(sqlite3 *db, store_writer **out, wr_err *e) {
     return wr_err_set(e, WR_ENOMEM, "out of memory");
   w->db = db;
   for (int i = 0; i < N_ST; i++)
-    if (sqlite3_prepare_v2(db, insert_sql[i], -1, &w->st[i], NULL)) {
+    if (store_prepare_insert(db, inserts[i].head, inserts[i].n_cols,
+                             &w->st[i])) {
       int rc = store_fail(db, "preparing inserts", e);
       store_writer_close(w);
       return rc;
@@ -521,34 +550,11 @@ void store_writer_close(store_writer *w) {
   free(w);
 }
 
-/* Binds values in order: a cursor over one statement's parameters. */
-typedef struct binder {
-  sqlite3_stmt *st;
-  int i;
-} binder;
-
-static void b_text(binder *b, const char *s) {
-  if (s)
-    sqlite3_bind_text(b->st, ++b->i, s, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null(b->st, ++b->i);
-}
-static void b_int(binder *b, int64_t v) {
-  sqlite3_bind_int64(b->st, ++b->i, v);
-}
-static void b_real(binder *b, double v) {
-  sqlite3_bind_double(b->st, ++b->i, v);
-}
-static void b_null(binder *b, int n) {
-  while (n-- > 0)
-    sqlite3_bind_null(b->st, ++b->i);
-}
-
 static int step(store_writer *w, int which, wr_err *e) {
   sqlite3_stmt *st = w->st[which];
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  sqlite3_clear_bindings(st); /* every column the next row leaves is NULL */
   return rc == SQLITE_DONE ? WR_OK : store_fail(w->db, "storing a point", e);
 }
 
@@ -568,13 +574,28 @@ static const char *holds_str(int holds, char *buf, size_t n) {
   return buf;
 }
 
-static void bind_energy(binder *b, const arch_energy *en, int nbuf) {
-  b_real(b, en->mac);
-  b_real(b, en->rf);
-  b_real(b, buf_sum(en->buf, nbuf));
-  b_real(b, en->dram);
-  b_real(b, en->stat);
+/* The energy components of points and layers: e_mac_pj .. e_static_pj,
+ * adjacent in both tables. */
+_Static_assert(PT_e_static_pj - PT_e_mac_pj == 4 &&
+                   LY_e_static_pj - LY_e_mac_pj == 4,
+               "energy columns e_mac_pj, e_rf_pj, e_buf_pj, e_dram_pj, "
+               "e_static_pj");
+
+static void bind_energy(sqlite3_stmt *st, int e_mac_col, const arch_energy *en,
+                        int nbuf) {
+  store_bind_real(st, e_mac_col, en->mac);
+  store_bind_real(st, e_mac_col + 1, en->rf);
+  store_bind_real(st, e_mac_col + 2, buf_sum(en->buf, nbuf));
+  store_bind_real(st, e_mac_col + 3, en->dram);
+  store_bind_real(st, e_mac_col + 4, en->stat);
 }
+
+/* dram_rd_input_bytes .. dram_rd_psum_bytes follow ARCH_TT_* */
+_Static_assert(LY_dram_rd_weight_bytes - LY_dram_rd_input_bytes ==
+                       ARCH_TT_WEIGHT &&
+                   LY_dram_rd_psum_bytes - LY_dram_rd_input_bytes ==
+                       ARCH_TT_OUTPUT,
+               "layers' DRAM read columns in ARCH_TT_* order");
 
 static int put_layers(store_writer *w, const char *key, const store_point *sp,
                       wr_err *e) {
@@ -583,41 +604,44 @@ static int put_layers(store_writer *w, const char *key, const store_point *sp,
     const arch_layer_result *l = &sp->res.layers[i];
     int conv = l->kind == WR_CONV || l->kind == WR_FC;
     char p1[16], p2[16], map[128];
-    binder b = {w->st[ST_LAYER], 0};
-    b_text(&b, key);
-    b_int(&b, i);
-    b_int(&b, l->layer);
-    b_text(&b, sp->layer_names[i]);
-    b_text(&b, wr_kind_name((wr_kind)l->kind));
-    b_text(&b, conv ? wr_prec_str(l->prec, p1, sizeof p1) : NULL);
-    b_text(&b, conv ? wr_prec_str(l->mode, p2, sizeof p2) : NULL);
-    b_int(&b, l->in_bits);
-    b_int(&b, l->out_bits);
-    b_int(&b, (int64_t)l->macs);
-    b_int(&b, (int64_t)l->compute_cycles);
-    b_int(&b, (int64_t)l->dram_stall);
-    b_int(&b, (int64_t)l->buffer_stall);
-    b_int(&b, (int64_t)l->cycles);
-    b_real(&b, l->utilization);
+    sqlite3_stmt *st = w->st[ST_LAYER];
+    store_bind_text(st, LY_key, key);
+    store_bind_int(st, LY_idx, i);
+    store_bind_int(st, LY_layer, l->layer);
+    store_bind_text(st, LY_name, sp->layer_names[i]);
+    store_bind_text(st, LY_kind, wr_kind_name((wr_kind)l->kind));
+    store_bind_text(st, LY_precision,
+                    conv ? wr_prec_str(l->prec, p1, sizeof p1) : NULL);
+    store_bind_text(st, LY_mode,
+                    conv ? wr_prec_str(l->mode, p2, sizeof p2) : NULL);
+    store_bind_int(st, LY_in_bits, l->in_bits);
+    store_bind_int(st, LY_out_bits, l->out_bits);
+    store_bind_int(st, LY_macs, (int64_t)l->macs);
+    store_bind_int(st, LY_compute_cycles, (int64_t)l->compute_cycles);
+    store_bind_int(st, LY_dram_stall, (int64_t)l->dram_stall);
+    store_bind_int(st, LY_buffer_stall, (int64_t)l->buffer_stall);
+    store_bind_int(st, LY_cycles, (int64_t)l->cycles);
+    store_bind_real(st, LY_utilization, l->utilization);
     for (int k = 0; k < ARCH_N_TT; k++)
-      b_int(&b, (int64_t)l->dram_read[k]);
-    b_int(&b, (int64_t)l->dram_write);
-    bind_energy(&b, &l->energy, a->n_buffers);
-    b_real(&b, l->energy.total);
-    b_text(&b, conv ? arch_mapping_str(&l->map, map, sizeof map) : NULL);
-    b_int(&b, (int64_t)l->candidates);
-    b_real(&b, l->intensity);
-    b_real(&b, l->roof_ops_per_s);
-    b_int(&b, l->memory_bound);
+      store_bind_int(st, LY_dram_rd_input_bytes + k, (int64_t)l->dram_read[k]);
+    store_bind_int(st, LY_dram_write_bytes, (int64_t)l->dram_write);
+    bind_energy(st, LY_e_mac_pj, &l->energy, a->n_buffers);
+    store_bind_real(st, LY_energy_pj, l->energy.total);
+    store_bind_text(st, LY_mapping,
+                    conv ? arch_mapping_str(&l->map, map, sizeof map) : NULL);
+    store_bind_int(st, LY_candidates, (int64_t)l->candidates);
+    store_bind_real(st, LY_intensity, l->intensity);
+    store_bind_real(st, LY_roof_ops_per_s, l->roof_ops_per_s);
+    store_bind_int(st, LY_memory_bound, l->memory_bound);
     if (step(w, ST_LAYER, e))
       return WR_ERUNTIME;
     for (int k = 0; k < a->n_buffers; k++) {
-      binder c = {w->st[ST_LAYER_BUF], 0};
-      b_text(&c, key);
-      b_int(&c, i);
-      b_int(&c, k);
-      b_real(&c, l->buf_bytes[k]);
-      b_real(&c, l->energy.buf[k]);
+      sqlite3_stmt *bt = w->st[ST_LAYER_BUF];
+      store_bind_text(bt, LB_key, key);
+      store_bind_int(bt, LB_idx, i);
+      store_bind_int(bt, LB_buffer, k);
+      store_bind_real(bt, LB_bytes, l->buf_bytes[k]);
+      store_bind_real(bt, LB_energy_pj, l->energy.buf[k]);
       if (step(w, ST_LAYER_BUF, e))
         return WR_ERUNTIME;
     }
@@ -634,56 +658,57 @@ int store_put(store_writer *w, const sweep_spec *s, const store_point *sp,
   char key[24], prec[16], mkey[24];
   sweep_key_str(c->key, key, sizeof key);
   wr_prec pr = s->precs[p->ax[SWEEP_AX_PREC]];
-  binder b = {w->st[ST_POINT], 0};
-  b_text(&b, key);
-  b_text(&b, s->name);
-  b_text(&b, sweep_tool_version());
-  b_text(&b, c->text);
-  b_text(&b, s->workloads[p->ax[SWEEP_AX_WORKLOAD]].name);
-  b_text(&b, s->workloads[p->ax[SWEEP_AX_WORKLOAD]].network);
-  b_real(&b, s->widths[p->ax[SWEEP_AX_WIDTH]]);
-  b_text(&b, wr_prec_str(pr, prec, sizeof prec));
-  b_int(&b, pr.a_bits);
-  b_int(&b, pr.w_bits);
-  b_text(&b, s->fp32);
-  b_int(&b, (int64_t)s->batches[p->ax[SWEEP_AX_BATCH]]);
-  b_text(&b, arch_objective_name(s->objectives[p->ax[SWEEP_AX_OBJECTIVE]]));
-  b_int(&b, s->ideal_memory);
-  b_text(&b, a->name);
-  b_text(&b, s->bases[p->ax[SWEEP_AX_BASE]]);
-  b_text(&b, c->params);
-  b_text(&b, sp->reason ? "infeasible" : "ok");
-  b_text(&b, sp->reason);
+  sqlite3_stmt *st = w->st[ST_POINT];
+  store_bind_text(st, PT_key, key);
+  store_bind_text(st, PT_sweep, s->name);
+  store_bind_text(st, PT_tool_version, sweep_tool_version());
+  store_bind_text(st, PT_config, c->text);
+  store_bind_text(st, PT_workload, s->workloads[p->ax[SWEEP_AX_WORKLOAD]].name);
+  store_bind_text(st, PT_network,
+                  s->workloads[p->ax[SWEEP_AX_WORKLOAD]].network);
+  store_bind_real(st, PT_width, s->widths[p->ax[SWEEP_AX_WIDTH]]);
+  store_bind_text(st, PT_precision, wr_prec_str(pr, prec, sizeof prec));
+  store_bind_int(st, PT_a_bits, pr.a_bits);
+  store_bind_int(st, PT_w_bits, pr.w_bits);
+  store_bind_text(st, PT_fp32, s->fp32);
+  store_bind_int(st, PT_batch, (int64_t)s->batches[p->ax[SWEEP_AX_BATCH]]);
+  store_bind_text(
+      st, PT_objective,
+      arch_objective_name(s->objectives[p->ax[SWEEP_AX_OBJECTIVE]]));
+  store_bind_int(st, PT_ideal_memory, s->ideal_memory);
+  store_bind_text(st, PT_arch, a->name);
+  store_bind_text(st, PT_arch_base, s->bases[p->ax[SWEEP_AX_BASE]]);
+  store_bind_text(st, PT_arch_params, c->params);
+  store_bind_text(st, PT_status, sp->reason ? "infeasible" : "ok");
+  store_bind_text(st, PT_reason, sp->reason);
   if (sp->evaluated) {
-    b_int(&b, (int64_t)r->macs);
-    b_int(&b, (int64_t)r->compute_cycles);
-    b_int(&b, (int64_t)r->stall_cycles);
-    b_int(&b, (int64_t)r->cycles);
-    b_real(&b, r->seconds);
-    b_real(&b, r->inferences_per_s);
-    b_real(&b, r->tops);
-    b_real(&b, r->tops_per_w);
-    b_int(&b, (int64_t)r->dram_read);
-    b_int(&b, (int64_t)r->dram_write);
-    b_int(&b, (int64_t)(r->dram_read + r->dram_write));
-    b_real(&b, r->energy.total);
-    b_real(&b, r->energy.total / (double)(r->batch ? r->batch : 1));
-    bind_energy(&b, &r->energy, a->n_buffers);
-  } else {
-    b_null(&b, 18);
+    store_bind_int(st, PT_macs, (int64_t)r->macs);
+    store_bind_int(st, PT_compute_cycles, (int64_t)r->compute_cycles);
+    store_bind_int(st, PT_stall_cycles, (int64_t)r->stall_cycles);
+    store_bind_int(st, PT_cycles, (int64_t)r->cycles);
+    store_bind_real(st, PT_latency_s, r->seconds);
+    store_bind_real(st, PT_inferences_per_s, r->inferences_per_s);
+    store_bind_real(st, PT_tops, r->tops);
+    store_bind_real(st, PT_tops_per_w, r->tops_per_w);
+    store_bind_int(st, PT_dram_read_bytes, (int64_t)r->dram_read);
+    store_bind_int(st, PT_dram_write_bytes, (int64_t)r->dram_write);
+    store_bind_int(st, PT_dram_bytes, (int64_t)(r->dram_read + r->dram_write));
+    store_bind_real(st, PT_energy_pj, r->energy.total);
+    store_bind_real(st, PT_energy_per_inference_pj,
+                    r->energy.total / (double)(r->batch ? r->batch : 1));
+    bind_energy(st, PT_e_mac_pj, &r->energy, a->n_buffers);
   }
   if (sp->has_area) {
-    b_real(&b, sp->area.total_mm2);
-    b_real(&b, sp->area.array_mm2);
-    b_real(&b, sp->area.rf_mm2);
-    b_real(&b, buf_sum(sp->area.buf_mm2, a->n_buffers));
-  } else {
-    b_null(&b, 4);
+    store_bind_real(st, PT_area_mm2, sp->area.total_mm2);
+    store_bind_real(st, PT_area_array_mm2, sp->area.array_mm2);
+    store_bind_real(st, PT_area_rf_mm2, sp->area.rf_mm2);
+    store_bind_real(st, PT_area_buf_mm2,
+                    buf_sum(sp->area.buf_mm2, a->n_buffers));
   }
   double kib = 0;
   for (int i = 0; i < a->n_buffers; i++)
     kib += a->buffers[i].kib;
-  b_real(&b, kib);
+  store_bind_real(st, PT_buffer_kib, kib);
   /* layers the architecture ran in its widest mode (arch_mode): their
      accuracy is the workload's precision's, not that mode's */
   int widest = 0;
@@ -699,33 +724,30 @@ int store_put(store_writer *w, const sweep_spec *s, const store_point *sp,
        "layers differ, and the array ran layers kept FP32 (or wider) in its "
        "widest mode"}};
   if (sp->acc) {
-    b_real(&b, sp->acc->accuracy);
-    b_text(&b, sp->acc_table->metric);
-    b_text(&b, sp->acc_table->dataset);
-    b_text(&b, sp->acc_table->source);
-    b_text(&b, notes[!sp->acc_exact][widest]);
+    store_bind_real(st, PT_accuracy, sp->acc->accuracy);
+    store_bind_text(st, PT_accuracy_metric, sp->acc_table->metric);
+    store_bind_text(st, PT_accuracy_dataset, sp->acc_table->dataset);
+    store_bind_text(st, PT_accuracy_source, sp->acc_table->source);
+    store_bind_text(st, PT_accuracy_note, notes[!sp->acc_exact][widest]);
   } else if (sp->model && sp->model->measured) {
-    b_real(&b, sp->model->accuracy);
-    b_text(&b, "top1");
-    b_text(&b, s->measure.data);
-    b_text(&b, sp->model->source);
-    b_text(&b, notes[0][widest]);
+    store_bind_real(st, PT_accuracy, sp->model->accuracy);
+    store_bind_text(st, PT_accuracy_metric, "top1");
+    store_bind_text(st, PT_accuracy_dataset, s->measure.data);
+    store_bind_text(st, PT_accuracy_source, sp->model->source);
+    store_bind_text(st, PT_accuracy_note, notes[0][widest]);
   } else {
-    b_null(&b, 3);
-    b_text(&b, "none");
-    b_text(&b, sp->model ? sp->model->note : NULL);
+    store_bind_text(st, PT_accuracy_source, "none");
+    store_bind_text(st, PT_accuracy_note, sp->model ? sp->model->note : NULL);
   }
   if (sp->model)
-    b_text(&b, sweep_key_str(sp->model->key, mkey, sizeof mkey));
-  else
-    b_null(&b, 1);
+    store_bind_text(st, PT_model,
+                    sweep_key_str(sp->model->key, mkey, sizeof mkey));
   if (sp->evaluated) {
-    b_text(&b, sp->measured ? "measured" : "data-independent");
-    b_int(&b, (int64_t)sp->di_cycles);
-    b_real(&b, sp->di_energy);
-    b_real(&b, sp->di_e_mac);
-  } else {
-    b_null(&b, 4);
+    store_bind_text(st, PT_counts,
+                    sp->measured ? "measured" : "data-independent");
+    store_bind_int(st, PT_di_cycles, (int64_t)sp->di_cycles);
+    store_bind_real(st, PT_di_energy_pj, sp->di_energy);
+    store_bind_real(st, PT_di_e_mac_pj, sp->di_e_mac);
   }
   if (step(w, ST_POINT, e))
     return WR_ERUNTIME;
@@ -734,21 +756,17 @@ int store_put(store_writer *w, const sweep_spec *s, const store_point *sp,
     return WR_OK;
   for (int i = 0; i < a->n_buffers; i++) {
     char h[32];
-    binder bb = {w->st[ST_BUF], 0};
-    b_text(&bb, key);
-    b_int(&bb, i);
-    b_text(&bb, a->buffers[i].name);
-    b_text(&bb, holds_str(a->buffers[i].holds, h, sizeof h));
-    b_real(&bb, a->buffers[i].kib);
-    b_real(&bb, a->buffers[i].bytes_per_cycle);
+    sqlite3_stmt *bt = w->st[ST_BUF];
+    store_bind_text(bt, PB_key, key);
+    store_bind_int(bt, PB_buffer, i);
+    store_bind_text(bt, PB_name, a->buffers[i].name);
+    store_bind_text(bt, PB_holds, holds_str(a->buffers[i].holds, h, sizeof h));
+    store_bind_real(bt, PB_kib, a->buffers[i].kib);
+    store_bind_real(bt, PB_bytes_per_cycle, a->buffers[i].bytes_per_cycle);
     if (sp->evaluated)
-      b_real(&bb, r->energy.buf[i]);
-    else
-      b_null(&bb, 1);
+      store_bind_real(bt, PB_energy_pj, r->energy.buf[i]);
     if (sp->has_area)
-      b_real(&bb, sp->area.buf_mm2[i]);
-    else
-      b_null(&bb, 1);
+      store_bind_real(bt, PB_area_mm2, sp->area.buf_mm2[i]);
     if (step(w, ST_BUF, e))
       return WR_ERUNTIME;
   }

@@ -101,10 +101,10 @@ static void chain_matches_reference(int a, int w, int fixed) {
   wr_err e;
   sim_config cfg = sim_config_default();
   if (fixed) {
-    cfg.requant = SIM_RQ_FIXED;
+    cfg.requant = WR_RQ_FIXED;
     cfg.rq_shift = 8 + 2 * a; /* coarse to fine: some codes differ */
     cfg.rq_mult_bits = 48;
-    cfg.rq_round = (sim_round)(a % 3);
+    cfg.rq_round = (wr_round)(a % 3);
   }
   sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
   if (!m)
@@ -139,7 +139,7 @@ static void chain_matches_reference(int a, int w, int fixed) {
               acc += (int64_t)qa * qw;
             }
         uint64_t ovf = 0; /* the default 32-bit saturating accumulator */
-        acc = sim_acc_apply(acc, 32, SIM_OVF_SATURATE, &ovf);
+        acc = sim_acc_apply(acc, 32, WR_OVF_SATURATE, &ovf);
         double sc = (double)gamma[o] / sqrt((double)var[o] + 0.001);
         float mm = (float)(S * sc);
         float bb = (float)((double)beta[o] - sc * (double)mean[o] +
@@ -189,22 +189,22 @@ static void fixed_point_rounding(void **state) {
   } cases[] = {{6, 2, 2, 1},  {2, 0, 1, 0}, {10, 2, 3, 2},   {7, 2, 2, 1},
                {-2, 0, 0, 0}, {5, 1, 1, 1}, {64, 15, 15, 15}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    assert_int_equal(sim_requant_fixed(cases[i].v, 1, 0, 2, SIM_ROUND_RNE, 4),
+    assert_int_equal(sim_requant_fixed(cases[i].v, 1, 0, 2, WR_ROUND_RNE, 4),
                      cases[i].rne);
     assert_int_equal(
-        sim_requant_fixed(cases[i].v, 1, 0, 2, SIM_ROUND_HALF_UP, 4),
+        sim_requant_fixed(cases[i].v, 1, 0, 2, WR_ROUND_HALF_UP, 4),
         cases[i].up);
-    assert_int_equal(sim_requant_fixed(cases[i].v, 1, 0, 2, SIM_ROUND_FLOOR, 4),
+    assert_int_equal(sim_requant_fixed(cases[i].v, 1, 0, 2, WR_ROUND_FLOOR, 4),
                      cases[i].floor_);
   }
   /* products beyond 64 bits are exact */
   assert_int_equal(sim_requant_fixed(INT64_C(1) << 40, INT64_C(1) << 30, 0, 62,
-                                     SIM_ROUND_RNE, 16),
+                                     WR_ROUND_RNE, 16),
                    256);
-  sim_round r;
+  wr_round r;
   wr_err e;
   assert_int_equal(sim_round_parse("half-up", &r, &e), WR_OK);
-  assert_int_equal(r, SIM_ROUND_HALF_UP);
+  assert_int_equal(r, WR_ROUND_HALF_UP);
   assert_int_equal(sim_round_parse("ceil", &r, &e), WR_EINPUT);
 }
 
@@ -287,12 +287,12 @@ static void overflow_rules(void **state) {
   sim_config cfg = sim_config_default();
   cfg.acc_bits = 12; /* 255 * 127 * 18 >> 2^11 */
   for (int rule = 0; rule < 3; rule++) {
-    cfg.overflow = (sim_overflow)rule;
+    cfg.overflow = (wr_overflow)rule;
     sim_model *m = sim_model_new(n, &z, NULL, &cfg, &e);
     assert_non_null(m);
     memset(st, 0, sizeof st);
     int rc = sim_run_image(m, &d, 0, NULL, st, NULL, NULL, &e);
-    if (rule == SIM_OVF_ERROR) {
+    if (rule == WR_OVF_ERROR) {
       assert_int_equal(rc, WR_ERUNTIME);
       assert_non_null(strstr(e.msg, "conv 'conv': accumulator overflow (12 "
                                     "bits)"));
@@ -302,7 +302,7 @@ static void overflow_rules(void **state) {
     }
     sim_model_free(m);
   }
-  cfg.requant = SIM_RQ_FIXED; /* a multiplier too wide for its bits */
+  cfg.requant = WR_RQ_FIXED; /* a multiplier too wide for its bits */
   cfg.rq_shift = 40;
   cfg.rq_mult_bits = 8;
   assert_null(sim_model_new(n, &z, NULL, &cfg, &e));

@@ -61,21 +61,21 @@ static void weight_codes(void **state) {
 static void accumulators(void **state) {
   (void)state;
   uint64_t n = 0;
-  assert_int_equal(sim_acc_apply(127, 8, SIM_OVF_SATURATE, &n), 127);
+  assert_int_equal(sim_acc_apply(127, 8, WR_OVF_SATURATE, &n), 127);
   assert_int_equal(n, 0);
-  assert_int_equal(sim_acc_apply(200, 8, SIM_OVF_SATURATE, &n), 127);
-  assert_int_equal(sim_acc_apply(-200, 8, SIM_OVF_SATURATE, &n), -128);
-  assert_int_equal(sim_acc_apply(200, 8, SIM_OVF_WRAP, &n), -56);
-  assert_int_equal(sim_acc_apply(-200, 8, SIM_OVF_WRAP, &n), 56);
-  assert_int_equal(sim_acc_apply(-129, 8, SIM_OVF_ERROR, &n), -128);
+  assert_int_equal(sim_acc_apply(200, 8, WR_OVF_SATURATE, &n), 127);
+  assert_int_equal(sim_acc_apply(-200, 8, WR_OVF_SATURATE, &n), -128);
+  assert_int_equal(sim_acc_apply(200, 8, WR_OVF_WRAP, &n), -56);
+  assert_int_equal(sim_acc_apply(-200, 8, WR_OVF_WRAP, &n), 56);
+  assert_int_equal(sim_acc_apply(-129, 8, WR_OVF_ERROR, &n), -128);
   assert_int_equal(n, 5);
-  assert_int_equal(sim_acc_apply(INT64_MIN, 64, SIM_OVF_WRAP, &n), INT64_MIN);
-  assert_int_equal(sim_acc_apply((INT64_C(1) << 40) + 5, 32, SIM_OVF_WRAP, &n),
+  assert_int_equal(sim_acc_apply(INT64_MIN, 64, WR_OVF_WRAP, &n), INT64_MIN);
+  assert_int_equal(sim_acc_apply((INT64_C(1) << 40) + 5, 32, WR_OVF_WRAP, &n),
                    5);
-  sim_overflow o;
+  wr_overflow o;
   wr_err e;
   assert_int_equal(sim_overflow_parse("wrap", &o, &e), WR_OK);
-  assert_int_equal(o, SIM_OVF_WRAP);
+  assert_int_equal(o, WR_OVF_WRAP);
   assert_int_equal(sim_overflow_parse("clamp", &o, &e), WR_EINPUT);
 }
 
@@ -424,8 +424,8 @@ static void fp32_sums_in_binary64(void **state) {
 
 /* The contract's FP32 conv, straight: each output the binary64 sum in
  * (channel, row, column) order, terms outside the input skipped. */
-static void golden_f32(const sim_conv_geom *g, const float *in,
-                       const float *w, float *out) {
+static void golden_f32(const sim_conv_geom *g, const float *in, const float *w,
+                       float *out) {
   int64_t cg_in = g->c_in / g->groups, cg_out = g->c_out / g->groups;
   for (int64_t o = 0; o < g->c_out; o++)
     for (int64_t y = 0; y < g->h_out; y++)

@@ -286,6 +286,16 @@ static void test_filter_best_baseline(void **state) {
                &e);
   assert_int_equal(best[0], -1);
   rp_filter_free(c);
+  /* an objective or a group that is not a column of the set is an error */
+  rp_objective bad = {s->metrics.n, 0};
+  assert_int_equal(rp_best(s, idx, n, -1, NULL, &bad, first, best, &e), -1);
+  assert_int_equal(e.status, WR_EINPUT);
+  assert_int_equal(rp_best(s, idx, n, s->attrs.n, NULL, &o, first, best, &e),
+                   -1);
+  assert_int_equal(e.status, WR_EINPUT);
+  /* group -1: every point in one group */
+  assert_int_equal(rp_best(s, idx, n, -1, NULL, &o, first, best, &e), 1);
+  assert_int_equal(first[0], idx[0]);
 
   /* the baseline of a point shares workload, width and precision */
   int match[] = {rp_col(&s->attrs, RP_WORKLOAD), rp_col(&s->attrs, RP_WIDTH),

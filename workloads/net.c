@@ -1,7 +1,7 @@
 /*
  * net.c — the network IR: shape inference, per-layer MAC and parameter
- * counts, the width transform and the precision policy (DESIGN.md,
- * "Numerics": width k makes every layer's output channels round(k*C),
+ * counts, the width transform and the precision policy (docs/workloads.md,
+ * "Width and precision": width k makes every layer's output channels round(k*C),
  * except the classifier's).
  */
 #include <fnmatch.h>

@@ -11,6 +11,7 @@
 
 #include "net_internal.h"
 #include "workloads.h"
+#include "yaml_util.h"
 
 enum { MAX_LAYERS = 100000, MAX_DEPTH = 16 };
 /* Size limits that keep every derived count far from overflow. */
@@ -64,10 +65,6 @@ typedef struct loader {
   int n_blocks;
   int depth;
 } loader;
-
-static const char *const kind_keys[] = {
-    "conv", "fc",     "maxpool", "avgpool", "bn",     "act",
-    "add",  "concat", "softmax", "block",   "repeat", NULL};
 
 /* Resolves "$param" through the scope's environment; other nodes are
  * returned as they are.  NULL with the error set for an unknown name. */
@@ -300,171 +297,218 @@ static int read_pad(loader *L, scope *sc, yaml_node_t *n, wr_layer *l,
   return WR_OK;
 }
 
+/* A reader of a layer kind's mapping `m`, already checked against the
+ * kind's keys: `kind` is its YAML key, `what` names the layer in messages
+ * ("conv 'conv1'"); fields are looked up through field(), which falls
+ * back on `defaults:`. */
+typedef int (*kind_reader)(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
+                           const char *kind, const char *what);
+
 #define FIELD(key) field(L, sc, m, kind, key, &fail)
+#define SUB(fieldname)                                                         \
+  (snprintf(fw, sizeof fw, "%s '%s' field '%s'", kind, l->name, fieldname), fw)
 
-/* Reads the kind mapping `m` of a compute or pooling layer. */
-static int read_kind(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
-                     const char *kind) {
-  static const char *const conv_f[] = {"out",      "k",      "stride", "pad",
-                                       "dilation", "groups", "bias",   NULL};
-  static const char *const fc_f[] = {"out", "bias", NULL};
-  static const char *const pool_f[] = {"k",    "stride", "pad",
-                                       "ceil", "global", NULL};
-  static const char *const bn_f[] = {"eps", NULL};
-  static const char *const none_f[] = {NULL};
-  static const char *const multi_f[] = {"inputs", NULL};
-  const char *const *allowed = none_f;
-  char what[160], fw[200];
-  int fail = 0;
-  yaml_node_t *n;
+/* 'out' and 'bias', the fields conv and fc share. */
+static int read_out_bias(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
+                         const char *kind) {
+  char fw[200];
+  int fail = 0, bias = 1;
   int64_t v;
-
-  switch (l->kind) {
-  case WR_CONV:
-    allowed = conv_f;
-    break;
-  case WR_FC:
-    allowed = fc_f;
-    break;
-  case WR_MAXPOOL:
-  case WR_AVGPOOL:
-    allowed = pool_f;
-    break;
-  case WR_BN:
-    allowed = bn_f;
-    break;
-  case WR_ADD:
-  case WR_CONCAT:
-    allowed = multi_f;
-    break;
-  default:
-    break;
+  yaml_node_t *n = FIELD("out");
+  if (fail)
+    return WR_EINPUT;
+  if (n) {
+    if (yint(L->d, n, 1, MAX_CHANNELS, SUB("out"), &v, L->e))
+      return WR_EINPUT;
+    l->out_base = v;
   }
+  n = FIELD("bias");
+  if (fail || (n && ybool(L->d, n, SUB("bias"), &bias, L->e)))
+    return WR_EINPUT;
+  l->bias = bias;
+  return WR_OK;
+}
+
+static int read_conv(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
+                     const char *kind, const char *what) {
+  char fw[200];
+  int fail = 0;
+  int64_t v;
+  if (read_out_bias(L, sc, l, m, kind))
+    return WR_EINPUT;
+  yaml_node_t *n = FIELD("groups");
+  if (fail)
+    return WR_EINPUT;
+  if (n && yscalar(n) && strcmp(yscalar(n), "dw") == 0) {
+    l->depthwise = 1;
+    if (l->out_base)
+      return yerr(L->d, ymap_get(L->d, m, "out"), L->e,
+                  "%s: a depthwise conv (groups: dw) has one filter per "
+                  "input channel; leave 'out' out",
+                  SUB("out"));
+  } else if (n) {
+    if (yint(L->d, n, 1, MAX_CHANNELS, SUB("groups"), &v, L->e))
+      return WR_EINPUT;
+    l->groups = (int)v;
+  }
+  if (!l->depthwise && !l->out_base)
+    return yerr(L->d, m, L->e, "%s: missing field 'out'", what);
+  n = FIELD("k");
+  if (fail)
+    return WR_EINPUT;
+  if (!n)
+    return yerr(L->d, m, L->e, "%s: missing field 'k' (kernel size)", what);
+  if (read_pair(L, sc, n, SUB("k"), 1, MAX_KERNEL, &l->kh, &l->kw))
+    return WR_EINPUT;
+  n = FIELD("stride");
+  if (fail ||
+      (n && read_pair(L, sc, n, SUB("stride"), 1, MAX_KERNEL, &l->sh, &l->sw)))
+    return WR_EINPUT;
+  n = FIELD("dilation");
+  if (fail || (n && read_pair(L, sc, n, SUB("dilation"), 1, MAX_KERNEL, &l->dh,
+                              &l->dw)))
+    return WR_EINPUT;
+  n = FIELD("pad");
+  if (fail || (n && read_pad(L, sc, n, l, SUB("pad"))))
+    return WR_EINPUT;
+  return WR_OK;
+}
+
+static int read_fc(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
+                   const char *kind, const char *what) {
+  if (read_out_bias(L, sc, l, m, kind))
+    return WR_EINPUT;
+  if (!l->out_base)
+    return yerr(L->d, m, L->e, "%s: missing field 'out'", what);
+  return WR_OK;
+}
+
+/* maxpool and avgpool. */
+static int read_pool(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
+                     const char *kind, const char *what) {
+  char fw[200];
+  int fail = 0, b = 0;
+  yaml_node_t *n = FIELD("global");
+  if (fail || (n && ybool(L->d, n, SUB("global"), &b, L->e)))
+    return WR_EINPUT;
+  l->global = b;
+  n = FIELD("k");
+  if (fail)
+    return WR_EINPUT;
+  if (l->global && ymap_get(L->d, m, "k"))
+    return yerr(L->d, n, L->e, "%s: a global pool takes no kernel size",
+                SUB("k"));
+  if (!l->global && !n)
+    return yerr(L->d, m, L->e, "%s: missing field 'k' (or global: true)", what);
+  if (l->global)
+    return WR_OK;
+  if (read_pair(L, sc, n, SUB("k"), 1, MAX_KERNEL, &l->kh, &l->kw))
+    return WR_EINPUT;
+  l->sh = l->kh;
+  l->sw = l->kw;
+  n = FIELD("stride");
+  if (fail ||
+      (n && read_pair(L, sc, n, SUB("stride"), 1, MAX_KERNEL, &l->sh, &l->sw)))
+    return WR_EINPUT;
+  n = FIELD("pad");
+  if (fail || (n && read_pad(L, sc, n, l, SUB("pad"))))
+    return WR_EINPUT;
+  n = FIELD("ceil");
+  if (fail || (n && ybool(L->d, n, SUB("ceil"), &b, L->e)))
+    return WR_EINPUT;
+  l->ceil_mode = n ? b : 0;
+  return WR_OK;
+}
+
+static int read_bn(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
+                   const char *kind, const char *what) {
+  char fw[200];
+  int fail = 0;
+  (void)what;
+  yaml_node_t *n = FIELD("eps");
+  if (fail || (n && yreal(L->d, n, 1e-12, 1.0, SUB("eps"), &l->eps, L->e)))
+    return WR_EINPUT;
+  return WR_OK;
+}
+
+/* add and concat: the 'inputs' list (never taken from `defaults:`). */
+static int read_inputs(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
+                       const char *kind, const char *what) {
+  (void)kind;
+  yaml_node_t *n = ymap_get(L->d, m, "inputs");
+  if (!n)
+    return yerr(L->d, m, L->e, "%s: missing field 'inputs'", what);
+  int cnt = yseq_len(n);
+  if (n->type != YAML_SEQUENCE_NODE || cnt < 2)
+    return yerr(L->d, n, L->e,
+                "%s: 'inputs' must be a list of at least two layer names",
+                what);
+  l->inputs = malloc((size_t)cnt * sizeof *l->inputs);
+  if (!l->inputs)
+    return wr_err_set(L->e, WR_ENOMEM, "out of memory");
+  for (int i = 0; i < cnt; i++) {
+    int idx = lookup_ref(L, sc, yseq_at(L->d, n, i));
+    if (idx < -1)
+      return WR_EINPUT;
+    l->inputs[i] = idx;
+  }
+  l->n_inputs = cnt;
+  return WR_OK;
+}
+#undef SUB
+#undef FIELD
+
+static const char *const conv_fields[] = {"out",      "k",      "stride", "pad",
+                                          "dilation", "groups", "bias",   NULL};
+static const char *const fc_fields[] = {"out", "bias", NULL};
+static const char *const pool_fields[] = {"k",    "stride", "pad",
+                                          "ceil", "global", NULL};
+static const char *const bn_fields[] = {"eps", NULL};
+static const char *const no_fields[] = {NULL};
+static const char *const inputs_fields[] = {"inputs", NULL};
+
+/* A layer kind as the loader reads it (its YAML key is wr_kind_name). */
+typedef struct kind_def {
+  wr_kind kind;
+  const char *const *fields; /* the keys its mapping may have */
+  kind_reader read;          /* NULL: it has no fields */
+  int reads_inputs;          /* reads an 'inputs' list, not 'input' */
+} kind_def;
+
+static const kind_def kind_defs[] = {
+    {WR_CONV, conv_fields, read_conv, 0},
+    {WR_FC, fc_fields, read_fc, 0},
+    {WR_MAXPOOL, pool_fields, read_pool, 0},
+    {WR_AVGPOOL, pool_fields, read_pool, 0},
+    {WR_BN, bn_fields, read_bn, 0},
+    {WR_ACT, no_fields, NULL, 0},
+    {WR_ADD, inputs_fields, read_inputs, 1},
+    {WR_CONCAT, inputs_fields, read_inputs, 1},
+    {WR_SOFTMAX, no_fields, NULL, 0},
+};
+
+/* The layer kind whose YAML key is `key`, or NULL (also for the block and
+ * repeat keys, which are not layer kinds). */
+static const kind_def *kind_find(const char *key) {
+  for (size_t i = 0; i < sizeof kind_defs / sizeof kind_defs[0]; i++)
+    if (strcmp(wr_kind_name(kind_defs[i].kind), key) == 0)
+      return &kind_defs[i];
+  return NULL;
+}
+
+/* Reads the kind mapping `m` of layer l, of kind `k` (YAML key `kind`). */
+static int read_kind(loader *L, scope *sc, wr_layer *l, yaml_node_t *m,
+                     const kind_def *k, const char *kind) {
+  char what[160];
   snprintf(what, sizeof what, "%s '%s'", kind, l->name);
   /* `bn: ~` and `act:` (empty) mean no fields */
   if (m->type == YAML_SCALAR_NODE && yscalar(m)[0] == '\0')
-    return (l->kind == WR_ADD || l->kind == WR_CONCAT)
-               ? yerr(L->d, m, L->e, "%s: needs 'inputs'", what)
-               : WR_OK;
-  if (ymap_check(L->d, m, allowed, what, L->e))
+    return k->reads_inputs ? yerr(L->d, m, L->e, "%s: needs 'inputs'", what)
+                           : WR_OK;
+  if (ymap_check(L->d, m, k->fields, what, L->e))
     return WR_EINPUT;
-
-#define SUB(fieldname)                                                         \
-  (snprintf(fw, sizeof fw, "%s '%s' field '%s'", kind, l->name, fieldname), fw)
-  if (l->kind == WR_CONV || l->kind == WR_FC) {
-    int bias = 1;
-    n = FIELD("out");
-    if (fail)
-      return WR_EINPUT;
-    if (n) {
-      if (yint(L->d, n, 1, MAX_CHANNELS, SUB("out"), &v, L->e))
-        return WR_EINPUT;
-      l->out_base = v;
-    }
-    n = FIELD("bias");
-    if (fail || (n && ybool(L->d, n, SUB("bias"), &bias, L->e)))
-      return WR_EINPUT;
-    l->bias = bias;
-  }
-  if (l->kind == WR_CONV) {
-    n = FIELD("groups");
-    if (fail)
-      return WR_EINPUT;
-    if (n && yscalar(n) && strcmp(yscalar(n), "dw") == 0) {
-      l->depthwise = 1;
-      if (l->out_base)
-        return yerr(L->d, ymap_get(L->d, m, "out"), L->e,
-                    "%s: a depthwise conv (groups: dw) has one filter per "
-                    "input channel; leave 'out' out",
-                    SUB("out"));
-    } else if (n) {
-      if (yint(L->d, n, 1, MAX_CHANNELS, SUB("groups"), &v, L->e))
-        return WR_EINPUT;
-      l->groups = (int)v;
-    }
-    if (!l->depthwise && !l->out_base)
-      return yerr(L->d, m, L->e, "%s: missing field 'out'", what);
-    n = FIELD("k");
-    if (fail)
-      return WR_EINPUT;
-    if (!n)
-      return yerr(L->d, m, L->e, "%s: missing field 'k' (kernel size)", what);
-    if (read_pair(L, sc, n, SUB("k"), 1, MAX_KERNEL, &l->kh, &l->kw))
-      return WR_EINPUT;
-    n = FIELD("stride");
-    if (fail || (n && read_pair(L, sc, n, SUB("stride"), 1, MAX_KERNEL, &l->sh,
-                                &l->sw)))
-      return WR_EINPUT;
-    n = FIELD("dilation");
-    if (fail || (n && read_pair(L, sc, n, SUB("dilation"), 1, MAX_KERNEL,
-                                &l->dh, &l->dw)))
-      return WR_EINPUT;
-    n = FIELD("pad");
-    if (fail || (n && read_pad(L, sc, n, l, SUB("pad"))))
-      return WR_EINPUT;
-  } else if (l->kind == WR_FC) {
-    if (!l->out_base)
-      return yerr(L->d, m, L->e, "%s: missing field 'out'", what);
-  } else if (l->kind == WR_MAXPOOL || l->kind == WR_AVGPOOL) {
-    int b = 0;
-    n = FIELD("global");
-    if (fail || (n && ybool(L->d, n, SUB("global"), &b, L->e)))
-      return WR_EINPUT;
-    l->global = b;
-    n = FIELD("k");
-    if (fail)
-      return WR_EINPUT;
-    if (l->global && ymap_get(L->d, m, "k"))
-      return yerr(L->d, n, L->e, "%s: a global pool takes no kernel size",
-                  SUB("k"));
-    if (!l->global && !n)
-      return yerr(L->d, m, L->e, "%s: missing field 'k' (or global: true)",
-                  what);
-    if (!l->global) {
-      if (read_pair(L, sc, n, SUB("k"), 1, MAX_KERNEL, &l->kh, &l->kw))
-        return WR_EINPUT;
-      l->sh = l->kh;
-      l->sw = l->kw;
-      n = FIELD("stride");
-      if (fail || (n && read_pair(L, sc, n, SUB("stride"), 1, MAX_KERNEL,
-                                  &l->sh, &l->sw)))
-        return WR_EINPUT;
-      n = FIELD("pad");
-      if (fail || (n && read_pad(L, sc, n, l, SUB("pad"))))
-        return WR_EINPUT;
-      n = FIELD("ceil");
-      if (fail || (n && ybool(L->d, n, SUB("ceil"), &b, L->e)))
-        return WR_EINPUT;
-      l->ceil_mode = n ? b : 0;
-    }
-  } else if (l->kind == WR_BN) {
-    n = FIELD("eps");
-    if (fail || (n && yreal(L->d, n, 1e-12, 1.0, SUB("eps"), &l->eps, L->e)))
-      return WR_EINPUT;
-  } else if (l->kind == WR_ADD || l->kind == WR_CONCAT) {
-    n = ymap_get(L->d, m, "inputs");
-    if (!n)
-      return yerr(L->d, m, L->e, "%s: missing field 'inputs'", what);
-    int cnt = yseq_len(n);
-    if (n->type != YAML_SEQUENCE_NODE || cnt < 2)
-      return yerr(L->d, n, L->e,
-                  "%s: 'inputs' must be a list of at least two layer names",
-                  what);
-    l->inputs = malloc((size_t)cnt * sizeof *l->inputs);
-    if (!l->inputs)
-      return wr_err_set(L->e, WR_ENOMEM, "out of memory");
-    for (int i = 0; i < cnt; i++) {
-      int idx = lookup_ref(L, sc, yseq_at(L->d, n, i));
-      if (idx < -1)
-        return WR_EINPUT;
-      l->inputs[i] = idx;
-    }
-    l->n_inputs = cnt;
-  }
-#undef SUB
-  return WR_OK;
+  return k->read ? k->read(L, sc, l, m, kind, what) : WR_OK;
 }
-#undef FIELD
 
 static int load_layers(loader *L, scope *sc, yaml_node_t *list,
                        const char *what);
@@ -645,9 +689,9 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *list, int i_item) {
        p < item->data.mapping.pairs.top; p++) {
     yaml_node_t *k = ydoc_node(L->d, p->key);
     const char *key = yscalar(k);
-    int is_kind = 0, is_base = 0;
-    for (int i = 0; kind_keys[i]; i++)
-      is_kind |= strcmp(kind_keys[i], key) == 0;
+    int is_kind = kind_find(key) || strcmp(key, "block") == 0 ||
+                  strcmp(key, "repeat") == 0;
+    int is_base = 0;
     for (int i = 0; base_keys[i]; i++)
       is_base |= strcmp(base_keys[i], key) == 0;
     if (!is_kind && !is_base)
@@ -759,14 +803,10 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *list, int i_item) {
   l->name = full;
   if (names_add(L, L->net->n_layers - 1))
     return WR_ENOMEM;
-  static const wr_kind kinds[] = {WR_CONV,    WR_FC,     WR_MAXPOOL,
-                                  WR_AVGPOOL, WR_BN,     WR_ACT,
-                                  WR_ADD,     WR_CONCAT, WR_SOFTMAX};
-  for (int i = 0; i < 9; i++)
-    if (strcmp(kind_keys[i], kind) == 0)
-      l->kind = kinds[i];
+  const kind_def *kd = kind_find(kind); /* not block or repeat: a kind */
+  l->kind = kd->kind;
   int index = L->net->n_layers - 1;
-  if (l->kind == WR_ADD || l->kind == WR_CONCAT) {
+  if (kd->reads_inputs) {
     if (in_node)
       return yerr(L->d, in_node, L->e,
                   "%s '%s' reads its 'inputs' list, not 'input'", kind,
@@ -778,7 +818,7 @@ static int load_layer(loader *L, scope *sc, yaml_node_t *list, int i_item) {
     l->inputs[0] = in_index;
     l->n_inputs = 1;
   }
-  if (read_kind(L, sc, l, kind_node, kind))
+  if (read_kind(L, sc, l, kind_node, kd, kind))
     return WR_EINPUT;
   /* the local name lives in the layer's full name */
   if (scope_add(L, sc, l->name + strlen(l->name) - strlen(local), index))

@@ -16,8 +16,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <yaml.h>
-
 /* ---- errors ------------------------------------------------------------ */
 
 /* Status codes; the CLI maps them to exit codes (input -> 2, others -> 1). */
@@ -50,78 +48,7 @@ static inline const char *wr_plural(long long n) { return n == 1 ? "" : "s"; }
 int wr_err_at(wr_err *e, const char *file, int line, int col, const char *fmt,
               ...) __attribute__((format(printf, 5, 6)));
 
-/* ---- YAML documents ---------------------------------------------------- */
-
-/* A loaded YAML document with the position of every node, and checked
- * accessors that turn every type, range, unknown-key and duplicate-key
- * problem into a "file:line:col:" error.  Every YAML reader of wrpnsim
- * (workloads, architectures, technology tables, sweeps) uses them. */
-
-typedef struct ydoc {
-  yaml_document_t doc;
-  const char *file; /* borrowed: outlives the document */
-  int loaded;
-  /* where each child of a list or mapping is written (libyaml gives an
-     alias's target node, written elsewhere): ref_marks[ref_base[id - 1]
-     + i] for child i of node id; NULL if not indexed */
-  yaml_mark_t *ref_marks;
-  size_t *ref_base;
-} ydoc;
-
-/* Parses `text` into `d`.  A YAML syntax error (bad indentation, unclosed
- * brackets, tabs, ...) is WR_EINPUT with the parser's position.  An empty
- * document is an error too.  On success the caller frees with ydoc_free. */
-int ydoc_load(ydoc *d, const char *text, size_t len, const char *file,
-              wr_err *e);
-void ydoc_free(ydoc *d);
-yaml_node_t *ydoc_root(ydoc *d);
-yaml_node_t *ydoc_node(ydoc *d, int index);
-
-/* Sets `e` to "file:line:col: <message>" at node `n`; returns WR_EINPUT. */
-int yerr(ydoc *d, const yaml_node_t *n, wr_err *e, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Short description of a node's type for messages ("a mapping", ...). */
-const char *ytype(const yaml_node_t *n);
-
-/* Scalar text of `n`, or NULL if it is not a scalar. */
-const char *yscalar(const yaml_node_t *n);
-
-/* Checks that `n` is a mapping whose keys are scalars, each in `allowed`
- * (a NULL-terminated list; NULL allows any) and none repeated.  `what`
- * names the mapping in messages ("conv", "input"). */
-int ymap_check(ydoc *d, yaml_node_t *n, const char *const *allowed,
-               const char *what, wr_err *e);
-
-/* Value of `key` in mapping `map`, or NULL. */
-yaml_node_t *ymap_get(ydoc *d, yaml_node_t *map, const char *key);
-
-/* Integer scalar in [lo, hi]. */
-int yint(ydoc *d, yaml_node_t *n, int64_t lo, int64_t hi, const char *field,
-         int64_t *out, wr_err *e);
-/* Finite real scalar in [lo, hi]. */
-int yreal(ydoc *d, yaml_node_t *n, double lo, double hi, const char *field,
-          double *out, wr_err *e);
-/* true/false (also yes/no, on/off). */
-int ybool(ydoc *d, yaml_node_t *n, const char *field, int *out, wr_err *e);
-/* Non-empty scalar string (borrowed from the document). */
-int ystr(ydoc *d, yaml_node_t *n, const char *field, const char **out,
-         wr_err *e);
-
-/* Where child i of the list or mapping `parent` is written: item i of a
- * list; the key (even i) or value (odd i) of pair i / 2 of a mapping.  For
- * a child written as an alias (*name) that is the alias, not the anchored
- * node the document shares.  Falls back to the child's own position. */
-yaml_mark_t yref_mark(ydoc *d, const yaml_node_t *parent, int i);
-/* 1 if child i of `parent` is written as an alias.  Can't fail. */
-int yref_is_alias(ydoc *d, const yaml_node_t *parent, int i);
-/* yerr at child i of `parent` as yref_mark places it. */
-int yerr_ref(ydoc *d, const yaml_node_t *parent, int i, wr_err *e,
-             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* Number of items of a sequence node (0 for other nodes). */
-int yseq_len(const yaml_node_t *n);
-yaml_node_t *yseq_at(ydoc *d, yaml_node_t *n, int i);
+/* ---- files ------------------------------------------------------------ */
 
 /* Reads a whole file into a NUL-terminated buffer (caller frees).
  * WR_EINPUT naming the path if it can't be opened or read. */
@@ -150,6 +77,27 @@ int wr_prec_parse(const char *text, const char *what, wr_prec *out, wr_err *e);
 
 /* Writes "A/W" into buf (at least 8 bytes).  Returns buf. */
 const char *wr_prec_str(wr_prec p, char *buf, size_t n);
+
+/* What an integer accumulator of a given width does with a sum it can't
+ * hold (docs/numerics.md). */
+typedef enum wr_overflow {
+  WR_OVF_SATURATE, /* clamp to the accumulator's range */
+  WR_OVF_WRAP,     /* two's complement wrap */
+  WR_OVF_ERROR     /* saturate, and the run fails */
+} wr_overflow;
+
+/* How an integer layer's accumulator becomes the next activation code. */
+typedef enum wr_requant {
+  WR_RQ_FLOAT, /* the binary32 rule of docs/numerics.md */
+  WR_RQ_FIXED  /* integer multiplier, bias and shift */
+} wr_requant;
+
+/* Rounding of the fixed-point requantizer's final right shift. */
+typedef enum wr_round {
+  WR_ROUND_RNE,     /* half to even */
+  WR_ROUND_HALF_UP, /* half towards +infinity: add 2^(s-1), shift */
+  WR_ROUND_FLOOR    /* plain arithmetic shift */
+} wr_round;
 
 /* One per-layer override: layers whose full name matches the shell glob
  * `pattern` get `prec`. */
@@ -328,6 +276,39 @@ typedef struct wr_embedded {
 const char *wr_embedded_text(const wr_embedded *files, size_t n,
                              const char *name, size_t *len);
 
+/* 1 when `s` is written as a built-in name (no '/' nor '.'), 0 when it can
+ * only be a file path.  Can't fail. */
+int wr_builtin_name(const char *s);
+
+/* A set of embedded files that an argument names, else a file path: the
+ * files, the folder they come from ("workloads/zoo") and, for messages,
+ * what a built-in one is ("a zoo network (see 'wrpnsim zoo')") and what a
+ * file is ("a workload file path"). */
+typedef struct wr_builtins {
+  const wr_embedded *files;
+  size_t n;
+  const char *dir;
+  const char *builtin;
+  const char *file_kind;
+} wr_builtins;
+
+#define WR_NAMED_FILE_MAX 256
+
+/* What a "built-in name, else a file path" argument names. */
+typedef struct wr_named {
+  const char *text; /* the built-in file's text (static), NULL for a path */
+  size_t len;
+  char file[WR_NAMED_FILE_MAX]; /* a built-in's "DIR/NAME.yaml", for
+                                   messages; "" for a path */
+} wr_named;
+
+/* Looks `name_or_path` up among `b`'s files: a built-in one sets
+ * out->text, len and file; a text with '/' or '.' is a file path
+ * (out->text NULL: the caller reads it); any other is WR_EINPUT
+ * "'NAME' is not BUILTIN nor FILE_KIND". */
+int wr_named_find(const wr_builtins *b, const char *name_or_path, wr_named *out,
+                  wr_err *e);
+
 /* ---- zoo --------------------------------------------------------------- */
 
 /* The networks compiled into the library from workloads/zoo/. */
@@ -335,6 +316,8 @@ size_t wr_zoo_count(void);
 const char *wr_zoo_name(size_t i);
 /* The YAML text of a zoo network, or NULL if there is none by that name. */
 const char *wr_zoo_text(const char *name, size_t *len);
+/* A zoo network by name, else a workload file path (wr_named_find). */
+int wr_zoo_find(const char *name_or_path, wr_named *out, wr_err *e);
 
 /* ---- arrays: NumPy .npy and .npz ---------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* yaml_util.c — loading YAML documents with positions, and checked
  * accessors that name file:line:col for every problem (declared in
- * workloads.h, "YAML documents"). */
+ * yaml_util.h), and wr_read_file (workloads.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "workloads.h"
+#include "yaml_util.h"
 
 /* Deepest nesting of flow collections ([...] and {...}) a document may
  * have.  libyaml 0.2.5's scanner is quadratic in this depth (it walks its
