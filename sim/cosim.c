@@ -155,8 +155,8 @@ int sim_cosim_add(sim_cosim *c, const sim_layer_stats *st, wr_err *e) {
       /* the same mapping as the data-independent run: a design maps a
          layer once, whatever the images */
       arch_meas m = sim_meas_of(&st[b->layer].ops);
-      if (arch_eval_layer_measured(c->a, l, b->out_bits, &c->opts, &b->map,
-                                   &m, &r, e))
+      if (arch_eval_layer_measured(c->a, l, b->out_bits, &c->opts, &b->map, &m,
+                                   &r, e))
         return e->status;
     }
     minmax((double)r.cycles, c->images, &L->cycles_sum, &L->cycles_min,
