@@ -342,7 +342,7 @@ static int load_precisions(aload *L, yaml_node_t *n) {
                 "{activation: [...], weight: [...]}");
   for (int i = 0; i < yseq_len(n); i++) {
     yaml_node_t *x = yseq_at(L->d, n, i);
-    wr_prec p;
+    wr_prec p = {0, 0};
     if (mode_at(L, x, "precisions", &p) || add_prec(L, x, "precisions", p))
       return WR_EINPUT;
   }
@@ -442,7 +442,7 @@ static int load_pe_table(aload *L, yaml_node_t *mac) {
                 "macs_per_pe_cycle, pj_per_mac, source}");
   for (int i = 0; i < yseq_len(n); i++) {
     yaml_node_t *m = yseq_at(L->d, n, i);
-    wr_prec p;
+    wr_prec p = {0, 0};
     char what[32], buf[16];
     if (ymap_check(L->d, m, mkeys, "mac field 'modes'", L->e) ||
         need(L, m, "mode", "mac field 'modes'", &x) ||

@@ -677,7 +677,7 @@ static void same_as_table(const arch *a, const arch *t, const char *name,
   wr_net *n = net_at(name, p);
   arch_eval_opts o = {2, ARCH_OBJ_ENERGY, 0};
   arch_net_result ra, rt;
-  wr_err e;
+  wr_err e = {0};
   arch_meas *ms = NULL;
   if (m) {
     ms = calloc((size_t)n->n_layers, sizeof *ms);
