@@ -112,8 +112,8 @@ typedef struct sim_act_bytes {
 } sim_act_bytes;
 sim_act_bytes sim_model_act_bytes(const sim_model *m);
 
-/* Synthetic weights for `net` as an .npz image (arrays named as
- * sim_model_new expects), from a GSL mt19937 generator seeded with `seed`:
+/* Synthetic weights (sim/synthetic.c) for `net` as an .npz image (arrays named
+ * as sim_model_new expects), from a GSL mt19937 generator seeded with `seed`:
  * conv/fc weights uniform in [-1, 1] for quantized layers and in
  * +-sqrt(6 / fan_in) for FP32 layers, biases 0, batch norm gamma 1,
  * beta 0, running mean 0, running variance 1.  The caller frees with

@@ -28,6 +28,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "sim.h"
+#include "weights_internal.h"
 
 /* OpenBLAS runs its own threads unless told otherwise; the trainer runs
  * its own, so it asks for one when the library is OpenBLAS (a weak
@@ -107,10 +108,6 @@ struct sim_trainer {
 
 static int oom(wr_err *e) {
   return wr_err_set(e, WR_ENOMEM, "out of memory preparing training");
-}
-
-static int is_compute(const wr_layer *l) {
-  return l->kind == WR_CONV || l->kind == WR_FC;
 }
 
 sim_train_opts sim_train_opts_default(void) {
@@ -305,7 +302,7 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
   int quantized = 0;
   for (int i = 0; i < n; i++)
     quantized |=
-        is_compute(&net->layers[i]) && net->layers[i].prec.a_bits <= 16;
+        sim_is_compute(&net->layers[i]) && net->layers[i].prec.a_bits <= 16;
   int64_t B = t->batch, max_in = 1;
   t->max_cols = t->max_w = t->max_c = 1;
   for (int i = 0; rc == WR_OK && i < n; i++) {
