@@ -246,11 +246,8 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   L->w_bits = l->prec.w_bits;
   L->mode = (L->a_bits <= 16 && L->w_bits <= 16) ? MODE_INT : MODE_F32;
   double scale = 1.0, alpha = 0.0;
-  if (rc == WR_OK && L->w_bits == 1) {
-    for (int64_t k = 0; k < n_w; k++)
-      alpha += fabs((double)wf[k]);
-    alpha /= (double)n_w;
-  }
+  if (rc == WR_OK && L->w_bits == 1)
+    alpha = sim_weight_alpha(wf, n_w);
   if (rc == WR_OK && L->mode == MODE_INT) {
     int32_t *wq = malloc((size_t)n_w * sizeof *wq);
     if (!wq)
@@ -274,13 +271,8 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   } else if (rc == WR_OK) {
     /* FP32 path: weights as binary32 values (fake-quantized when their
        bits are below 32) */
-    if (L->w_bits == 1)
-      for (int64_t k = 0; k < n_w; k++)
-        wf[k] = (float)(alpha * sim_weight_code(wf[k], 1));
-    else if (L->w_bits <= 16)
-      for (int64_t k = 0; k < n_w; k++)
-        wf[k] = (float)((double)sim_weight_code(wf[k], L->w_bits) /
-                        (double)((1 << (L->w_bits - 1)) - 1));
+    if (L->w_bits <= 16)
+      sim_weight_dequant(wf, n_w, L->w_bits, alpha, wf);
     L->wf = wf;
     wf = NULL;
   }
@@ -916,20 +908,9 @@ int sim_input_check(const wr_net *n, const wr_dataset *d, wr_err *e) {
 
 static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
                       wr_err *e) {
-  const wr_net *n = m->net;
-  if (sim_input_check(n, d, e))
+  if (sim_input_check(m->net, d, e))
     return e->status;
-  int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
-  for (int64_t k = 0; k < count; k++) {
-    float x = d->pixels ? (float)((double)d->pixels[idx * count + k] / 255.0)
-                        : d->values[idx * count + k];
-    if (d->pixels && n->mean) {
-      int64_t c = k / plane;
-      volatile float centred = x - (float)n->mean[c];
-      x = centred / (float)n->std[c];
-    }
-    m->input[k] = x;
-  }
+  sim_input_values(m->net, d, idx, m->input);
   return WR_OK;
 }
 

@@ -35,6 +35,24 @@ int32_t sim_weight_code(float w, int bits);
 /* The value an activation code stands for: fl32(code / (2^k - 1)). */
 float sim_act_value(int32_t code, int bits);
 
+/* The scale of a 1-bit layer's weights w[0..n): alpha, the mean of |w|
+ * summed in binary64 in index order. */
+double sim_weight_alpha(const float *w, int64_t n);
+
+/* The binary32 values the weight codes of w[0..n) at `bits` stand for,
+ * into out[0..n) (may be `w`): fl32(code / (2^(k-1) - 1)) for k in 2..16,
+ * fl32(alpha * code) for k = 1 (alpha: sim_weight_alpha). */
+void sim_weight_dequant(const float *w, int64_t n, int bits, double alpha,
+                        float *out);
+
+/* Image `i` of `d` as the network `n` takes it (docs/numerics.md "Network
+ * input"), into x[0..c*h*w): pixels become fl32(pixel / 255), normalized
+ * to fl32(fl32(x - mean) / std) when the workload has a mean and std;
+ * float inputs are used as given.  The image must have the network's
+ * input shape (sim_input_check). */
+void sim_input_values(const wr_net *n, const wr_dataset *d, int64_t i,
+                      float *x);
+
 /* ---- packed codes ------------------------------------------------------- */
 
 /* A tensor of `count` unsigned codes of `bits` (1..16) bits each, packed

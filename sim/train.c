@@ -548,23 +548,12 @@ static void quantize_slice(sim_trainer *t, int tid, int64_t lo, int64_t hi,
     memcpy(L->wq + lo, L->w + lo, (size_t)(hi - lo) * sizeof *L->wq);
     return;
   }
-  if (L->w_bits == 1) {
-    for (int64_t k = lo; k < hi; k++)
-      L->wq[k] = (float)(L->alpha * sim_weight_code(L->w[k], 1));
-    return;
-  }
-  double top = (double)((1 << (L->w_bits - 1)) - 1);
-  for (int64_t k = lo; k < hi; k++)
-    L->wq[k] = (float)((double)sim_weight_code(L->w[k], L->w_bits) / top);
+  sim_weight_dequant(L->w + lo, hi - lo, L->w_bits, L->alpha, L->wq + lo);
 }
 
 static void quantize_weights(sim_trainer *t, tlay *L) {
-  if (L->w_bits == 1 && !t->surrogate) {
-    double alpha = 0;
-    for (int64_t k = 0; k < L->n_w; k++)
-      alpha += fabs((double)L->w[k]);
-    L->alpha = alpha / (double)L->n_w;
-  }
+  if (L->w_bits == 1 && !t->surrogate)
+    L->alpha = sim_weight_alpha(L->w, L->n_w);
   par_for(t, L->n_w, quantize_slice, L);
 }
 
@@ -835,21 +824,9 @@ static int load_batch(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
   if (nb < 1 || nb > t->batch)
     return wr_err_set(e, WR_EINPUT, "batch of %d images: expected 1..%d", nb,
                       t->batch);
-  int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
-  for (int b = 0; b < nb; b++) {
-    int64_t idx_b = idx[b];
-    for (int64_t k = 0; k < count; k++) {
-      float x = d->pixels
-                    ? (float)((double)d->pixels[idx_b * count + k] / 255.0)
-                    : d->values[idx_b * count + k];
-      if (d->pixels && n->mean) {
-        int64_t c = k / plane;
-        volatile float centred = x - (float)n->mean[c];
-        x = centred / (float)n->std[c];
-      }
-      t->input[b * count + k] = x;
-    }
-  }
+  int64_t count = wr_shape_elems(n->input);
+  for (int b = 0; b < nb; b++)
+    sim_input_values(n, d, idx[b], t->input + b * count);
   t->nb = nb;
   return WR_OK;
 }
