@@ -224,7 +224,7 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   sim_conv_geom_of(l, &L->geom);
   int64_t c = l->out.c, n_w = l->weights;
   int64_t shape[4];
-  int rank = sim_weight_shape(l, &L->geom, shape);
+  int rank = sim_weight_shape(l, shape);
   float *wf = malloc((size_t)n_w * sizeof *wf);
   double *bias = calloc((size_t)c, sizeof *bias);
   L->m = malloc((size_t)c * sizeof *L->m);
@@ -1026,11 +1026,9 @@ int sim_weights_check(const wr_net *net, const wr_npz *w, const char *wsrc,
   for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
     if (sim_is_compute(l)) {
-      sim_conv_geom g;
-      sim_conv_geom_of(l, &g);
       int64_t c = l->out.c;
       int64_t shape[4];
-      int rank = sim_weight_shape(l, &g, shape);
+      int rank = sim_weight_shape(l, shape);
       float *buf =
           malloc((size_t)(l->weights > c ? l->weights : c) * sizeof *buf);
       rc = buf ? take(w, wsrc, l->name, "weight", rank, shape, buf, e)

@@ -51,10 +51,8 @@ int sim_synthetic_weights(const wr_net *net, unsigned long seed, wr_npz *out,
   for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
     if (sim_is_compute(l)) {
-      sim_conv_geom g;
-      sim_conv_geom_of(l, &g);
       int64_t shape[4];
-      int rank = sim_weight_shape(l, &g, shape);
+      int rank = sim_weight_shape(l, shape);
       rc = add_array(out, l->name, "weight", rank, shape, e);
       if (rc)
         break;

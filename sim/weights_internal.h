@@ -18,13 +18,15 @@ static inline int sim_is_compute(const wr_layer *l) {
 }
 
 /* The shape of a conv or fc layer's weight array as PyTorch stores it,
- * [out, in / groups, kh, kw] (fc: the first two); returns its rank. */
-static inline int sim_weight_shape(const wr_layer *l, const sim_conv_geom *g,
-                                   int64_t shape[4]) {
+ * [out, in / groups, kh, kw] (fc: the first two, its geometry's 1x1
+ * kernel the last two); returns its rank. */
+static inline int sim_weight_shape(const wr_layer *l, int64_t shape[4]) {
+  sim_conv_geom g;
+  sim_conv_geom_of(l, &g);
   shape[0] = l->out.c;
-  shape[1] = g->c_in / g->groups;
-  shape[2] = g->kh;
-  shape[3] = g->kw;
+  shape[1] = g.c_in / g.groups;
+  shape[2] = g.kh;
+  shape[3] = g.kw;
   return l->kind == WR_FC ? 2 : 4;
 }
 
