@@ -130,13 +130,17 @@ typedef struct arch_param {
   const char *path;    /* "array.rows" */
   const char *section; /* the YAML mapping holding it, in messages */
   const char *key;     /* its key there */
-  param_type type;
-  size_t offset; /* of its field in arch (or arch_buffer) */
+  size_t offset;       /* of its field in arch (or arch_buffer) */
   double lo, hi;
-  int required; /* the YAML must give it (when its mapping is read) */
-  int settable; /* by arch_set_param */
-  int zero_off; /* arch_set_param also takes 0: the feature off */
+  param_type type;
+  int flags; /* PF_* */
 } arch_param;
+
+enum {
+  PF_REQUIRED = 1, /* the YAML must give it (when its mapping is read) */
+  PF_SETTABLE = 2, /* by arch_set_param */
+  PF_ZERO_OFF = 4  /* arch_set_param also takes 0: the feature off */
+};
 
 enum {
   P_CLOCK,
@@ -164,42 +168,43 @@ enum {
 
 /* In the order arch_set_param lists them in its message. */
 static const arch_param params[N_PARAMS] = {
-    [P_CLOCK] = {"clock_mhz", "architecture", "clock_mhz", AP_REAL,
-                 AP(clock_mhz), 1e-3, 1e6, 1, 1, 0},
-    [P_STATIC] = {"static_mw", "architecture", "static_mw", AP_REAL,
-                  AP(static_mw), 0, 1e9, 0, 1, 0},
-    [P_ROWS] = {"array.rows", "array", "rows", AP_INT, AP(rows), 1, 1 << 16, 1,
-                1, 0},
-    [P_COLS] = {"array.cols", "array", "cols", AP_INT, AP(cols), 1, 1 << 16, 1,
-                1, 0},
-    [P_DATAFLOW] = {"array.dataflow", "array", "dataflow", AP_DATAFLOW,
-                    AP(dataflow), 0, 0, 1, 1, 0},
-    [P_RF] = {"array.rf_bytes", "array", "rf_bytes", AP_INT, AP(rf_bytes), 0,
-              1 << 20, 0, 1, 0},
-    [P_BITS] = {"mac.bits", "mac", "bits", AP_INT, AP(native_bits), 1,
-                WR_MAX_INT_BITS, 1, 1, 0},
+    [P_CLOCK] = {"clock_mhz", "architecture", "clock_mhz", AP(clock_mhz), 1e-3,
+                 1e6, AP_REAL, PF_REQUIRED | PF_SETTABLE},
+    [P_STATIC] = {"static_mw", "architecture", "static_mw", AP(static_mw), 0,
+                  1e9, AP_REAL, PF_SETTABLE},
+    [P_ROWS] = {"array.rows", "array", "rows", AP(rows), 1, 1 << 16, AP_INT,
+                PF_REQUIRED | PF_SETTABLE},
+    [P_COLS] = {"array.cols", "array", "cols", AP(cols), 1, 1 << 16, AP_INT,
+                PF_REQUIRED | PF_SETTABLE},
+    [P_DATAFLOW] = {"array.dataflow", "array", "dataflow", AP(dataflow), 0, 0,
+                    AP_DATAFLOW, PF_REQUIRED | PF_SETTABLE},
+    [P_RF] = {"array.rf_bytes", "array", "rf_bytes", AP(rf_bytes), 0, 1 << 20,
+              AP_INT, PF_SETTABLE},
+    [P_BITS] = {"mac.bits", "mac", "bits", AP(native_bits), 1, WR_MAX_INT_BITS,
+                AP_INT, PF_REQUIRED | PF_SETTABLE},
     [P_ZERO_GATING] = {"features.zero_gating", "features", "zero_gating",
-                       AP_BOOL, AP(zero_gating), 0, 1, 0, 1, 0},
+                       AP(zero_gating), 0, 1, AP_BOOL, PF_SETTABLE},
     [P_ZERO_SKIPPING] = {"features.zero_skipping", "features", "zero_skipping",
-                         AP_BOOL, AP(zero_skipping), 0, 1, 0, 1, 0},
+                         AP(zero_skipping), 0, 1, AP_BOOL, PF_SETTABLE},
     [P_DYN] = {"features.dynamic_precision", "dynamic_precision", "group",
-               AP_INT, AP(dyn_group), 1, 1 << 16, 0, 1, 1},
-    [P_ACC] = {"mac.acc_bits", "mac", "acc_bits", AP_INT, AP(acc_bits), 2, 64,
-               0, 1, 0},
-    [P_GBPS] = {"dram.gbps", "dram", "gbps", AP_REAL, AP(dram.gbps), 1e-6, 1e6,
-                1, 1, 0},
-    [P_DRAM_PJ] = {"dram.pj_per_bit", "dram", "pj_per_bit", AP_REAL,
-                   AP(dram.pj_per_bit), 0, 1e6, 0, 1, 0},
-    [P_BURST] = {"dram.burst_bytes", "dram", "burst_bytes", AP_INT,
-                 AP(dram.burst_bytes), 1, 1 << 20, 1, 1, 0},
-    [P_LATENCY] = {"dram.latency_ns", "dram", "latency_ns", AP_REAL,
-                   AP(dram.latency_ns), 0, 1e9, 1, 1, 0},
-    [P_ROW_EFF] = {"dram.row_efficiency", "dram", "row_efficiency", AP_REAL,
-                   AP(dram.row_efficiency), 1e-3, 1, 0, 1, 0},
-    [P_RQ_MULT] = {"mac.requant.mult_bits", "requant", "mult_bits", AP_INT,
-                   AP(rq_mult_bits), 2, 63, 0, 0, 0},
-    [P_RQ_SHIFT] = {"mac.requant.shift", "requant", "shift", AP_INT,
-                    AP(rq_shift), 1, 62, 0, 0, 0},
+               AP(dyn_group), 1, 1 << 16, AP_INT, PF_SETTABLE | PF_ZERO_OFF},
+    [P_ACC] = {"mac.acc_bits", "mac", "acc_bits", AP(acc_bits), 2, 64, AP_INT,
+               PF_SETTABLE},
+    [P_GBPS] = {"dram.gbps", "dram", "gbps", AP(dram.gbps), 1e-6, 1e6, AP_REAL,
+                PF_REQUIRED | PF_SETTABLE},
+    [P_DRAM_PJ] = {"dram.pj_per_bit", "dram", "pj_per_bit", AP(dram.pj_per_bit),
+                   0, 1e6, AP_REAL, PF_SETTABLE},
+    [P_BURST] = {"dram.burst_bytes", "dram", "burst_bytes",
+                 AP(dram.burst_bytes), 1, 1 << 20, AP_INT,
+                 PF_REQUIRED | PF_SETTABLE},
+    [P_LATENCY] = {"dram.latency_ns", "dram", "latency_ns", AP(dram.latency_ns),
+                   0, 1e9, AP_REAL, PF_REQUIRED | PF_SETTABLE},
+    [P_ROW_EFF] = {"dram.row_efficiency", "dram", "row_efficiency",
+                   AP(dram.row_efficiency), 1e-3, 1, AP_REAL, PF_SETTABLE},
+    [P_RQ_MULT] = {"mac.requant.mult_bits", "requant", "mult_bits",
+                   AP(rq_mult_bits), 2, 63, AP_INT, 0},
+    [P_RQ_SHIFT] = {"mac.requant.shift", "requant", "shift", AP(rq_shift), 1,
+                    62, AP_INT, 0},
 };
 
 #undef AP
@@ -208,10 +213,11 @@ static const arch_param params[N_PARAMS] = {
  * after the buffer's address. */
 enum { PB_KIB, PB_BPC, N_BUFFER_PARAMS };
 static const arch_param buffer_params[N_BUFFER_PARAMS] = {
-    [PB_KIB] = {".kib", "buffer", "kib", AP_REAL, offsetof(arch_buffer, kib),
-                1.0 / 1024, 1 << 30, 1, 1, 0},
-    [PB_BPC] = {".bytes_per_cycle", "buffer", "bytes_per_cycle", AP_REAL,
-                offsetof(arch_buffer, bytes_per_cycle), 1e-3, 1 << 20, 1, 1, 0},
+    [PB_KIB] = {".kib", "buffer", "kib", offsetof(arch_buffer, kib), 1.0 / 1024,
+                1 << 30, AP_REAL, PF_REQUIRED | PF_SETTABLE},
+    [PB_BPC] = {".bytes_per_cycle", "buffer", "bytes_per_cycle",
+                offsetof(arch_buffer, bytes_per_cycle), 1e-3, 1 << 20, AP_REAL,
+                PF_REQUIRED | PF_SETTABLE},
 };
 
 static const char *const dataflow_names[] = {"os", "ws", "is"};
@@ -226,15 +232,15 @@ static int load_param(aload *L, yaml_node_t *map, const arch_param *p,
                       const char *what, void *base) {
   char f[FIELD_LABEL_MAX];
   yaml_node_t *x;
-  int v;
+  int v = 0;
   what = what ? what : p->section;
   switch (p->type) {
   case AP_REAL:
-    return real_field(L, map, p->key, what, p->lo, p->hi, p->required,
-                      param_at(p, base));
+    return real_field(L, map, p->key, what, p->lo, p->hi,
+                      (p->flags & PF_REQUIRED), param_at(p, base));
   case AP_INT:
     return int_field(L, map, p->key, what, (int64_t)p->lo, (int64_t)p->hi,
-                     p->required, param_at(p, base));
+                     (p->flags & PF_REQUIRED), param_at(p, base));
   case AP_BOOL:
     snprintf(f, sizeof f, "%s field '%s'", what, p->key);
     x = ymap_get(L->d, map, p->key);
@@ -888,8 +894,8 @@ static int param_set(const arch_param *p, void *base, const char *path,
   case AP_REAL:
     return param_real(path, value, p->lo, p->hi, param_at(p, base), e);
   case AP_INT:
-    return param_int(path, value, p->zero_off ? 0 : (int)p->lo, (int)p->hi,
-                     param_at(p, base), e);
+    return param_int(path, value, (p->flags & PF_ZERO_OFF) ? 0 : (int)p->lo,
+                     (int)p->hi, param_at(p, base), e);
   case AP_BOOL:
     k = strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? 0 : -1;
     if (k < 0)
@@ -939,7 +945,7 @@ static int not_a_param(const char *path, wr_err *e) {
   size_t u = 0;
   list[0] = '\0';
   for (int i = 0; i < N_PARAMS && u < sizeof list; i++)
-    if (params[i].settable)
+    if ((params[i].flags & PF_SETTABLE))
       u += (size_t)snprintf(list + u, sizeof list - u, "%s%s", u ? ", " : "",
                             params[i].path);
   for (int f = 0; f < 2; f++)
@@ -992,8 +998,8 @@ int arch_set_param(arch *a, const char *path, const char *value, wr_err *e) {
     rc = set_buffer_param(&b, k, path, dot, value, e);
   } else {
     int id = 0;
-    while (id < N_PARAMS &&
-           !(params[id].settable && strcmp(path, params[id].path) == 0))
+    while (id < N_PARAMS && !((params[id].flags & PF_SETTABLE) &&
+                              strcmp(path, params[id].path) == 0))
       id++;
     if (id == N_PARAMS)
       return not_a_param(path, e);

@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_rng.h>
-
 #include "sim.h"
+#include "weights_internal.h"
 
 enum { MODE_INT, MODE_F32 };
 
@@ -64,13 +63,12 @@ sim_config sim_config_default(void) {
   return c;
 }
 
-static int is_compute(const wr_layer *l) {
-  return l->kind == WR_CONV || l->kind == WR_FC;
-}
-
-static int oom(wr_err *e) {
+int sim_prep_oom(wr_err *e) {
   return wr_err_set(e, WR_ENOMEM, "out of memory preparing the network");
 }
+
+const char *const sim_bn_keys[4] = {"weight", "bias", "running_mean",
+                                    "running_var"};
 
 /* ---- weights ------------------------------------------------------------ */
 
@@ -130,18 +128,6 @@ static int take_array(const wr_npz *w, const char *src, const char *key,
   return WR_OK;
 }
 
-/* The shape of a conv or fc layer's weight array as PyTorch stores it,
- * [out, in / groups, kh, kw] (fc: the first two); returns its rank.  The
- * model, the weights check and synthetic weights share it. */
-static int weight_shape(const wr_layer *l, const sim_conv_geom *g,
-                        int64_t shape[4]) {
-  shape[0] = l->out.c;
-  shape[1] = g->c_in / g->groups;
-  shape[2] = g->kh;
-  shape[3] = g->kw;
-  return l->kind == WR_FC ? 2 : 4;
-}
-
 static int take(const wr_npz *w, const char *src, const char *layer,
                 const char *what, int ndim, const int64_t *shape, float *dst,
                 wr_err *e) {
@@ -160,11 +146,9 @@ static int read_bn(const wr_npz *w, const char *src, const wr_layer *bn,
   float *buf = malloc((size_t)(4 * c) * sizeof *buf);
   out->s = malloc((size_t)c * sizeof(double));
   out->t = malloc((size_t)c * sizeof(double));
-  int rc = (!buf || !out->s || !out->t) ? oom(e) : WR_OK;
-  static const char *const keys[4] = {"weight", "bias", "running_mean",
-                                      "running_var"};
+  int rc = (!buf || !out->s || !out->t) ? sim_prep_oom(e) : WR_OK;
   for (int k = 0; k < 4 && rc == WR_OK; k++)
-    rc = take(w, src, bn->name, keys[k], 1, &c, buf + k * c, e);
+    rc = take(w, src, bn->name, sim_bn_keys[k], 1, &c, buf + k * c, e);
   for (int64_t i = 0; i < c && rc == WR_OK; i++) {
     double var = buf[3 * c + i];
     if (var < 0)
@@ -240,7 +224,7 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   sim_conv_geom_of(l, &L->geom);
   int64_t c = l->out.c, n_w = l->weights;
   int64_t shape[4];
-  int rank = weight_shape(l, &L->geom, shape);
+  int rank = sim_weight_shape(l, shape);
   float *wf = malloc((size_t)n_w * sizeof *wf);
   double *bias = calloc((size_t)c, sizeof *bias);
   L->m = malloc((size_t)c * sizeof *L->m);
@@ -248,12 +232,12 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   if (!wf || !bias || !L->m || !L->b) {
     free(wf);
     free(bias);
-    return oom(e);
+    return sim_prep_oom(e);
   }
   int rc = take(w, m->wsrc, l->name, "weight", rank, shape, wf, e);
   if (rc == WR_OK && l->bias) {
     float *bf = malloc((size_t)c * sizeof *bf);
-    rc = bf ? take(w, m->wsrc, l->name, "bias", 1, &c, bf, e) : oom(e);
+    rc = bf ? take(w, m->wsrc, l->name, "bias", 1, &c, bf, e) : sim_prep_oom(e);
     for (int64_t k = 0; k < c && rc == WR_OK; k++)
       bias[k] = bf[k];
     free(bf);
@@ -263,15 +247,12 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   L->mode = (wr_bits_is_int(L->a_bits) && wr_bits_is_int(L->w_bits)) ? MODE_INT
                                                                      : MODE_F32;
   double scale = 1.0, alpha = 0.0;
-  if (rc == WR_OK && L->w_bits == 1) {
-    for (int64_t k = 0; k < n_w; k++)
-      alpha += fabs((double)wf[k]);
-    alpha /= (double)n_w;
-  }
+  if (rc == WR_OK && L->w_bits == 1)
+    alpha = sim_weight_alpha(wf, n_w);
   if (rc == WR_OK && L->mode == MODE_INT) {
     int32_t *wq = malloc((size_t)n_w * sizeof *wq);
     if (!wq)
-      rc = oom(e);
+      rc = sim_prep_oom(e);
     for (int64_t k = 0; rc == WR_OK && k < n_w; k++)
       wq[k] = sim_weight_code(wf[k], L->w_bits);
     if (rc == WR_OK &&
@@ -291,13 +272,8 @@ static int prepare_compute(sim_model *m, const wr_npz *w, int i, int bn,
   } else if (rc == WR_OK) {
     /* FP32 path: weights as binary32 values (fake-quantized when their
        bits are below 32) */
-    if (L->w_bits == 1)
-      for (int64_t k = 0; k < n_w; k++)
-        wf[k] = (float)(alpha * sim_weight_code(wf[k], 1));
-    else if (wr_bits_is_int(L->w_bits))
-      for (int64_t k = 0; k < n_w; k++)
-        wf[k] = (float)((double)sim_weight_code(wf[k], L->w_bits) /
-                        (double)((1 << (L->w_bits - 1)) - 1));
+    if (wr_bits_is_int(L->w_bits))
+      sim_weight_dequant(wf, n_w, L->w_bits, alpha, wf);
     L->wf = wf;
     wf = NULL;
   }
@@ -324,7 +300,7 @@ static int prepare_bn(sim_model *m, const wr_npz *w, int i, wr_err *e) {
   L->m = malloc((size_t)c * sizeof *L->m);
   L->b = malloc((size_t)c * sizeof *L->b);
   if (!L->m || !L->b)
-    return oom(e);
+    return sim_prep_oom(e);
   int rc = read_bn(w, m->wsrc, l, c, &bp, e);
   for (int64_t k = 0; rc == WR_OK && k < c; k++) {
     L->m[k] = (float)bp.s[k];
@@ -381,7 +357,7 @@ static int alloc_buffers(sim_model *m, wr_err *e) {
       if (sim_packed_reset(&L->codes, L->out_count, L->out_bits, e))
         return e->status;
     } else if (!(L->vals = malloc((size_t)L->out_count * sizeof *L->vals))) {
-      return oom(e);
+      return sim_prep_oom(e);
     }
   }
   /* the requantized input of a conv: the words of the largest (4 (n - 1)
@@ -392,13 +368,14 @@ static int alloc_buffers(sim_model *m, wr_err *e) {
   m->fin = malloc((size_t)m->max_in * sizeof *m->fin);
   m->pool = malloc((size_t)m->max_pool * sizeof *m->pool);
   m->input = malloc((size_t)wr_shape_elems(net->input) * sizeof *m->input);
-  return (!m->acc || !m->fin || !m->pool || !m->input) ? oom(e) : WR_OK;
+  return (!m->acc || !m->fin || !m->pool || !m->input) ? sim_prep_oom(e)
+                                                       : WR_OK;
 }
 
 sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
   sim_model *m = calloc(1, sizeof *m);
   if (!m) {
-    oom(e);
+    sim_prep_oom(e);
     return NULL;
   }
   *m = *src;
@@ -411,13 +388,13 @@ sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
   m->nzbuf = NULL;
   if (src->ops_on && !(m->nzbuf = malloc((size_t)src->max_cin + 1))) {
     free(m);
-    oom(e);
+    sim_prep_oom(e);
     return NULL;
   }
   m->L = calloc((size_t)src->net->n_layers, sizeof *m->L);
   if (!m->L) {
     free(m);
-    oom(e);
+    sim_prep_oom(e);
     return NULL;
   }
   for (int i = 0; i < src->net->n_layers; i++) {
@@ -435,7 +412,7 @@ sim_model *sim_model_clone(const sim_model *src, wr_err *e) {
 int sim_model_operand_stats(sim_model *m, int group, wr_err *e) {
   uint8_t *b = realloc(m->nzbuf, (size_t)m->max_cin + 1);
   if (!b)
-    return oom(e);
+    return sim_prep_oom(e);
   m->nzbuf = b;
   m->ops_on = 1;
   m->ops_group = group > 0 ? group : 0;
@@ -492,7 +469,7 @@ static int prepare_requant(sim_model *m, const int *readers, int i, wr_err *e) {
   L->rq_M = malloc((size_t)c * sizeof *L->rq_M);
   L->rq_B = malloc((size_t)c * sizeof *L->rq_B);
   if (!L->rq_M || !L->rq_B)
-    return oom(e);
+    return sim_prep_oom(e);
   for (int64_t k = 0; k < c; k++) {
     double M = nearbyint((double)L->m[k] * scale);
     double B = nearbyint((double)L->b[k] * scale);
@@ -553,7 +530,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
   if (!m || !readers) {
     free(m);
     free(readers);
-    oom(e);
+    sim_prep_oom(e);
     return NULL;
   }
   m->net = net;
@@ -561,12 +538,12 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
   m->cfg = *cfg;
   m->L = calloc((size_t)net->n_layers, sizeof *m->L);
   m->read_bits = calloc((size_t)net->n_layers + 1, sizeof *m->read_bits);
-  int rc = (!m->L || !m->read_bits) ? oom(e) : WR_OK;
+  int rc = (!m->L || !m->read_bits) ? sim_prep_oom(e) : WR_OK;
   if (rc == WR_OK)
     wr_net_read_bits(net, m->read_bits);
   int quantized = 0;
   for (int i = 0; i < net->n_layers; i++)
-    quantized |= is_compute(&net->layers[i]) &&
+    quantized |= sim_is_compute(&net->layers[i]) &&
                  wr_bits_is_int(net->layers[i].prec.a_bits);
   int64_t max_acc = 0, max_in = 0, max_qin = 1, max_pool = 1;
   for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
@@ -574,7 +551,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
     lay *L = &m->L[i];
     L->rq_act = -1;
     L->out_count = wr_shape_elems(l->out);
-    if (is_compute(l)) {
+    if (sim_is_compute(l)) {
       int bn = folded_bn(net, readers, i);
       rc = prepare_compute(m, w, i, bn, e);
       if (bn >= 0)
@@ -600,7 +577,7 @@ sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
   }
   for (int i = 0;
        rc == WR_OK && cfg->requant == WR_RQ_FIXED && i < net->n_layers; i++)
-    if (is_compute(&net->layers[i]) && m->L[i].mode == MODE_INT)
+    if (sim_is_compute(&net->layers[i]) && m->L[i].mode == MODE_INT)
       rc = prepare_requant(m, readers, i, e);
   m->max_acc = max_acc ? max_acc : 1;
   m->max_in = max_in ? max_in : 1;
@@ -932,20 +909,9 @@ int sim_input_check(const wr_net *n, const wr_dataset *d, wr_err *e) {
 
 static int load_input(sim_model *m, const wr_dataset *d, int64_t idx,
                       wr_err *e) {
-  const wr_net *n = m->net;
-  if (sim_input_check(n, d, e))
+  if (sim_input_check(m->net, d, e))
     return e->status;
-  int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
-  for (int64_t k = 0; k < count; k++) {
-    float x = d->pixels ? (float)((double)d->pixels[idx * count + k] / 255.0)
-                        : d->values[idx * count + k];
-    if (d->pixels && n->mean) {
-      int64_t c = k / plane;
-      volatile float centred = x - (float)n->mean[c];
-      x = centred / (float)n->std[c];
-    }
-    m->input[k] = x;
-  }
+  sim_input_values(m->net, d, idx, m->input);
   return WR_OK;
 }
 
@@ -1020,78 +986,6 @@ int sim_run_image(sim_model *m, const wr_dataset *data, int64_t idx, int *top1,
   return rc;
 }
 
-/* ---- synthetic weights -------------------------------------------------- */
-
-static int add_array(wr_npz *z, const char *layer, const char *what, int ndim,
-                     const int64_t *shape, wr_err *e) {
-  wr_array *na = realloc(z->arrays, (z->n + 1) * sizeof *na);
-  if (!na)
-    return oom(e);
-  z->arrays = na;
-  wr_array *a = &na[z->n];
-  memset(a, 0, sizeof *a);
-  size_t len = strlen(layer) + strlen(what) + 2;
-  a->name = malloc(len);
-  a->dtype = WR_DT_F32;
-  a->ndim = ndim;
-  a->count = 1;
-  for (int i = 0; i < ndim; i++) {
-    a->shape[i] = shape[i];
-    a->count *= shape[i];
-  }
-  a->data = calloc((size_t)(a->count ? a->count : 1), sizeof(float));
-  z->n++;
-  if (!a->name || !a->data)
-    return oom(e);
-  snprintf(a->name, len, "%s.%s", layer, what);
-  return WR_OK;
-}
-
-int sim_synthetic_weights(const wr_net *net, unsigned long seed, wr_npz *out,
-                          wr_err *e) {
-  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!r)
-    return oom(e);
-  gsl_rng_set(r, seed);
-  memset(out, 0, sizeof *out);
-  int rc = WR_OK;
-  for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
-    const wr_layer *l = &net->layers[i];
-    if (is_compute(l)) {
-      sim_conv_geom g;
-      sim_conv_geom_of(l, &g);
-      int64_t shape[4];
-      int rank = weight_shape(l, &g, shape);
-      rc = add_array(out, l->name, "weight", rank, shape, e);
-      if (rc)
-        break;
-      float *w = out->arrays[out->n - 1].data;
-      double fan_in = (double)(shape[1] * shape[2] * shape[3]);
-      double lim =
-          wr_bits_is_int(l->prec.a_bits) && wr_bits_is_int(l->prec.w_bits)
-              ? 1.0
-              : sqrt(6.0 / fan_in);
-      for (int64_t k = 0; k < l->weights; k++)
-        w[k] = (float)((2.0 * gsl_rng_uniform(r) - 1.0) * lim);
-      if (l->bias)
-        rc = add_array(out, l->name, "bias", 1, &shape[0], e);
-    } else if (l->kind == WR_BN) {
-      static const char *const keys[4] = {"weight", "bias", "running_mean",
-                                          "running_var"};
-      for (int k = 0; k < 4 && rc == WR_OK; k++) {
-        rc = add_array(out, l->name, keys[k], 1, &l->out.c, e);
-        if (rc == WR_OK && (k == 0 || k == 3))
-          for (int64_t c = 0; c < l->out.c; c++)
-            ((float *)out->arrays[out->n - 1].data)[c] = 1.0f;
-      }
-    }
-  }
-  gsl_rng_free(r);
-  if (rc)
-    wr_npz_free(out);
-  return rc;
-}
-
 /* ---- reading and checking weight files ---------------------------------- */
 
 int sim_weight_key(const wr_net *net, const char *key) {
@@ -1104,7 +998,7 @@ int sim_weight_key(const wr_net *net, const char *key) {
     size_t n = strlen(l->name);
     if (n != (size_t)(dot - key) || memcmp(l->name, key, n) != 0)
       continue;
-    if (is_compute(l))
+    if (sim_is_compute(l))
       return strcmp(what, "weight") == 0 ||
              (l->bias && strcmp(what, "bias") == 0);
     if (l->kind == WR_BN)
@@ -1132,15 +1026,14 @@ int sim_weights_check(const wr_net *net, const wr_npz *w, const char *wsrc,
   int rc = WR_OK;
   for (int i = 0; rc == WR_OK && i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
-    if (is_compute(l)) {
-      sim_conv_geom g;
-      sim_conv_geom_of(l, &g);
+    if (sim_is_compute(l)) {
       int64_t c = l->out.c;
       int64_t shape[4];
-      int rank = weight_shape(l, &g, shape);
+      int rank = sim_weight_shape(l, shape);
       float *buf =
           malloc((size_t)(l->weights > c ? l->weights : c) * sizeof *buf);
-      rc = buf ? take(w, wsrc, l->name, "weight", rank, shape, buf, e) : oom(e);
+      rc = buf ? take(w, wsrc, l->name, "weight", rank, shape, buf, e)
+               : sim_prep_oom(e);
       if (rc == WR_OK && l->bias)
         rc = take(w, wsrc, l->name, "bias", 1, &c, buf, e);
       free(buf);
@@ -1218,7 +1111,7 @@ int sim_exec_run(const wr_net *net, const wr_npz *w, const char *wsrc,
     if (!jobs[k].m)
       rc = e->status;
     else if (stats && !(jobs[k].st = calloc(nl, sizeof *jobs[k].st)))
-      rc = oom(e);
+      rc = sim_prep_oom(e);
   }
   for (int k = 1; rc == WR_OK && k < threads; k++)
     started[k] = pthread_create(&tid[k], NULL, exec_main, &jobs[k]) == 0;

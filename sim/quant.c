@@ -1,6 +1,7 @@
 /*
  * quant.c — WRPN numerics (docs/numerics.md):
- * round half to even, the paper's activation and weight quantizers, and
+ * round half to even, the paper's activation and weight quantizers and the
+ * values their codes stand for, the network input's normalization, and
  * accumulators of a given width with an overflow rule.
  */
 #include <math.h>
@@ -37,6 +38,40 @@ int32_t sim_weight_code(float w, int bits) {
 
 float sim_act_value(int32_t code, int bits) {
   return (float)((double)code / (double)((1 << bits) - 1));
+}
+
+double sim_weight_alpha(const float *w, int64_t n) {
+  double alpha = 0;
+  for (int64_t k = 0; k < n; k++)
+    alpha += fabs((double)w[k]);
+  return alpha / (double)n;
+}
+
+void sim_weight_dequant(const float *w, int64_t n, int bits, double alpha,
+                        float *out) {
+  if (bits == 1) {
+    for (int64_t k = 0; k < n; k++)
+      out[k] = (float)(alpha * sim_weight_code(w[k], 1));
+    return;
+  }
+  double top = (double)((1 << (bits - 1)) - 1);
+  for (int64_t k = 0; k < n; k++)
+    out[k] = (float)((double)sim_weight_code(w[k], bits) / top);
+}
+
+void sim_input_values(const wr_net *n, const wr_dataset *d, int64_t i,
+                      float *x) {
+  int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
+  for (int64_t k = 0; k < count; k++) {
+    float v = d->pixels ? (float)((double)d->pixels[i * count + k] / 255.0)
+                        : d->values[i * count + k];
+    if (d->pixels && n->mean) {
+      int64_t c = k / plane;
+      volatile float centred = v - (float)n->mean[c];
+      v = centred / (float)n->std[c];
+    }
+    x[k] = v;
+  }
 }
 
 int sim_overflow_parse(const char *s, wr_overflow *out, wr_err *e) {

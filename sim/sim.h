@@ -1,8 +1,12 @@
 /*
  * sim.h — the public interface of the sim module: WRPN numerics (the
  * quantizers and rounding of docs/numerics.md), the bit-accurate integer
- * kernels, and the functional executor that runs a quantized network on
- * real inputs.
+ * kernels, and, in the headers included at the end, the functional
+ * executor that runs a quantized network on real inputs (sim_exec.h), the
+ * co-simulation that counts an architecture's work on its codes
+ * (sim_cosim.h) and the quantization-aware trainer (sim_train.h).
+ * Consumers include this header only; the three topic headers refuse to be
+ * included on their own.
  *
  * Conventions as in workloads.h: functions that can fail take a `wr_err *`
  * and return a status; nothing here prints or exits.
@@ -30,6 +34,24 @@ int32_t sim_weight_code(float w, int bits);
 
 /* The value an activation code stands for: fl32(code / (2^k - 1)). */
 float sim_act_value(int32_t code, int bits);
+
+/* The scale of a 1-bit layer's weights w[0..n): alpha, the mean of |w|
+ * summed in binary64 in index order. */
+double sim_weight_alpha(const float *w, int64_t n);
+
+/* The binary32 values the weight codes of w[0..n) at `bits` stand for,
+ * into out[0..n) (may be `w`): fl32(code / (2^(k-1) - 1)) for k in 2..16,
+ * fl32(alpha * code) for k = 1 (alpha: sim_weight_alpha). */
+void sim_weight_dequant(const float *w, int64_t n, int bits, double alpha,
+                        float *out);
+
+/* Image `i` of `d` as the network `n` takes it (docs/numerics.md "Network
+ * input"), into x[0..c*h*w): pixels become fl32(pixel / 255), normalized
+ * to fl32(fl32(x - mean) / std) when the workload has a mean and std;
+ * float inputs are used as given.  The image must have the network's
+ * input shape (sim_input_check). */
+void sim_input_values(const wr_net *n, const wr_dataset *d, int64_t i,
+                      float *x);
 
 /* ---- packed codes ------------------------------------------------------- */
 
@@ -97,6 +119,24 @@ const char *sim_overflow_name(wr_overflow o);
  * for WR_OVF_ERROR saturates (the caller reports the error). */
 int64_t sim_acc_apply(int64_t acc, int acc_bits, wr_overflow rule,
                       uint64_t *overflows);
+
+/* ---- requantization ---------------------------------------------------- */
+
+/* The requantizer kinds and rounding modes are wr_requant and wr_round
+ * (workloads.h), where the architecture's accumulator also finds them. */
+
+/* Parses "rne", "half-up" or "floor". */
+int sim_round_parse(const char *s, wr_round *out, wr_err *e);
+
+/* The fixed-point requantizer: for an integer layer read by an act layer
+ * that quantizes to k bits, with the layer's folded binary32 scale m and
+ * shift b (docs/numerics.md):
+ *   M = round(m * (2^k - 1) * 2^shift), B = round(b * (2^k - 1) * 2^shift)
+ *   code = clip(round_shift(acc * M + B, shift), 0, 2^k - 1)
+ * M must fit sim_config's `rq_mult_bits` signed bits (else sim_model_new
+ * fails naming the layer).  Exported for tests. */
+int32_t sim_requant_fixed(int64_t acc, int64_t M, int64_t B, int shift,
+                          wr_round mode, int bits);
 
 /* ---- kernels ------------------------------------------------------------ */
 
@@ -201,331 +241,12 @@ void sim_conv_f32_isa(const sim_conv_geom *g, const float *in, const float *w,
 void sim_conv_valid_range(int64_t n_out, int stride, int64_t off, int64_t size,
                           int64_t *lo, int64_t *hi);
 
-/* ---- the executor ------------------------------------------------------- */
-
-/* Parses "rne", "half-up" or "floor". */
-int sim_round_parse(const char *s, wr_round *out, wr_err *e);
-
-typedef struct sim_config {
-  int acc_bits;         /* accumulator width, 2..64 (default 32) */
-  wr_overflow overflow; /* default saturate */
-  wr_requant requant;   /* default WR_RQ_FLOAT */
-  int rq_shift;         /* fixed: fraction bits of M and B, 1..62 (24) */
-  int rq_mult_bits;     /* fixed: signed width of M, 2..63 (32) */
-  wr_round rq_round;    /* fixed: rounding of the shift (rne) */
-} sim_config;
-
-/* Defaults: 32-bit saturating accumulators, the binary32 requantization
- * rule; for the fixed-point one a 32-bit multiplier with 24 fraction bits
- * and round-half-to-even. */
-sim_config sim_config_default(void);
-
-/* The fixed-point requantizer: for an integer layer read by an act layer
- * that quantizes to k bits, with the layer's folded binary32 scale m and
- * shift b (docs/numerics.md):
- *   M = round(m * (2^k - 1) * 2^shift), B = round(b * (2^k - 1) * 2^shift)
- *   code = clip(round_shift(acc * M + B, shift), 0, 2^k - 1)
- * M must fit `rq_mult_bits` signed bits (else sim_model_new fails naming
- * the layer).  Exported for tests. */
-int32_t sim_requant_fixed(int64_t acc, int64_t M, int64_t B, int shift,
-                          wr_round mode, int bits);
-
-/* Per-layer statistics over the images run. */
-/* Operand statistics of an integer conv or fc layer's input codes (what an
- * architecture's value-dependent features count with; sim/cosim.c):
- * sums, so that they add over images. */
-typedef struct sim_operand_stats {
-  uint64_t macs, nz_macs; /* MACs, and those whose activation and weight
-                             codes are both non-zero (padding is zero) */
-  uint64_t act, nz_act;   /* input codes, and the non-zero ones */
-  uint64_t groups;        /* groups of `group` consecutive input channels
-                             at one pixel */
-  uint64_t group_bits;    /* sum over groups of the widest code's bit
-                             length (at least 1) */
-  /* input codes by effective bit length */
-  uint64_t bitlen[WR_MAX_INT_BITS + 1];
-} sim_operand_stats;
-
-/* Adds every count of `x` to `to`. */
-void sim_operand_add(sim_operand_stats *to, const sim_operand_stats *x);
-
-/* Non-zero weight codes per (group, input channel of the group, kernel
- * row, column), counted over the group's filters (weights O x C/groups x
- * KH x KW).  The caller frees.  NULL with `e` set on allocation failure. */
-int64_t *sim_weight_nz(const sim_conv_geom *g, const int32_t *w, wr_err *e);
-
-/* The statistics of one input (`in`, CHW codes) of a conv with geometry
- * `g` and weight counts `wnz` (sim_weight_nz); `group` > 0 also measures
- * groups.  `scratch` holds c_in x h_in x w_in bytes.  The non-zero MACs are
- * counted exactly: for each input channel and kernel tap, the output
- * positions reading a non-zero code times the filters with a non-zero
- * weight there. */
-void sim_operand_count(const sim_conv_geom *g, const sim_packed *in,
-                       const int64_t *wnz, int group, sim_operand_stats *st,
-                       uint8_t *scratch);
-
-typedef struct sim_layer_stats {
-  uint64_t values;     /* output values seen (codes or floats) */
-  uint64_t zero_codes; /* outputs that are activation code 0 */
-  /* codes by effective bit length 0..WR_MAX_INT_BITS */
-  uint64_t bitlen[WR_MAX_INT_BITS + 1];
-  uint64_t overflows;    /* accumulator overflows (conv, fc) */
-  uint64_t requantized;  /* codes requantized to other bits on the way in */
-  uint64_t rq_mismatch;  /* act: fixed-point codes that differ from the
-                            binary32 rule */
-  int out_bits;          /* 1..16 codes, 32 binary32 values */
-  sim_operand_stats ops; /* integer conv/fc inputs, when the model
-                            collects them (sim_model_operand_stats) */
-} sim_layer_stats;
-
-typedef struct sim_model sim_model;
-
-/* Prepares `net` (widened, with precisions applied; borrowed, must outlive
- * the model) for execution with the weights in `w`: quantizes weights,
- * folds batch norm and biases into per-channel binary32 scales and shifts.
- * Arrays are looked up by layer name (PyTorch state_dict keys:
- * "conv1.weight", "bn1.running_var", ...); a missing or mis-shaped array
- * is WR_EINPUT naming `wsrc` (the weights file; NULL: "weights"), the key,
- * the expected and the found shape.  `wsrc` is borrowed for the model's
- * life.  The caller frees with sim_model_free. */
-sim_model *sim_model_new(const wr_net *net, const wr_npz *w, const char *wsrc,
-                         const sim_config *cfg, wr_err *e);
-void sim_model_free(sim_model *m);
-
-/* 1 if sim_model_new reads the array `key` for `net` ("conv1.weight",
- * "bn1.running_var", ...: a conv or fc layer's weight and, with a bias,
- * bias; a bn layer's weight, bias, running_mean and running_var).  Can't
- * fail. */
-int sim_weight_key(const wr_net *net, const char *key);
-/* Reads from the .npz `path` the arrays sim_model_new reads for `net` and
- * no other member (wr_npz_read_some): an archive may hold large arrays
- * the network does not need.  The caller frees with wr_npz_free. */
-int sim_weights_read(const wr_net *net, const char *path, wr_npz *out,
-                     wr_err *e);
-/* Checks that `w` holds every array sim_model_new reads for `net` with the
- * shape the network needs, a float dtype, finite values and non-negative
- * batch-norm variances: sim_model_new's checks, with its messages (naming
- * `wsrc`, the array, both shapes or the first bad index), without
- * preparing a model.  WR_EINPUT on the first problem. */
-int sim_weights_check(const wr_net *net, const wr_npz *w, const char *wsrc,
-                      wr_err *e);
-/* Checks that the images of `d` have the shape the network's input takes;
- * WR_EINPUT naming the images' file (d->source) and both shapes if not.
- * The executor and the trainer share it. */
-int sim_input_check(const wr_net *n, const wr_dataset *d, wr_err *e);
-
-/* A model for another thread: shares the prepared weights of `m` (which
- * must outlive it and is only read while runs go on) and has buffers of
- * its own.  NULL with `e` set on allocation failure; free with
- * sim_model_free. */
-sim_model *sim_model_clone(const sim_model *m, wr_err *e);
-
-/* Representation of a layer's output: 1..16 (codes) or 32 (binary32). */
-int sim_model_out_bits(const sim_model *m, int layer);
-
-/* Bytes a model (or each clone) holds for activations while it runs. */
-typedef struct sim_act_bytes {
-  int64_t codes;   /* layer outputs held as codes (and codes handed from
-                      a conv/fc to the act that reads it) */
-  int64_t values;  /* layer outputs held as binary32, the network input */
-  int64_t scratch; /* accumulators and a conv's converted input */
-} sim_act_bytes;
-sim_act_bytes sim_model_act_bytes(const sim_model *m);
-
-/* Synthetic weights for `net` as an .npz image (arrays named as
- * sim_model_new expects), from a GSL mt19937 generator seeded with `seed`:
- * conv/fc weights uniform in [-1, 1] for quantized layers and in
- * +-sqrt(6 / fan_in) for FP32 layers, biases 0, batch norm gamma 1,
- * beta 0, running mean 0, running variance 1.  The caller frees with
- * wr_npz_free. */
-int sim_synthetic_weights(const wr_net *net, unsigned long seed, wr_npz *out,
-                          wr_err *e);
-
-/* Runs image `i` of `data` through the model.  `top1` receives the index
- * of the largest output (ties: the lowest), stats (n_layers entries, may be
- * NULL) are accumulated, and `dump` (may be NULL) is called with every
- * layer's output.  Inputs: pixels become binary32 pixel/255 (normalized
- * by the workload's mean and std if it has them); float inputs are used
- * as given.  Returns WR_ERUNTIME for an accumulator overflow under the
- * `error` rule (naming the layer and output), WR_EINPUT if the image's
- * shape is not the network's input. */
-typedef struct sim_output {
-  int layer; /* index in the network */
-  int bits;  /* 1..16: codes are set; 32: values are set */
-  const sim_packed *codes;
-  const float *values;
-  int64_t count;
-} sim_output;
-typedef int (*sim_dump_fn)(void *ctx, const sim_output *o, wr_err *e);
-
-int sim_run_image(sim_model *m, const wr_dataset *data, int64_t i, int *top1,
-                  sim_layer_stats *stats, sim_dump_fn dump, void *dump_ctx,
-                  wr_err *e);
-
-/* Adds the statistics of src[0..n) to dst[0..n). */
-void sim_stats_add(sim_layer_stats *dst, const sim_layer_stats *src, int n);
-
-/* Runs every image of `d` with weights `w` (default sim_config) on
- * `threads` model clones: top-1 hits into *correct and, when `stats` is not
- * NULL, the layer statistics summed into stats[0..n_layers), with operand
- * statistics in groups of `group` when group >= 0 (0: no groups). */
-int sim_exec_run(const wr_net *net, const wr_npz *w, const char *wsrc,
-                 const wr_dataset *d, int threads, int group,
-                 sim_layer_stats *stats, int64_t *correct, wr_err *e);
-
-/* ---- co-simulation (sim/cosim.c; docs/exec.md "Counts from real data") - */
-
-/* Makes `m` (and clones made from it afterwards) collect the operand
- * statistics of every integer conv and fc layer into the stats given to
- * sim_run_image, with groups of `group` input channels (0: none).  An
- * allocation failure is WR_ENOMEM. */
-int sim_model_operand_stats(sim_model *m, int group, wr_err *e);
-
-/* What the architecture counts with, from operand statistics (one image's,
- * or sums over images). */
-arch_meas sim_meas_of(const sim_operand_stats *s);
-
-/* A network's counts on an architecture, both ways: data-independent
- * (`base`, as `wrpnsim run` gives them) and measured from each image's
- * codes with the same mappings, averaged over the images with min and
- * max. */
-typedef struct sim_cosim_layer {
-  double cycles_sum, cycles_min, cycles_max;
-  double energy_sum, energy_min, energy_max;
-  arch_energy energy;                          /* sums of the components */
-  double macs_gated, macs_skipped, a_bits_eff; /* sums */
-  sim_operand_stats ops;                       /* sums */
-} sim_cosim_layer;
-
-typedef struct sim_cosim {
-  const arch *a;
-  const wr_net *net;
-  arch_eval_opts opts;
-  arch_net_result base;
-  sim_cosim_layer *layers; /* one per base.layers entry */
-  uint64_t images;
-  double cycles_sum, cycles_min, cycles_max; /* network, per image */
-  double energy_sum, energy_min, energy_max;
-} sim_cosim;
-
-/* Evaluates the data-independent counts.  WR_EINPUT (unsupported layers,
- * no tiling) as arch_eval_net; free with sim_cosim_free. */
-int sim_cosim_init(sim_cosim *c, const arch *a, const wr_net *net,
-                   const arch_eval_opts *o, wr_err *e);
-/* Adds one image: `st` are that image's layer statistics (n_layers
- * entries, operand statistics collected). */
-int sim_cosim_add(sim_cosim *c, const sim_layer_stats *st, wr_err *e);
-/* Adds what another accumulator (same network and architecture) saw. */
-void sim_cosim_merge(sim_cosim *dst, const sim_cosim *src);
-void sim_cosim_free(sim_cosim *c);
-
-/* ==== training (sim/train.c; docs/train.md) ============================== */
-
-/* Quantization-aware training from scratch as the WRPN paper does it:
- * FP32 shadow weights (quantized layers': uniform in [-1, 1] at the start,
- * clamped to [-1, 1] after every step), weights and activations quantized
- * in the forward pass with the executor's quantizers and the network's
- * precision policy, straight-through estimators, FP32 gradients, batch
- * norm on batch statistics (running statistics exported), softmax
- * cross-entropy on the last layer (or on the input of a final softmax).
- * Layers: conv (any stride, padding, dilation, groups), fc, maxpool,
- * avgpool, bn, act, add, and a softmax as the last layer. */
-
-typedef enum sim_optim { SIM_OPT_ADAM, SIM_OPT_SGD } sim_optim;
-
-typedef struct sim_train_opts {
-  int epochs;         /* passes over the training images (10) */
-  int batch;          /* images per step (128) */
-  sim_optim optim;    /* Adam (default) or SGD with momentum */
-  double lr;          /* peak learning rate, cosine-annealed to 0 (1e-3) */
-  double momentum;    /* SGD momentum (0.9) */
-  double bn_momentum; /* running-statistics update, PyTorch's (0.1) */
-  unsigned long seed; /* GSL mt19937: initial weights and shuffling (1) */
-  int threads;        /* 1..64 (1); results depend on seed and threads */
-} sim_train_opts;
-
-sim_train_opts sim_train_opts_default(void);
-
-/* One epoch's progress. */
-typedef struct sim_train_epoch {
-  int epoch, epochs;
-  double loss;      /* mean training loss over the epoch */
-  double train_acc; /* training top-1 during the epoch (batch statistics) */
-  double test_acc;  /* float path on the test images (running statistics);
-                       -1 without test images */
-  double images_per_s, seconds;
-} sim_train_epoch;
-typedef void (*sim_train_progress_fn)(void *ctx, const sim_train_epoch *ep);
-
-typedef struct sim_train_result {
-  double loss, train_acc; /* the last epoch's */
-  double float_test_acc;  /* the float path's, last epoch */
-  double test_acc;        /* the bit-accurate executor's on the exported
-                             weights (default sim_config) */
-  int64_t test_correct, test_n;
-  double train_seconds, images_per_s, exec_seconds;
-} sim_train_result;
-
-/* Trains `net` (widened, precisions applied; borrowed) on `train`, then
- * exports the weights into `out` (arrays named and shaped as
- * sim_model_new reads them; the caller frees with wr_npz_free) and, when
- * `test` is given, measures its top-1 accuracy with the executor.
- * `progress` (may be NULL) is called after every epoch.  WR_EINPUT for a
- * layer training does not support (naming it at file:line:col), bad
- * options, unlabelled data or labels beyond the network's outputs. */
-int sim_train(const wr_net *net, const wr_dataset *train,
-              const wr_dataset *test, const sim_train_opts *o,
-              sim_train_progress_fn progress, void *ctx, wr_npz *out,
-              sim_train_result *res, wr_err *e);
-
-/* OpenBLAS 0.3.21 (Debian 12) takes some AVX-512 CPUs (virtual "Intel
- * Xeon Processor" models) for a Prescott and runs its generic kernels,
- * several times slower.  The core type a process should set in
- * OPENBLAS_CORETYPE before OpenBLAS starts (then run itself again), or
- * NULL when no such re-run is needed (already set, or detected right). */
-const char *sim_blas_coretype(void);
-
-/* Top-1 accuracy of the executor (default sim_config) with weights `w` on
- * labelled images, run on `threads` model clones. */
-int sim_exec_accuracy(const wr_net *net, const wr_npz *w, const char *wsrc,
-                      const wr_dataset *d, int threads, int64_t *correct,
-                      wr_err *e);
-
-/* The trainer underneath, for tests and benchmarks. */
-typedef struct sim_trainer sim_trainer;
-sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
-                             wr_err *e);
-void sim_trainer_free(sim_trainer *t);
-/* Forward and backward on images idx[0..nb) of `d` (nb <= batch): the
- * mean loss into *loss, correct answers added to *correct (either may be
- * NULL), gradients kept; no update. */
-int sim_trainer_grad(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
-                     int nb, double *loss, int64_t *correct, wr_err *e);
-/* sim_trainer_grad, then one optimizer step at learning rate `lr`. */
-int sim_trainer_step(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
-                     int nb, double lr, double *loss, int64_t *correct,
-                     wr_err *e);
-/* The float path on every image of `d` with running statistics. */
-int sim_trainer_eval(sim_trainer *t, const wr_dataset *d, int64_t *correct,
-                     double *loss, wr_err *e);
-/* The weights as sim_model_new reads them. */
-int sim_trainer_export(const sim_trainer *t, wr_npz *out, wr_err *e);
-
-/* Parameters in export order: values and (for trained ones) gradients;
- * grad is NULL for batch norm's running statistics. */
-typedef struct sim_train_param {
-  const char *name;
-  float *value;
-  const float *grad;
-  int64_t count;
-} sim_train_param;
-int sim_trainer_n_params(const sim_trainer *t);
-sim_train_param sim_trainer_param(sim_trainer *t, int i);
-/* Testing hooks: `surrogate` makes every quantizer the identity within its
- * clipping range (the function the straight-through estimators
- * differentiate), so finite differences can check their gradients;
- * train mode 0 uses running statistics in batch norm. */
-void sim_trainer_set_surrogate(sim_trainer *t, int on);
-void sim_trainer_set_train_mode(sim_trainer *t, int on);
+/* The topic headers, in this order: each uses the ones before it. */
+/* the executor */
+#include "sim_exec.h"
+/* co-simulation: operand statistics of the executor's codes */
+#include "sim_cosim.h"
+/* the trainer */
+#include "sim_train.h"
 
 #endif

@@ -28,6 +28,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "sim.h"
+#include "weights_internal.h"
 
 /* OpenBLAS runs its own threads unless told otherwise; the trainer runs
  * its own, so it asks for one when the library is OpenBLAS (a weak
@@ -107,10 +108,6 @@ struct sim_trainer {
 
 static int oom(wr_err *e) {
   return wr_err_set(e, WR_ENOMEM, "out of memory preparing training");
-}
-
-static int is_compute(const wr_layer *l) {
-  return l->kind == WR_CONV || l->kind == WR_FC;
 }
 
 sim_train_opts sim_train_opts_default(void) {
@@ -255,6 +252,17 @@ static float *falloc(int64_t n) {
   return calloc((size_t)(n > 0 ? n : 1), sizeof(float));
 }
 
+static int check_opts(const sim_train_opts *o, wr_err *e) {
+  if (o->batch < 1 || o->threads < 1 || o->threads > 64 || o->epochs < 0 ||
+      !(o->lr > 0) || !isfinite(o->lr) || !(o->momentum >= 0) ||
+      !(o->momentum < 1) || !(o->bn_momentum > 0) || !(o->bn_momentum <= 1))
+    return wr_err_set(e, WR_EINPUT,
+                      "training options: batch >= 1, threads 1..64, "
+                      "epochs >= 0, lr > 0, momentum in [0, 1), "
+                      "bn momentum in (0, 1]");
+  return WR_OK;
+}
+
 static int check_layers(const wr_net *net, wr_err *e) {
   for (int i = 0; i < net->n_layers; i++) {
     const wr_layer *l = &net->layers[i];
@@ -269,17 +277,153 @@ static int check_layers(const wr_net *net, wr_err *e) {
   return WR_OK;
 }
 
+/* Set-up of layer i by its kind: its buffers for a batch, its parameters
+ * (added in export order) and how its output is represented.  Each
+ * returns WR_ENOMEM on allocation failure; what was allocated is freed
+ * with the trainer. */
+
+/* conv and fc: geometry, the input's quantization, the weights (drawn
+ * from the trainer's generator) and bias. */
+static int setup_compute(sim_trainer *t, int i, wr_err *e) {
+  const wr_layer *l = &t->net->layers[i];
+  tlay *L = &t->L[i];
+  int64_t B = t->batch, c = l->out.c;
+  sim_conv_geom_of(l, &L->g);
+  L->a_bits = l->prec.a_bits;
+  L->w_bits = l->prec.w_bits;
+  int src_q = l->inputs[0] >= 0 ? t->L[l->inputs[0]].out_q : 0;
+  L->quant_in = wr_bits_is_int(L->a_bits) && wr_bits_is_int(L->w_bits) &&
+                src_q != L->a_bits;
+  L->clamp = wr_bits_is_int(L->w_bits);
+  L->n_w = l->weights;
+  L->kg = L->g.c_in / L->g.groups * L->g.kh * L->g.kw;
+  L->p = L->g.h_out * L->g.w_out;
+  if (L->kg * L->p > t->max_cols)
+    t->max_cols = L->kg * L->p;
+  if (L->n_w > t->max_w)
+    t->max_w = L->n_w;
+  L->w = falloc(L->n_w);
+  L->wq = falloc(L->n_w);
+  L->gw = falloc(L->n_w);
+  if (!L->w || !L->wq || !L->gw)
+    return oom(e);
+  if (L->quant_in && !(L->xq = falloc(B * L->in_n)))
+    return oom(e);
+  /* quantized weights on a scale the quantizer resolves; FP32
+     weights He-uniform */
+  double fan_in = (double)L->kg, lim = L->clamp ? 1.0 : sqrt(6.0 / fan_in);
+  for (int64_t k = 0; k < L->n_w; k++)
+    L->w[k] = (float)((2.0 * gsl_rng_uniform(t->rng) - 1.0) * lim);
+  int rc = add_param(t, l->name, "weight", L->w, L->gw, L->n_w, L->clamp, e);
+  if (rc == WR_OK && l->bias) {
+    L->b = falloc(c);
+    L->gb = falloc(c);
+    rc = (!L->b || !L->gb)
+             ? oom(e)
+             : add_param(t, l->name, "bias", L->b, L->gb, c, 0, e);
+  }
+  return rc;
+}
+
+/* bn: gamma 1, beta 0 (trained), running mean 0 and variance 1 (not),
+ * under the keys the executor reads (sim_bn_keys). */
+static int setup_bn(sim_trainer *t, int i, wr_err *e) {
+  const wr_layer *l = &t->net->layers[i];
+  tlay *L = &t->L[i];
+  int64_t c = l->out.c;
+  L->gamma = falloc(c);
+  L->beta = falloc(c);
+  L->ggamma = falloc(c);
+  L->gbeta = falloc(c);
+  L->rmean = falloc(c);
+  L->rvar = falloc(c);
+  L->istd = falloc(c);
+  L->xhat = falloc(t->batch * L->out_n);
+  if (!L->gamma || !L->beta || !L->ggamma || !L->gbeta || !L->rmean ||
+      !L->rvar || !L->istd || !L->xhat)
+    return oom(e);
+  for (int64_t k = 0; k < c; k++)
+    L->gamma[k] = L->rvar[k] = 1.0f;
+  float *const v[4] = {L->gamma, L->beta, L->rmean, L->rvar};
+  float *const g[4] = {L->ggamma, L->gbeta, NULL, NULL};
+  int rc = WR_OK;
+  for (int k = 0; k < 4 && rc == WR_OK; k++)
+    rc = add_param(t, l->name, sim_bn_keys[k], v[k], g[k], c, 0, e);
+  return rc;
+}
+
+/* act: quantizes to `bits`, the bits at which its output is read
+ * (wr_net_read_bits), when they are 1..16; otherwise clips to [0, 1] in a
+ * network with quantized layers and is a ReLU in an FP32 one. */
+static void setup_act(sim_trainer *t, int i, int bits, int quantized) {
+  tlay *L = &t->L[i];
+  L->act_bits = bits;
+  L->act_mode = wr_bits_is_int(bits) ? ACT_QUANT
+                : quantized          ? ACT_CLIP
+                                     : ACT_RELU;
+  if (L->act_mode == ACT_QUANT)
+    L->out_q = bits;
+}
+
+/* maxpool: codes when its input is; the argmax of every output. */
+static int setup_maxpool(sim_trainer *t, int i, wr_err *e) {
+  const wr_layer *l = &t->net->layers[i];
+  tlay *L = &t->L[i];
+  L->out_q = l->inputs[0] >= 0 ? t->L[l->inputs[0]].out_q : 0;
+  if (!(L->arg = malloc((size_t)(t->batch * L->out_n) * sizeof *L->arg)))
+    return oom(e);
+  return WR_OK;
+}
+
+/* concat: codes at the readers' bits (`bits`) when every input is codes
+ * (inputs at other bits requantized), else binary32: the executor's
+ * rule. */
+static void setup_concat(sim_trainer *t, int i, int bits) {
+  const wr_layer *l = &t->net->layers[i];
+  int codes = wr_bits_is_int(bits);
+  for (int k = 0; k < l->n_inputs; k++)
+    codes &= l->inputs[k] >= 0 && t->L[l->inputs[k]].out_q > 0;
+  t->L[i].out_q = codes ? bits : 0;
+}
+
+/* Layer i: what every kind has (sizes, the batch output and its
+ * gradient), then its kind's set-up; `bits` is the bits at which its
+ * output is read, `quantized` whether the network has a quantized conv or
+ * fc. */
+static int setup_layer(sim_trainer *t, int i, int bits, int quantized,
+                       wr_err *e) {
+  const wr_layer *l = &t->net->layers[i];
+  tlay *L = &t->L[i];
+  int64_t B = t->batch;
+  L->kind = l->kind;
+  L->in_n = wr_shape_elems(l->in);
+  L->out_n = wr_shape_elems(l->out);
+  if (!(L->y = falloc(B * L->out_n)) || !(L->dy = falloc(B * L->out_n)))
+    return oom(e);
+  if (l->out.c > t->max_c)
+    t->max_c = l->out.c;
+  switch (l->kind) {
+  case WR_CONV:
+  case WR_FC:
+    return setup_compute(t, i, e);
+  case WR_BN:
+    return setup_bn(t, i, e);
+  case WR_ACT:
+    setup_act(t, i, bits, quantized);
+    return WR_OK;
+  case WR_MAXPOOL:
+    return setup_maxpool(t, i, e);
+  case WR_CONCAT:
+    setup_concat(t, i, bits);
+    return WR_OK;
+  default:
+    return WR_OK;
+  }
+}
+
 sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
                              wr_err *e) {
-  if (o->batch < 1 || o->threads < 1 || o->threads > 64 || o->epochs < 0 ||
-      !(o->lr > 0) || !isfinite(o->lr) || !(o->momentum >= 0) ||
-      !(o->momentum < 1) || !(o->bn_momentum > 0) || !(o->bn_momentum <= 1)) {
-    wr_err_set(e, WR_EINPUT,
-               "training options: batch >= 1, threads 1..64, epochs >= 0, "
-               "lr > 0, momentum in [0, 1), bn momentum in (0, 1]");
-    return NULL;
-  }
-  if (check_layers(net, e))
+  if (check_opts(o, e) || check_layers(net, e))
     return NULL;
   sim_trainer *t = calloc(1, sizeof *t);
   if (!t) {
@@ -304,118 +448,14 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
   wr_net_read_bits(net, rb);
   int quantized = 0;
   for (int i = 0; i < n; i++)
-    quantized |= is_compute(&net->layers[i]) &&
+    quantized |= sim_is_compute(&net->layers[i]) &&
                  wr_bits_is_int(net->layers[i].prec.a_bits);
   int64_t B = t->batch, max_in = 1;
   t->max_cols = t->max_w = t->max_c = 1;
   for (int i = 0; rc == WR_OK && i < n; i++) {
-    const wr_layer *l = &net->layers[i];
-    tlay *L = &t->L[i];
-    L->kind = l->kind;
-    L->in_n = wr_shape_elems(l->in);
-    L->out_n = wr_shape_elems(l->out);
-    if (L->in_n > max_in && l->inputs[0] >= 0)
-      max_in = L->in_n;
-    if (!(L->y = falloc(B * L->out_n)) || !(L->dy = falloc(B * L->out_n))) {
-      rc = oom(e);
-      break;
-    }
-    int64_t c = l->out.c, plane = l->out.h * l->out.w;
-    if (c > t->max_c)
-      t->max_c = c;
-    switch (l->kind) {
-    case WR_CONV:
-    case WR_FC: {
-      sim_conv_geom_of(l, &L->g);
-      L->a_bits = l->prec.a_bits;
-      L->w_bits = l->prec.w_bits;
-      int src_q = l->inputs[0] >= 0 ? t->L[l->inputs[0]].out_q : 0;
-      L->quant_in = wr_bits_is_int(L->a_bits) && wr_bits_is_int(L->w_bits) &&
-                    src_q != L->a_bits;
-      L->clamp = wr_bits_is_int(L->w_bits);
-      L->n_w = l->weights;
-      L->kg = L->g.c_in / L->g.groups * L->g.kh * L->g.kw;
-      L->p = L->g.h_out * L->g.w_out;
-      if (L->kg * L->p > t->max_cols)
-        t->max_cols = L->kg * L->p;
-      if (L->n_w > t->max_w)
-        t->max_w = L->n_w;
-      L->w = falloc(L->n_w);
-      L->wq = falloc(L->n_w);
-      L->gw = falloc(L->n_w);
-      if (!L->w || !L->wq || !L->gw) {
-        rc = oom(e);
-        break;
-      }
-      if (L->quant_in && !(L->xq = falloc(B * L->in_n))) {
-        rc = oom(e);
-        break;
-      }
-      /* quantized weights on a scale the quantizer resolves; FP32
-         weights He-uniform */
-      double fan_in = (double)L->kg, lim = L->clamp ? 1.0 : sqrt(6.0 / fan_in);
-      for (int64_t k = 0; k < L->n_w; k++)
-        L->w[k] = (float)((2.0 * gsl_rng_uniform(t->rng) - 1.0) * lim);
-      rc = add_param(t, l->name, "weight", L->w, L->gw, L->n_w, L->clamp, e);
-      if (rc == WR_OK && l->bias) {
-        L->b = falloc(c);
-        L->gb = falloc(c);
-        rc = (!L->b || !L->gb)
-                 ? oom(e)
-                 : add_param(t, l->name, "bias", L->b, L->gb, c, 0, e);
-      }
-      break;
-    }
-    case WR_BN:
-      L->gamma = falloc(c);
-      L->beta = falloc(c);
-      L->ggamma = falloc(c);
-      L->gbeta = falloc(c);
-      L->rmean = falloc(c);
-      L->rvar = falloc(c);
-      L->istd = falloc(c);
-      L->xhat = falloc(B * L->out_n);
-      if (!L->gamma || !L->beta || !L->ggamma || !L->gbeta || !L->rmean ||
-          !L->rvar || !L->istd || !L->xhat) {
-        rc = oom(e);
-        break;
-      }
-      for (int64_t k = 0; k < c; k++)
-        L->gamma[k] = L->rvar[k] = 1.0f;
-      rc = add_param(t, l->name, "weight", L->gamma, L->ggamma, c, 0, e);
-      if (rc == WR_OK)
-        rc = add_param(t, l->name, "bias", L->beta, L->gbeta, c, 0, e);
-      if (rc == WR_OK)
-        rc = add_param(t, l->name, "running_mean", L->rmean, NULL, c, 0, e);
-      if (rc == WR_OK)
-        rc = add_param(t, l->name, "running_var", L->rvar, NULL, c, 0, e);
-      break;
-    case WR_ACT:
-      L->act_bits = rb[i];
-      L->act_mode = wr_bits_is_int(rb[i]) ? ACT_QUANT
-                    : quantized           ? ACT_CLIP
-                                          : ACT_RELU;
-      if (L->act_mode == ACT_QUANT)
-        L->out_q = rb[i];
-      break;
-    case WR_MAXPOOL:
-      L->out_q = l->inputs[0] >= 0 ? t->L[l->inputs[0]].out_q : 0;
-      if (!(L->arg = malloc((size_t)(B * L->out_n) * sizeof *L->arg)))
-        rc = oom(e);
-      break;
-    case WR_CONCAT: {
-      /* codes at the readers' bits when every input is codes (inputs at
-         other bits requantized), else binary32: the executor's rule */
-      int codes = wr_bits_is_int(rb[i]);
-      for (int k = 0; k < l->n_inputs; k++)
-        codes &= l->inputs[k] >= 0 && t->L[l->inputs[k]].out_q > 0;
-      L->out_q = codes ? rb[i] : 0;
-      break;
-    }
-    default:
-      break;
-    }
-    (void)plane;
+    rc = setup_layer(t, i, rb[i], quantized, e);
+    if (t->L[i].in_n > max_in && net->layers[i].inputs[0] >= 0)
+      max_in = t->L[i].in_n;
   }
   free(rb);
   /* the logits: the softmax's input, or the last layer */
@@ -554,23 +594,12 @@ static void quantize_slice(sim_trainer *t, int tid, int64_t lo, int64_t hi,
     memcpy(L->wq + lo, L->w + lo, (size_t)(hi - lo) * sizeof *L->wq);
     return;
   }
-  if (L->w_bits == 1) {
-    for (int64_t k = lo; k < hi; k++)
-      L->wq[k] = (float)(L->alpha * sim_weight_code(L->w[k], 1));
-    return;
-  }
-  double top = (double)((1 << (L->w_bits - 1)) - 1);
-  for (int64_t k = lo; k < hi; k++)
-    L->wq[k] = (float)((double)sim_weight_code(L->w[k], L->w_bits) / top);
+  sim_weight_dequant(L->w + lo, hi - lo, L->w_bits, L->alpha, L->wq + lo);
 }
 
 static void quantize_weights(sim_trainer *t, tlay *L) {
-  if (L->w_bits == 1 && !t->surrogate) {
-    double alpha = 0;
-    for (int64_t k = 0; k < L->n_w; k++)
-      alpha += fabs((double)L->w[k]);
-    L->alpha = alpha / (double)L->n_w;
-  }
+  if (L->w_bits == 1 && !t->surrogate)
+    L->alpha = sim_weight_alpha(L->w, L->n_w);
   par_for(t, L->n_w, quantize_slice, L);
 }
 
@@ -841,21 +870,9 @@ static int load_batch(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
   if (nb < 1 || nb > t->batch)
     return wr_err_set(e, WR_EINPUT, "batch of %d images: expected 1..%d", nb,
                       t->batch);
-  int64_t count = wr_shape_elems(n->input), plane = n->input.h * n->input.w;
-  for (int b = 0; b < nb; b++) {
-    int64_t idx_b = idx[b];
-    for (int64_t k = 0; k < count; k++) {
-      float x = d->pixels
-                    ? (float)((double)d->pixels[idx_b * count + k] / 255.0)
-                    : d->values[idx_b * count + k];
-      if (d->pixels && n->mean) {
-        int64_t c = k / plane;
-        volatile float centred = x - (float)n->mean[c];
-        x = centred / (float)n->std[c];
-      }
-      t->input[b * count + k] = x;
-    }
-  }
+  int64_t count = wr_shape_elems(n->input);
+  for (int b = 0; b < nb; b++)
+    sim_input_values(n, d, idx[b], t->input + b * count);
   t->nb = nb;
   return WR_OK;
 }

@@ -33,4 +33,9 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 check "compile against the installed library" \
   "$cc" -std=c11 $cflags -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs --static wrpnsim)
 check "installed library works" test "$("$prefix/use")" = 1814073344
+# sim.h includes its topic headers (sim_exec.h, ...), installed beside it
+echo '#include <wrpnsim/sim.h>' >"$prefix/sim.c"
+# shellcheck disable=SC2046
+check "sim.h compiles from the installed headers" \
+  "$cc" -std=c11 $cflags -fsyntax-only "$prefix/sim.c" $(pkg-config --cflags wrpnsim)
 finish
