@@ -8,20 +8,14 @@
 
 #ifndef WRPNSIM_SIM_H
 #error "sim_exec.h is part of sim.h: include sim.h"
-/* Top-1 accuracy of the executor (default sim_config) with weights `w` on
- * labelled images, run on `threads` model clones. */
-int sim_exec_accuracy(const wr_net *net, const wr_npz *w, const char *wsrc,
-                      const wr_dataset *d, int threads, int64_t *correct,
-                      wr_err *e);
-
 #endif
 
 typedef struct sim_config {
-  int acc_bits;          /* accumulator width, 2..64 (default 32) */
+  int acc_bits;         /* accumulator width, 2..64 (default 32) */
   wr_overflow overflow; /* default saturate */
   wr_requant requant;   /* default WR_RQ_FLOAT */
-  int rq_shift;          /* fixed: fraction bits of M and B, 1..62 (24) */
-  int rq_mult_bits;      /* fixed: signed width of M, 2..63 (32) */
+  int rq_shift;         /* fixed: fraction bits of M and B, 1..62 (24) */
+  int rq_mult_bits;     /* fixed: signed width of M, 2..63 (32) */
   wr_round rq_round;    /* fixed: rounding of the shift (rne) */
 } sim_config;
 
