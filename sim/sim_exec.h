@@ -8,12 +8,6 @@
 
 #ifndef WRPNSIM_SIM_H
 #error "sim_exec.h is part of sim.h: include sim.h"
-/* Top-1 accuracy of the executor (default sim_config) with weights `w` on
- * labelled images, run on `threads` model clones. */
-int sim_exec_accuracy(const wr_net *net, const wr_npz *w, const char *wsrc,
-                      const wr_dataset *d, int threads, int64_t *correct,
-                      wr_err *e);
-
 #endif
 
 typedef struct sim_config {

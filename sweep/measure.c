@@ -428,24 +428,21 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
   return WR_OK;
 }
 
-/* Builds the network of a model: the workload widened, the point's
- * precision and FP32 layers applied (as the runner does for points). */
+/* Builds the network of a model: the workload configured with the point's
+ * width, precision and FP32 layers (wr_net_configure, as the runner does
+ * for points).  A width the network cannot take is left in *pe, and the
+ * network is still returned. */
 static int model_net(const sweep_spec *s, const sweep_workload *w, double width,
                      wr_prec prec, wr_net **out, wr_err *pe, wr_err *e) {
   wr_net *net = wr_net_load_string(w->text, w->len, w->file, e);
   if (!net)
     return e->status;
-  wr_policy pol;
-  if (wr_policy_copy(&pol, &net->policy, e)) {
-    wr_net_free(net);
-    return e->status;
-  }
-  pol.def = prec;
-  int rc = wr_policy_set_fp32(&pol, s->fp32, e);
-  if (!rc && wr_net_widen(net, width, pe) == WR_OK)
-    wr_net_apply_policy(net, &pol);
-  wr_policy_clear(&pol);
-  if (rc) {
+  wr_net_config nc = {width, &prec, s->fp32, NULL, 0, NULL};
+  /* the spec's fp32 list was checked when it was loaded: WR_EINPUT here
+   * is the width's, which leaves the model unmeasured */
+  int rc = wr_net_configure(net, &nc, pe);
+  if (rc && rc != WR_EINPUT) {
+    rc = wr_err_set(e, rc, "%s", pe->msg);
     wr_net_free(net);
     return rc;
   }

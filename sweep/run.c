@@ -118,32 +118,32 @@ static int eval_point(const sweep_spec *s, const sweep_model *models,
   wr_policy pol;
   if (!*net && !(*net = wr_net_load_string(w->text, w->len, w->file, e)))
     return e->status;
-  if (wr_policy_copy(&pol, &(*net)->policy, e))
-    return e->status;
-  pol.def = s->precs[p->ax[SWEEP_AX_PREC]];
-  int rc = wr_policy_set_fp32(&pol, s->fp32, e);
+  wr_net_config nc = {s->widths[p->ax[SWEEP_AX_WIDTH]],
+                      &s->precs[p->ax[SWEEP_AX_PREC]],
+                      s->fp32,
+                      NULL,
+                      0,
+                      NULL};
+  int rc = wr_net_config_policy(*net, &nc, &pol, e);
   if (models)
     sp->model =
         &models[((size_t)p->ax[SWEEP_AX_WORKLOAD] * (size_t)s->n_widths +
                  (size_t)p->ax[SWEEP_AX_WIDTH]) *
                     (size_t)s->n_precs +
                 (size_t)p->ax[SWEEP_AX_PREC]];
-  if (!rc && !(sp->model && sp->model->measured))
-    attach_accuracy(s, sp, &pol);
-  if (rc || sp->c.invalid) {
-    wr_policy_clear(&pol);
-    return rc ? rc : set_reason(sp, sp->c.invalid, e);
-  }
-  if ((rc = check_arch(s, sp, e)) || sp->reason) {
-    wr_policy_clear(&pol);
+  if (rc)
     return rc;
-  }
-  if (wr_net_widen(*net, s->widths[p->ax[SWEEP_AX_WIDTH]], &pe)) {
-    wr_policy_clear(&pol);
-    return infeasible_or_fail(sp, &pe, e);
-  }
-  wr_net_apply_policy(*net, &pol);
+  if (!(sp->model && sp->model->measured))
+    attach_accuracy(s, sp, &pol);
   wr_policy_clear(&pol);
+  if (sp->c.invalid)
+    return set_reason(sp, sp->c.invalid, e);
+  if ((rc = check_arch(s, sp, e)) || sp->reason)
+    return rc;
+  /* the spec's fp32 list was checked when it was loaded: WR_EINPUT here
+   * is the width's (a layer left with no channels) */
+  if (wr_net_configure(*net, &nc, &pe))
+    return infeasible_or_fail(sp, &pe, e);
   arch_eval_opts o = {s->batches[p->ax[SWEEP_AX_BATCH]],
                       s->objectives[p->ax[SWEEP_AX_OBJECTIVE]],
                       s->ideal_memory};

@@ -486,11 +486,12 @@ static const kind_def kind_defs[] = {
     {WR_CONCAT, inputs_fields, read_inputs, 1},
     {WR_SOFTMAX, no_fields, NULL, 0},
 };
+#define N_KIND_DEFS (sizeof kind_defs / sizeof kind_defs[0])
 
 /* The layer kind whose YAML key is `key`, or NULL (also for the block and
  * repeat keys, which are not layer kinds). */
 static const kind_def *kind_find(const char *key) {
-  for (size_t i = 0; i < sizeof kind_defs / sizeof kind_defs[0]; i++)
+  for (size_t i = 0; i < N_KIND_DEFS; i++)
     if (strcmp(wr_kind_name(kind_defs[i].kind), key) == 0)
       return &kind_defs[i];
   return NULL;
@@ -1083,23 +1084,13 @@ static int load_net(loader *L) {
   /* defaults given for a kind are checked against that kind's fields by
      the first layer that reads them; a default nobody reads is still
      checked here so a typo does not pass silently */
-  if (L->defaults) {
-    static const char *const conv_f[] = {"out",      "k",      "stride", "pad",
-                                         "dilation", "groups", "bias",   NULL};
-    static const char *const fc_f[] = {"out", "bias", NULL};
-    static const char *const pool_f[] = {"k",    "stride", "pad",
-                                         "ceil", "global", NULL};
-    static const char *const bn_f[] = {"eps", NULL};
-    const char *const *lists[] = {conv_f, fc_f, pool_f, pool_f, bn_f};
-    static const char *const kinds[] = {"conv", "fc", "maxpool", "avgpool",
-                                        "bn"};
-    for (int i = 0; i < 5; i++) {
-      yaml_node_t *m = ymap_get(d, L->defaults, kinds[i]);
-      char what[64];
-      snprintf(what, sizeof what, "defaults %s", kinds[i]);
-      if (m && ymap_check(d, m, lists[i], what, L->e))
-        return WR_EINPUT;
-    }
+  for (size_t i = 0; L->defaults && i < N_KIND_DEFS; i++) {
+    const char *kind = wr_kind_name(kind_defs[i].kind);
+    yaml_node_t *m = ymap_get(d, L->defaults, kind);
+    char what[64];
+    snprintf(what, sizeof what, "defaults %s", kind);
+    if (m && ymap_check(d, m, kind_defs[i].fields, what, L->e))
+      return WR_EINPUT;
   }
   return WR_OK;
 }

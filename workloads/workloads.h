@@ -246,6 +246,40 @@ int wr_net_pattern_matches(const wr_net *n, const char *pattern);
 /* Index of the layer named `name`, or -1. */
 int wr_net_find(const wr_net *n, const char *name);
 
+/* ---- network configuration --------------------------------------------- */
+
+/* How a command configures a loaded network: the CLI's network options
+ * (--width, --prec, --fp32, --layer-prec), a sweep point, a measured
+ * model.  Borrowed strings; NULL fields keep what the network's file
+ * says. */
+typedef struct wr_net_config {
+  double width;        /* width multiplier, as wr_net_widen takes it */
+  const wr_prec *prec; /* default precision of conv and fc layers */
+  const char *fp32;    /* the layers kept in FP32, a list as
+                          wr_policy_set_fp32 reads it */
+  const char *const *layer_prec; /* per-layer rules "PATTERN=A/W", applied
+                                    in order after the default */
+  int n_layer_prec;
+  /* the name the network was opened by (--net), or NULL.  When set, every
+   * FP32 pattern of `fp32` and every rule's pattern must select a conv or
+   * fc layer, and the message points at 'wrpnsim net --net NAME'. */
+  const char *opened_as;
+} wr_net_config;
+
+/* The precision policy `c` gives `n`: n's own policy with c's default
+ * precision, FP32 list and rules.  WR_EINPUT for a malformed list or rule
+ * (messages name --fp32 and --layer-prec) or a pattern that selects no
+ * layer; WR_ENOMEM.  On success the caller frees `pol` with
+ * wr_policy_clear; on failure it holds nothing.  `n` is not changed. */
+int wr_net_config_policy(const wr_net *n, const wr_net_config *c,
+                         wr_policy *pol, wr_err *e);
+
+/* Configures `n` as `c` says: the policy of wr_net_config_policy (on
+ * failure `n` is unchanged), then wr_net_widen to c->width (WR_EINPUT;
+ * the shapes are then as wr_net_widen leaves them) and the policy
+ * applied. */
+int wr_net_configure(wr_net *n, const wr_net_config *c, wr_err *e);
+
 /* Network totals per image. */
 typedef struct wr_net_totals {
   uint64_t macs;     /* conv + fc multiply-accumulates */
