@@ -62,6 +62,8 @@ typedef struct layer_geom {
   double efrac;  /* share of MACs that spend energy (gating, skipping) */
   double a_eff;  /* activation bits the cycles follow */
   double escale; /* MAC energy scale (dynamic precision: A_eff / A) */
+  /* the architecture's DRAM: bytes per cycle and latency in cycles */
+  double dram_bpc, dram_lat;
 } layer_geom;
 
 /* Energy per operation of one layer's mode on the architecture. */
@@ -77,6 +79,7 @@ typedef struct tiling {
   /* bytes of one tile (largest), and average bytes per distinct tile */
   double w_tile, i_tile, o_tile_acc, o_tile_out;
   double w_avg, i_avg, o_avg_acc, o_avg_out;
+  double w_b, i_b, o_b_acc, o_b_out; /* the averages in whole bursts */
   /* per group, summed over the tiles */
   double compute;                   /* sum of folds x cycles per fold */
   double rd_in, rd_w, wr_ps, rd_ps; /* array-side accesses (values) */
@@ -103,6 +106,16 @@ static inline double bytes_of(double values, double bits) {
 static inline double burst(const arch *a, double bytes) {
   double b = a->dram.burst_bytes;
   return ceil(bytes / b) * b;
+}
+
+/* DRAM bytes per clock cycle at the architecture's row efficiency. */
+static inline double dram_bytes_per_cycle(const arch *a) {
+  return a->dram.gbps * 1e9 * a->dram.row_efficiency / (a->clock_mhz * 1e6);
+}
+
+/* DRAM latency in whole clock cycles. */
+static inline double dram_latency_cycles(const arch *a) {
+  return ceil(a->dram.latency_ns * a->clock_mhz / 1000);
 }
 
 /* The buffer holding tensor `t` (ARCH_TT_*). */

@@ -46,6 +46,8 @@ static void layer_geom_init(const arch *a, const wr_layer *l, wr_prec mode,
   g->t = arch_macs_per_pe_cycle(a, mode);
   g->kfrac = g->efrac = g->escale = 1;
   g->a_eff = mode.a_bits;
+  g->dram_bpc = dram_bytes_per_cycle(a);
+  g->dram_lat = dram_latency_cycles(a);
   if (meas) {
     double nza = fmin(1, fmax(0, meas->nz_act));
     double nzm = fmin(1, fmax(0, meas->nz_mac));
@@ -209,10 +211,9 @@ static int eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
   double comp = ceil(outs / a->cols);
   double cyc = comp;
   if (!opt->ideal_memory) {
-    double bpc =
-        a->dram.gbps * 1e9 * a->dram.row_efficiency / (a->clock_mhz * 1e6);
-    cyc = fmax(comp, ceil(a->dram.latency_ns * a->clock_mhz / 1000) +
-                         ceil((in_bytes + out_bytes) / bpc));
+    double bpc = dram_bytes_per_cycle(a);
+    cyc =
+        fmax(comp, dram_latency_cycles(a) + ceil((in_bytes + out_bytes) / bpc));
   }
   if (!(fmax(cyc, in_bytes + out_bytes) < ARCH_COUNT_LIMIT)) /* guard */
     return too_large(a, l, opt->batch, e);

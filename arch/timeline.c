@@ -168,6 +168,10 @@ int timeline_tiling(const arch *a, const layer_geom *g, double kt, double ct,
       pbar = x;
   }
   T->step = fmax(T->cbar, pbar);
+  T->i_b = burst(a, T->i_avg);
+  T->w_b = burst(a, T->w_avg);
+  T->o_b_out = burst(a, T->o_avg_out);
+  T->o_b_acc = burst(a, T->o_avg_acc);
   return WR_OK;
 }
 
@@ -237,8 +241,8 @@ int timeline_play(const arch *a, const layer_geom *g, const tiling *T,
   double visits = fetch[ARCH_TT_OUTPUT];
   double finals = g->G * T->trips[ARCH_DIM_K] * T->trips[ARCH_DIM_Y];
   double psums = visits - finals;
-  double i_b = burst(a, T->i_avg), w_b = burst(a, T->w_avg);
-  double ofin = burst(a, T->o_avg_out), opart = burst(a, T->o_avg_acc);
+  double i_b = T->i_b, w_b = T->w_b;
+  double ofin = T->o_b_out, opart = T->o_b_acc;
   memset(o, 0, sizeof *o);
   o->rd[ARCH_TT_INPUT] = fetch[ARCH_TT_INPUT] * i_b;
   o->rd[ARCH_TT_WEIGHT] = fetch[ARCH_TT_WEIGHT] * w_b;
@@ -256,9 +260,7 @@ int timeline_play(const arch *a, const layer_geom *g, const tiling *T,
   if (ideal) {
     total = steps * step;
   } else {
-    double bpc =
-        a->dram.gbps * 1e9 * a->dram.row_efficiency / (a->clock_mhz * 1e6);
-    double lat = ceil(a->dram.latency_ns * a->clock_mhz / 1000);
+    double bpc = g->dram_bpc, lat = g->dram_lat;
     total = lat + (i_b + w_b) / bpc + step + wr_avg / bpc;
     for (int j = 0; j < 4; j++) {
       if (count[j] == 0)
