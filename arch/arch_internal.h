@@ -66,9 +66,11 @@ typedef struct layer_geom {
   double dram_bpc, dram_lat;
 } layer_geom;
 
-/* Energy per operation of one layer's mode on the architecture. */
+/* Energy per operation of one layer's mode on the architecture, and the
+ * layer's MAC and register-file energy, which no mapping changes (pJ). */
 typedef struct layer_pj {
   double mac, rf_bit, sram_bit[ARCH_MAX_BUFFERS];
+  double layer_mac, layer_rf;
 } layer_pj;
 
 /* A candidate tiling (order independent parts). */

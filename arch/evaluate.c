@@ -135,11 +135,16 @@ static void fill_result(const arch *a, const layer_geom *g, const wr_layer *l,
   r->memory_bound = r->intensity < peak_ops / bw;
 }
 
-static void layer_pj_init(const arch *a, wr_prec mode, layer_pj *pj) {
+static void layer_pj_init(const arch *a, wr_prec mode, const layer_geom *g,
+                          layer_pj *pj) {
   pj->mac = arch_mac_pj(a, mode);
   pj->rf_bit = arch_rf_pj_per_bit(a);
   for (int b = 0; b < a->n_buffers; b++)
     pj->sram_bit[b] = arch_sram_pj_per_bit(a, a->buffers[b].kib);
+  double macs = g->K * g->C * g->R * g->S * g->P * g->Q * g->B * g->G;
+  pj->layer_mac = macs * g->efrac * g->escale * pj->mac;
+  pj->layer_rf =
+      macs * g->efrac * pj->rf_bit * (g->abits + g->wbits + g->accbits / g->t);
 }
 
 /* Conv or fc layer `l` in `mode`: its mapping searched (or `fixed`), then
@@ -152,7 +157,7 @@ static int eval_compute(const arch *a, const wr_layer *l, wr_prec mode,
   layer_geom g;
   layer_geom_init(a, l, mode, out_bits, opt->batch, meas, &g);
   layer_pj pj;
-  layer_pj_init(a, mode, &pj);
+  layer_pj_init(a, mode, &g, &pj);
   search_best best;
   if (search_mapping(a, &g, &pj, opt, fixed, l->name, &best, e))
     return WR_EINPUT;

@@ -284,10 +284,8 @@ int timeline_play(const arch *a, const layer_geom *g, const tiling *T,
   o->buf_bytes[holder(a, ARCH_TT_WEIGHT)] += o->rd[ARCH_TT_WEIGHT];
   o->buf_bytes[holder(a, ARCH_TT_OUTPUT)] += o->rd[ARCH_TT_OUTPUT] + o->wr;
   /* energy */
-  double macs = g->K * g->C * g->R * g->S * g->P * g->Q * g->B * g->G;
-  o->en.mac = macs * g->efrac * g->escale * pj->mac;
-  o->en.rf =
-      macs * g->efrac * pj->rf_bit * (g->abits + g->wbits + g->accbits / g->t);
+  o->en.mac = pj->layer_mac;
+  o->en.rf = pj->layer_rf;
   o->en.dram = outcome_dram_bytes(o) * 8 * a->dram.pj_per_bit;
   o->en.stat = a->static_mw * 1e-3 * (o->cycles / (a->clock_mhz * 1e6)) * 1e12;
   o->en.total = o->en.mac + o->en.rf + o->en.dram + o->en.stat;
