@@ -755,13 +755,10 @@ static int supports(const arch *a, wr_prec p) {
   return 0;
 }
 
-/* The supported mode covering `p` with the fewest a*w bits (the first
- * listed on a tie); 0 when none does. */
+/* The listed mode covering `p` with the fewest a*w bits (the first listed
+ * on a tie); 0 when none does (always with 'any', whose modes supports()
+ * decides). */
 static int cover_mode(const arch *a, wr_prec p, wr_prec *mode) {
-  if (a->n_precisions == 0) { /* 'any' covers everything up to its bits */
-    *mode = p;
-    return p.a_bits <= a->native_bits && p.w_bits <= a->native_bits;
-  }
   int found = 0;
   for (int i = 0; i < a->n_precisions; i++) {
     wr_prec q = a->precisions[i];
@@ -776,7 +773,7 @@ static int cover_mode(const arch *a, wr_prec p, wr_prec *mode) {
 
 int arch_beyond_modes(const arch *a, wr_prec p) {
   wr_prec m;
-  return a->family != ARCH_MAC_FP32 && !cover_mode(a, p, &m);
+  return a->family != ARCH_MAC_FP32 && !supports(a, p) && !cover_mode(a, p, &m);
 }
 
 wr_prec arch_widest_mode(const arch *a) {

@@ -1,10 +1,15 @@
 /*
  * arch_internal.h — shared inside the arch module only: the technology
- * table's layout and its interpolated curves, and the MAC families' table
- * (arch/mac.c).
+ * table's layout and its interpolated curves, the MAC families' table
+ * (arch/mac.c), and the pieces of the architecture model that its files
+ * pass to one another: a layer as the mapper sees it, a tiling, the
+ * outcome of playing one (timeline.c), the mapping search (search.c) and
+ * the evaluation that drives both (evaluate.c).
  */
 #ifndef WRPNSIM_ARCH_INTERNAL_H
 #define WRPNSIM_ARCH_INTERNAL_H
+
+#include <math.h>
 
 #include <gsl/gsl_interp.h>
 
@@ -72,5 +77,127 @@ double mac_pe_um2(const arch *a, const char **source);
 double arch_rf_pj_per_bit(const arch *a);
 /* The table's DRAM energy per bit (default of dram.pj_per_bit). */
 double arch_tech_dram_pj_per_bit(const arch_tech *t);
+
+/* ---- the layer as the mapper sees it ------------------------------------ */
+
+/* A conv or fc layer per group: K filters, C channels, P x Q outputs from
+ * H x W inputs, R x S kernel; B images. */
+typedef struct layer_geom {
+  double K, C, P, Q, R, S, H, W, B, G;
+  double sh, rd; /* row stride, dilated kernel height */
+  double abits, wbits, obits, accbits;
+  double t; /* MACs per PE per cycle */
+  /* measured data (arch_meas) through the value-dependent features */
+  double kfrac;  /* share of the reduction performed (zero skipping) */
+  double efrac;  /* share of MACs that spend energy (gating, skipping) */
+  double a_eff;  /* activation bits the cycles follow */
+  double escale; /* MAC energy scale (dynamic precision: A_eff / A) */
+  /* the architecture's DRAM: bytes per cycle and latency in cycles */
+  double dram_bpc, dram_lat;
+} layer_geom;
+
+/* Energy per operation of one layer's mode on the architecture, and the
+ * layer's MAC and register-file energy, which no mapping changes (pJ). */
+typedef struct layer_pj {
+  double mac, rf_bit, sram_bit[ARCH_MAX_BUFFERS];
+  double layer_mac, layer_rf;
+} layer_pj;
+
+/* A candidate tiling (order independent parts). */
+typedef struct tiling {
+  double kt, ct, rows, imgs; /* Y tile: rows of one image, or whole images */
+  double trips[ARCH_N_DIMS];
+  double tiles; /* per group */
+  /* bytes of one tile (largest), and average bytes per distinct tile */
+  double w_tile, i_tile, o_tile_acc, o_tile_out;
+  double w_avg, i_avg, o_avg_acc, o_avg_out;
+  double w_b, i_b, o_b_acc, o_b_out; /* the averages in whole bursts */
+  /* per group, summed over the tiles */
+  double compute;                   /* sum of folds x cycles per fold */
+  double rd_in, rd_w, wr_ps, rd_ps; /* array-side accesses (values) */
+  /* over all groups: compute cycles, array-side bytes per buffer, and per
+     tile the compute and the compute-or-port bound */
+  double comp, port[ARCH_MAX_BUFFERS], cbar, step;
+} tiling;
+
+/* A tiling played in one loop order: cycles, DRAM and buffer traffic,
+ * energy. */
+typedef struct outcome {
+  double cycles, compute, dram_stall, buffer_stall;
+  double rd[ARCH_N_TT], wr; /* DRAM bytes */
+  double buf_bytes[ARCH_MAX_BUFFERS];
+  arch_energy en;
+} outcome;
+
+/* Bytes of `values` values of `bits` bits, rounded up. */
+static inline double bytes_of(double values, double bits) {
+  return ceil(values * bits / 8);
+}
+
+/* `bytes` rounded up to whole DRAM bursts. */
+static inline double burst(const arch *a, double bytes) {
+  double b = a->dram.burst_bytes;
+  return ceil(bytes / b) * b;
+}
+
+/* DRAM bytes per clock cycle at the architecture's row efficiency. */
+static inline double dram_bytes_per_cycle(const arch *a) {
+  return a->dram.gbps * 1e9 * a->dram.row_efficiency / (a->clock_mhz * 1e6);
+}
+
+/* DRAM latency in whole clock cycles. */
+static inline double dram_latency_cycles(const arch *a) {
+  return ceil(a->dram.latency_ns * a->clock_mhz / 1000);
+}
+
+/* The buffer holding tensor `t` (ARCH_TT_*). */
+static inline int holder(const arch *a, int t) {
+  for (int b = 0; b < a->n_buffers; b++)
+    if (a->buffers[b].holds & (1 << t))
+      return b;
+  return 0;
+}
+
+/* DRAM bytes read and written. */
+static inline double outcome_dram_bytes(const outcome *o) {
+  return o->rd[ARCH_TT_INPUT] + o->rd[ARCH_TT_WEIGHT] + o->rd[ARCH_TT_OUTPUT] +
+         o->wr;
+}
+
+/* ---- the tile timeline (timeline.c) ------------------------------------- */
+
+/* Fills T for the given tile sizes.  Returns 0, 1 when the tiles can't
+ * fit the buffers even once (*tight: the buffer; not with `ideal`), or
+ * WR_EINPUT (as -1) with `e` set. */
+int timeline_tiling(const arch *a, const layer_geom *g, double kt, double ct,
+                    double rows, double imgs, int ideal, tiling *T, int *tight,
+                    wr_err *e);
+
+/* Plays tiling T in order `ord` (outer to inner) on `a`: DRAM traffic,
+ * the double-buffered timeline and energy.  `ideal`: unbounded bandwidth,
+ * no latency, no fit check.  Returns 0 if it does not fit (*tight: the
+ * first buffer that overflows), else 1 with `o` filled. */
+int timeline_play(const arch *a, const layer_geom *g, const tiling *T,
+                  const int *ord, int ideal, const layer_pj *pj, outcome *o,
+                  int *tight);
+
+/* ---- the mapping search (search.c) -------------------------------------- */
+
+/* The best mapping the search found. */
+typedef struct search_best {
+  tiling T;
+  const int *ord; /* loop order, outer to inner (static, or fixed->order) */
+  outcome o;
+  uint64_t candidates; /* mappings compared */
+} search_best;
+
+/* Searches the tilings and loop orders of layer `g` that fit the buffers
+ * and keeps the best by opt->objective (docs/arch.md, "Mapper"); with
+ * `fixed`, only its tiles and order; with opt->ideal_memory, one tile of
+ * the whole layer.  WR_EINPUT naming the architecture file's buffer and
+ * `layer` when nothing fits, or from the compute model. */
+int search_mapping(const arch *a, const layer_geom *g, const layer_pj *pj,
+                   const arch_eval_opts *opt, const arch_mapping *fixed,
+                   const char *layer, search_best *best, wr_err *e);
 
 #endif
