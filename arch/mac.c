@@ -182,8 +182,7 @@ static double fp32_um2(const arch *a) {
 
 static double table_um2(const arch *a) { return a->pe_um2; }
 
-/* ---- the table ------------------------------------------------------------
- */
+/* ---- the table ---------------------------------------------------------- */
 
 static const mac_family families[] = {
     [ARCH_MAC_PARALLEL] = {"parallel", 1, 0, 0, within_bits, one_mac,
