@@ -406,6 +406,25 @@ typedef int (*wr_emit_fn)(FILE *f, const void *ctx);
 int wr_write_atomic(const char *path, wr_emit_fn emit, const void *ctx,
                     wr_err *e);
 
+/* A file written atomically in parts, at any offsets and from several
+ * threads at once (disjoint ranges): wr_atomic_open creates the temporary
+ * file "PATH.tmpXXXXXX" in path's folder; wr_atomic_write_at writes into
+ * it; wr_atomic_commit syncs it and renames it over `path`; or
+ * wr_atomic_discard removes it.  Commit and discard free what open
+ * allocated, whatever happens; after a failed commit the temporary file is
+ * removed and `path` left as it was.  Failures are wr_write_atomic's
+ * (naming `path`). */
+typedef struct wr_atomic_file {
+  char *path; /* where the file goes */
+  char *tmp;  /* the temporary file */
+  int fd;     /* open on tmp for writing */
+} wr_atomic_file;
+int wr_atomic_open(wr_atomic_file *f, const char *path, wr_err *e);
+int wr_atomic_write_at(const wr_atomic_file *f, const void *p, size_t n,
+                       int64_t offset, wr_err *e);
+int wr_atomic_commit(wr_atomic_file *f, wr_err *e);
+void wr_atomic_discard(wr_atomic_file *f);
+
 /* The arrays of an .npz archive, in archive order. */
 typedef struct wr_npz {
   wr_array *arrays;
