@@ -11,15 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arch.h"
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *x, const void *y) {
   double a = *(const double *)x, b = *(const double *)y;
@@ -47,8 +40,8 @@ int main(int argc, char **argv) {
   double *t = malloc(sizeof *t * (size_t)reps);
   if (!t)
     return 1;
-  printf("%-16s %-10s %6s %12s %12s %12s %14s\n", "preset", "network",
-         "prec", "median_ms", "p90_ms", "layers", "mappings");
+  printf("%-16s %-10s %6s %12s %12s %12s %14s\n", "preset", "network", "prec",
+         "median_ms", "p90_ms", "layers", "mappings");
   for (size_t i = 0; i < arch_preset_count(); i++) {
     wr_err e;
     arch *a = arch_open(arch_preset_name(i), &e);
@@ -71,12 +64,12 @@ int main(int argc, char **argv) {
       int layers = 0;
       for (int r = 0; r < reps; r++) {
         arch_net_result res;
-        double t0 = now_s();
+        double t0 = wr_now_s();
         if (arch_eval_net(a, n, &o, &res, &e)) {
           fprintf(stderr, "%s\n", e.msg);
           return 1;
         }
-        t[r] = (now_s() - t0) * 1e3;
+        t[r] = (wr_now_s() - t0) * 1e3;
         if (r == 0) {
           layers = res.n_layers;
           for (int l = 0; l < res.n_layers; l++)
@@ -86,9 +79,9 @@ int main(int argc, char **argv) {
       }
       qsort(t, (size_t)reps, sizeof *t, cmp_double);
       char p[16];
-      printf("%-16s %-10s %6s %12.3f %12.3f %12d %14llu\n", a->name,
-             nets[k], wr_prec_str(mode, p, sizeof p), t[reps / 2],
-             t[reps * 9 / 10], layers, (unsigned long long)cands);
+      printf("%-16s %-10s %6s %12.3f %12.3f %12d %14llu\n", a->name, nets[k],
+             wr_prec_str(mode, p, sizeof p), t[reps / 2], t[reps * 9 / 10],
+             layers, (unsigned long long)cands);
       wr_net_free(n);
     }
     arch_free(a);

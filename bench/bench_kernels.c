@@ -16,19 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sim.h"
 
 void openblas_set_num_threads(int n);
 char *openblas_get_corename(void);
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 typedef struct shape {
   const char *name;
@@ -72,7 +65,7 @@ static double time_sgemm(const sim_conv_geom *g, int reps) {
     w[i] = (float)(i % 5) * 0.1f - 0.2f;
   double best = 1e30;
   for (int r = 0; r < reps; r++) {
-    double t0 = now_s();
+    double t0 = wr_now_s();
     for (int64_t c = 0; c < g->c_in; c++)
       for (int kr = 0; kr < g->kh; kr++)
         for (int kc = 0; kc < g->kw; kc++) {
@@ -88,14 +81,14 @@ static double time_sgemm(const sim_conv_geom *g, int reps) {
             }
           }
         }
-    double t1 = now_s();
+    double t1 = wr_now_s();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->c_out,
                 (int)P, (int)K, 1.0f, w, (int)K, col, (int)P, 0.0f, out,
                 (int)P);
-    double t = now_s() - t0;
+    double t = wr_now_s() - t0;
     if (getenv("BENCH_VERBOSE"))
       fprintf(stderr, "im2col %.3f ms, sgemm %.3f ms\n", (t1 - t0) * 1e3,
-              (now_s() - t1) * 1e3);
+              (wr_now_s() - t1) * 1e3);
     if (t < best)
       best = t;
   }
@@ -130,9 +123,9 @@ static double time_int(const sim_conv_geom *g, int a, int wb, int reps,
     *kind = sim_wpack_kind(p);
   }
   for (int r = 0; p && r < reps; r++) {
-    double t0 = now_s();
+    double t0 = wr_now_s();
     sim_conv_packed(p, in, out, &e);
-    double t = now_s() - t0;
+    double t = wr_now_s() - t0;
     if (t < best)
       best = t;
   }

@@ -11,18 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sim.h"
 
 char *openblas_get_corename(void);
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 int main(int argc, char **argv) {
   /* OpenBLAS misdetects some AVX-512 CPUs: run again with the core type
@@ -76,12 +69,12 @@ int main(int argc, char **argv) {
         for (int s = 0; s < steps + 2; s++) {
           for (int b = 0; b < B; b++)
             idx[b] = (s % 8) * B + b;
-          double t0 = now_s();
+          double t0 = wr_now_s();
           if (sim_trainer_step(t, &d, idx, B, 1e-3, NULL, NULL, &e)) {
             fprintf(stderr, "bench_train: %s\n", e.msg);
             return 1;
           }
-          double rate = B / (now_s() - t0);
+          double rate = B / (wr_now_s() - t0);
           if (s >= 2 && rate > best)
             best = rate;
         }

@@ -2,37 +2,29 @@
  * accuracy and per-layer statistics, optional dumps of every layer's
  * output) and `wrpnsim weights` (seeded synthetic weights as .npz). */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "sim.h"
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* Progress on stderr: a rewritten line on a terminal, otherwise a plain
- * line every 10 seconds. */
+/* Progress on stderr (a sim_progress_fn): a rewritten line on a terminal,
+ * otherwise a plain line every 10 seconds. */
 typedef struct progress {
   double start, last;
   int tty;
 } progress;
 
-static void progress_show(progress *p, int64_t done, int64_t total, int final) {
-  double t = now_s();
+static void progress_show(void *ctx, int64_t done, int64_t total, int final) {
+  progress *p = ctx;
+  double t = wr_now_s();
   if (!final && t - p->last < (p->tty ? 0.25 : 10.0))
     return;
   p->last = t;
-  double rate = done / (t - p->start > 1e-9 ? t - p->start : 1e-9);
+  double rate = (double)done / (t - p->start > 1e-9 ? t - p->start : 1e-9);
   double eta = rate > 0 ? (double)(total - done) / rate : 0;
   fprintf(stderr,
           "%sexec: %" PRId64 "/%" PRId64 " image%s, %.1f images/s, "
@@ -41,264 +33,6 @@ static void progress_show(progress *p, int64_t done, int64_t total, int final) {
           final ? "took" : "ETA", final ? t - p->start : eta,
           p->tty && !final ? "" : "\n");
   fflush(stderr);
-}
-
-/* ---- dumps: one .npy per layer, [N, C, H, W] --------------------------- */
-
-/* Every layer's file is created with its header up front; image i's output
- * goes to its own offset (pwrite), so parallel workers can write in any
- * order. */
-typedef struct dump_file {
-  int fd;
-  char *path, *tmp;
-  int64_t hdr_len, elem_size, per_image;
-} dump_file;
-
-typedef struct dump_set {
-  const wr_net *net;
-  dump_file *files;
-} dump_set;
-
-static int dump_open_layer(dump_set *d, const sim_model *m, int i,
-                           const char *dir, int64_t n_images, wr_err *e) {
-  const wr_layer *l = &d->net->layers[i];
-  dump_file *df = &d->files[i];
-  size_t len = strlen(dir) + strlen(l->name) + 16;
-  df->path = malloc(len);
-  df->tmp = malloc(len + 8);
-  if (!df->path || !df->tmp)
-    return wr_err_set(e, WR_ENOMEM, "out of memory");
-  snprintf(df->path, len, "%s/%s.npy", dir, l->name);
-  snprintf(df->tmp, len + 8, "%s.partial", df->path);
-  int codes = wr_bits_is_int(sim_model_out_bits(m, i));
-  wr_array shape = {NULL, codes ? WR_DT_I32 : WR_DT_F32,
-                    4,    {n_images, l->out.c, l->out.h, l->out.w},
-                    0,    NULL};
-  char hdr[256];
-  size_t n = wr_npy_header(&shape, hdr, sizeof hdr);
-  df->fd = open(df->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-  if (df->fd < 0)
-    return wr_err_set(e, WR_ERUNTIME, "%s: cannot create: %s", df->tmp,
-                      strerror(errno));
-  if (!n || write(df->fd, hdr, n) != (ssize_t)n)
-    return wr_err_set(e, WR_ERUNTIME, "%s: write error", df->tmp);
-  df->hdr_len = (int64_t)n;
-  df->elem_size = 4;
-  df->per_image = wr_shape_elems(l->out);
-  return WR_OK;
-}
-
-static int dump_open(dump_set *d, const sim_model *m, const char *dir,
-                     int64_t n_images, wr_err *e) {
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-    return wr_err_set(e, WR_EINPUT, "--dump %s: cannot create: %s", dir,
-                      strerror(errno));
-  d->files = calloc((size_t)d->net->n_layers, sizeof *d->files);
-  if (!d->files)
-    return wr_err_set(e, WR_ENOMEM, "out of memory");
-  for (int i = 0; i < d->net->n_layers; i++)
-    d->files[i].fd = -1;
-  for (int i = 0; i < d->net->n_layers; i++)
-    if (dump_open_layer(d, m, i, dir, n_images, e))
-      return e->status;
-  return WR_OK;
-}
-
-/* Per worker: the image being run and a conversion buffer. */
-typedef struct dump_ctx {
-  const dump_set *set;
-  int64_t image;
-  int32_t *ibuf;
-  int64_t ibuf_len;
-} dump_ctx;
-
-static int dump_cb(void *ctx, const sim_output *o, wr_err *e) {
-  dump_ctx *d = ctx;
-  const dump_file *df = &d->set->files[o->layer];
-  const void *src = o->values;
-  if (wr_bits_is_int(o->bits)) {
-    if (o->count > d->ibuf_len) {
-      int32_t *nb = realloc(d->ibuf, (size_t)o->count * sizeof *nb);
-      if (!nb)
-        return wr_err_set(e, WR_ENOMEM, "out of memory");
-      d->ibuf = nb;
-      d->ibuf_len = o->count;
-    }
-    for (int64_t k = 0; k < o->count; k++)
-      d->ibuf[k] = (int32_t)sim_packed_get(o->codes, k);
-    src = d->ibuf;
-  }
-  size_t len = (size_t)(o->count * df->elem_size);
-  off_t at = (off_t)(df->hdr_len + d->image * df->per_image * df->elem_size);
-  if (pwrite(df->fd, src, len, at) != (ssize_t)len)
-    return wr_err_set(e, WR_ERUNTIME, "%s: write error: %s", df->tmp,
-                      strerror(errno));
-  return WR_OK;
-}
-
-/* Closes every dump; renames them into place when `ok`, else removes
- * them. */
-static int dump_close(dump_set *d, int ok, wr_err *e) {
-  int rc = WR_OK;
-  for (int i = 0; d->files && i < d->net->n_layers; i++) {
-    dump_file *df = &d->files[i];
-    if (df->fd >= 0) {
-      int bad = fsync(df->fd) != 0;
-      bad |= close(df->fd) != 0;
-      if (ok && rc == WR_OK && bad)
-        rc = wr_err_set(e, WR_ERUNTIME, "%s: write error", df->tmp);
-      if (ok && rc == WR_OK && rename(df->tmp, df->path) != 0)
-        rc = wr_err_set(e, WR_ERUNTIME, "%s: cannot rename: %s", df->tmp,
-                        strerror(errno));
-    }
-    if (df->tmp && (!ok || rc))
-      unlink(df->tmp);
-    free(df->path);
-    free(df->tmp);
-  }
-  free(d->files);
-  return rc;
-}
-
-/* ---- parallel runs ------------------------------------------------------ */
-
-/* State the workers share. */
-typedef struct run_shared {
-  const wr_dataset *data;
-  int jobs;
-  const dump_set *dump; /* NULL: no dumps */
-  pthread_mutex_t lock; /* guards done, failed and progress */
-  int64_t done;
-  int failed; /* a worker failed: the others stop */
-  progress prog;
-} run_shared;
-
-/* One worker runs images w, w + jobs, w + 2*jobs, ... */
-typedef struct worker {
-  run_shared *sh;
-  sim_model *m;
-  int index;
-  sim_layer_stats *st;
-  sim_layer_stats *img; /* one image's statistics (co-simulation) */
-  sim_cosim *cs;        /* NULL without --arch */
-  int n_layers;
-  int64_t correct;
-  int rc;
-  int64_t failed_image;
-  wr_err e;
-} worker;
-
-static void *worker_main(void *arg) {
-  worker *w = arg;
-  run_shared *sh = w->sh;
-  dump_ctx dc = {sh->dump, 0, NULL, 0};
-  for (int64_t i = w->index; i < sh->data->n; i += sh->jobs) {
-    pthread_mutex_lock(&sh->lock);
-    int stop = sh->failed;
-    pthread_mutex_unlock(&sh->lock);
-    if (stop)
-      break;
-    int top1;
-    dc.image = i;
-    if (w->cs)
-      memset(w->img, 0, sizeof *w->img * (size_t)w->n_layers);
-    w->rc = sim_run_image(w->m, sh->data, i, &top1, w->cs ? w->img : w->st,
-                          sh->dump ? dump_cb : NULL, &dc, &w->e);
-    if (w->cs && !w->rc) {
-      sim_stats_add(w->st, w->img, w->n_layers);
-      w->rc = sim_cosim_add(w->cs, w->img, &w->e);
-    }
-    pthread_mutex_lock(&sh->lock);
-    if (w->rc) {
-      sh->failed = 1;
-      w->failed_image = i;
-    } else {
-      w->correct += sh->data->labels && top1 == sh->data->labels[i];
-      sh->done++;
-      progress_show(&sh->prog, sh->done, sh->data->n, 0);
-    }
-    pthread_mutex_unlock(&sh->lock);
-    if (w->rc)
-      break;
-  }
-  free(dc.ibuf);
-  return NULL;
-}
-
-/* Runs every image on `jobs` threads (clones of `m`), sums the statistics
- * into `st` and the correct answers into *correct.  The error reported is
- * that of the lowest failing image, so it does not depend on timing. */
-static int run_all(sim_model *m, const wr_net *net, const wr_dataset *data,
-                   int jobs, const dump_set *dump, sim_layer_stats *st,
-                   sim_cosim *cs, int64_t *correct, wr_err *e) {
-  run_shared sh = {data,
-                   jobs,
-                   dump,
-                   PTHREAD_MUTEX_INITIALIZER,
-                   0,
-                   0,
-                   {now_s(), now_s(), isatty(2)}};
-  worker *w = calloc((size_t)jobs, sizeof *w);
-  pthread_t *tid = calloc((size_t)jobs, sizeof *tid);
-  int rc = (!w || !tid) ? wr_err_set(e, WR_ENOMEM, "out of memory") : WR_OK;
-  int started = 0;
-  for (int j = 0; rc == WR_OK && j < jobs; j++) {
-    w[j].sh = &sh;
-    w[j].index = j;
-    w[j].m = j ? sim_model_clone(m, e) : m;
-    w[j].st = calloc((size_t)net->n_layers, sizeof *w[j].st);
-    w[j].n_layers = net->n_layers;
-    if (!w[j].m || !w[j].st)
-      rc = wr_err_set(e, WR_ENOMEM, "out of memory");
-    if (rc == WR_OK && cs) {
-      w[j].img = calloc((size_t)net->n_layers, sizeof *w[j].img);
-      w[j].cs = calloc(1, sizeof *w[j].cs);
-      if (!w[j].img || !w[j].cs)
-        rc = wr_err_set(e, WR_ENOMEM, "out of memory");
-      else
-        rc = sim_cosim_init(w[j].cs, cs->a, net, &cs->opts, e);
-    }
-  }
-  for (int j = 0; rc == WR_OK && j < jobs; j++) {
-    if (pthread_create(&tid[j], NULL, worker_main, &w[j]) != 0) {
-      rc = wr_err_set(e, WR_ERUNTIME, "cannot start a thread");
-      pthread_mutex_lock(&sh.lock);
-      sh.failed = 1;
-      pthread_mutex_unlock(&sh.lock);
-      break;
-    }
-    started++;
-  }
-  for (int j = 0; j < started; j++)
-    pthread_join(tid[j], NULL);
-  int64_t first_bad = -1;
-  for (int j = 0; w && j < jobs; j++) {
-    if (rc == WR_OK && w[j].rc &&
-        (first_bad < 0 || w[j].failed_image < first_bad)) {
-      first_bad = w[j].failed_image;
-      *e = w[j].e;
-    }
-    *correct += w[j].correct;
-    if (w[j].st)
-      sim_stats_add(st, w[j].st, net->n_layers);
-    if (w[j].cs && w[j].cs->layers) {
-      sim_cosim_merge(cs, w[j].cs);
-      sim_cosim_free(w[j].cs);
-    }
-    free(w[j].cs);
-    free(w[j].img);
-    free(w[j].st);
-    if (j)
-      sim_model_free(w[j].m);
-  }
-  if (rc == WR_OK && first_bad >= 0)
-    rc = e->status;
-  if (rc == WR_OK)
-    progress_show(&sh.prog, data->n, data->n, 1);
-  pthread_mutex_destroy(&sh.lock);
-  free(w);
-  free(tid);
-  return rc;
 }
 
 /* ---- exec --------------------------------------------------------------- */
@@ -625,7 +359,6 @@ int cmd_exec(int argc, char **argv) {
   memset(&data, 0, sizeof data);
   sim_model *m = NULL;
   sim_layer_stats *st = NULL;
-  dump_set dump = {net, NULL};
   if (net) {
     if (cli_val(&o[E_WEIGHTS]))
       rc = sim_weights_read(net, cli_val(&o[E_WEIGHTS]), &w, &e);
@@ -649,20 +382,19 @@ int cmd_exec(int argc, char **argv) {
                                      &e);
     }
     const char *dump_dir = cli_val(&o[E_DUMP]);
-    if (rc == WR_OK && dump_dir)
-      rc = dump_open(&dump, m, dump_dir, data.n, &e);
+    if (rc == WR_OK && dump_dir && mkdir(dump_dir, 0777) != 0 &&
+        errno != EEXIST)
+      rc = wr_err_set(&e, WR_EINPUT, "--dump %s: cannot create: %s", dump_dir,
+                      strerror(errno));
     int64_t correct = 0;
+    progress prog = {wr_now_s(), wr_now_s(), isatty(2)};
+    sim_exec_opts xo = {.jobs = (int)jobs,
+                        .dump_dir = dump_dir,
+                        .cosim = a ? &cs : NULL,
+                        .progress = progress_show,
+                        .progress_ctx = &prog};
     if (rc == WR_OK)
-      rc = run_all(m, net, &data, (int)jobs, dump_dir ? &dump : NULL, st,
-                   a ? &cs : NULL, &correct, &e);
-    if (dump_dir) {
-      wr_err de;
-      int drc = dump_close(&dump, rc == WR_OK, &de);
-      if (rc == WR_OK && drc) {
-        rc = drc;
-        e = de;
-      }
-    }
+      rc = sim_exec_images(m, net, &data, &xo, st, &correct, &e);
     if (rc == WR_OK) {
       sim_act_bytes ab = sim_model_act_bytes(m);
       fprintf(

@@ -6,7 +6,6 @@
  */
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1045,103 +1044,4 @@ int sim_weights_check(const wr_net *net, const wr_npz *w, const char *wsrc,
     }
   }
   return rc;
-}
-
-/* ---- whole data sets on several threads --------------------------------- */
-
-void sim_stats_add(sim_layer_stats *dst, const sim_layer_stats *src, int n) {
-  for (int i = 0; i < n; i++) {
-    const sim_layer_stats *s = &src[i];
-    sim_layer_stats *d = &dst[i];
-    if (s->values) /* a job that ran no image knows no representation */
-      d->out_bits = s->out_bits;
-    d->values += s->values;
-    d->zero_codes += s->zero_codes;
-    for (int b = 0; b <= WR_MAX_INT_BITS; b++)
-      d->bitlen[b] += s->bitlen[b];
-    d->overflows += s->overflows;
-    d->requantized += s->requantized;
-    d->rq_mismatch += s->rq_mismatch;
-    sim_operand_add(&d->ops, &s->ops);
-  }
-}
-
-typedef struct exec_job {
-  sim_model *m;
-  const wr_dataset *d;
-  int64_t lo, hi, correct;
-  sim_layer_stats *st; /* NULL: no statistics */
-  int rc;
-  wr_err e;
-} exec_job;
-
-static void *exec_main(void *arg) {
-  exec_job *j = arg;
-  for (int64_t i = j->lo; i < j->hi && j->rc == WR_OK; i++) {
-    int top1;
-    j->rc = sim_run_image(j->m, j->d, i, &top1, j->st, NULL, NULL, &j->e);
-    j->correct += j->rc == WR_OK && j->d->labels && top1 == j->d->labels[i];
-  }
-  return NULL;
-}
-
-int sim_exec_run(const wr_net *net, const wr_npz *w, const char *wsrc,
-                 const wr_dataset *d, int threads, int group,
-                 sim_layer_stats *stats, int64_t *correct, wr_err *e) {
-  sim_config cfg = sim_config_default();
-  sim_model *m = sim_model_new(net, w, wsrc, &cfg, e);
-  if (!m)
-    return e->status;
-  if (group >= 0 && sim_model_operand_stats(m, group, e)) {
-    sim_model_free(m);
-    return e->status;
-  }
-  threads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
-  exec_job jobs[64];
-  pthread_t tid[64];
-  int started[64] = {0};
-  int rc = WR_OK;
-  size_t nl = (size_t)net->n_layers;
-  memset(jobs, 0, sizeof jobs);
-  for (int k = 0; k < threads && rc == WR_OK; k++) {
-    jobs[k].d = d;
-    jobs[k].lo = d->n * k / threads;
-    jobs[k].hi = d->n * (k + 1) / threads;
-    jobs[k].m = k ? sim_model_clone(m, e) : m;
-    if (!jobs[k].m)
-      rc = e->status;
-    else if (stats && !(jobs[k].st = calloc(nl, sizeof *jobs[k].st)))
-      rc = sim_prep_oom(e);
-  }
-  for (int k = 1; rc == WR_OK && k < threads; k++)
-    started[k] = pthread_create(&tid[k], NULL, exec_main, &jobs[k]) == 0;
-  if (rc == WR_OK)
-    exec_main(&jobs[0]);
-  for (int k = 1; rc == WR_OK && k < threads; k++) {
-    if (started[k])
-      pthread_join(tid[k], NULL);
-    else
-      exec_main(&jobs[k]);
-  }
-  *correct = 0;
-  for (int k = 0; k < threads; k++) {
-    if (rc == WR_OK && jobs[k].rc) {
-      rc = jobs[k].rc;
-      *e = jobs[k].e;
-    }
-    *correct += jobs[k].correct;
-    if (rc == WR_OK && jobs[k].st)
-      sim_stats_add(stats, jobs[k].st, net->n_layers);
-    free(jobs[k].st);
-    if (k && jobs[k].m)
-      sim_model_free(jobs[k].m);
-  }
-  sim_model_free(m);
-  return rc;
-}
-
-int sim_exec_accuracy(const wr_net *net, const wr_npz *w, const char *wsrc,
-                      const wr_dataset *d, int threads, int64_t *correct,
-                      wr_err *e) {
-  return sim_exec_run(net, w, wsrc, d, threads, -1, NULL, correct, e);
 }

@@ -1,6 +1,7 @@
 /*
  * sim_exec.h — the functional executor (sim/exec.c; docs/exec.md): a quantized
- * network prepared from its weights and run image by image, bit-accurately.
+ * network prepared from its weights and run image by image, bit-accurately,
+ * and runs over a whole dataset on several threads (sim/run.c).
  * Part of sim.h, which includes it; include sim.h instead.
  */
 #ifndef WRPNSIM_SIM_EXEC_H
@@ -141,10 +142,46 @@ int sim_run_image(sim_model *m, const wr_dataset *data, int64_t i, int *top1,
 /* Adds the statistics of src[0..n) to dst[0..n). */
 void sim_stats_add(sim_layer_stats *dst, const sim_layer_stats *src, int n);
 
+/* ---- runs over a dataset (sim/run.c) ---- */
+
+/* Progress of sim_exec_images: called after each image with the images
+ * run so far of `total` (final 0), and once more when all have run
+ * (done = total, final 1).  Calls come one at a time (under the run's
+ * lock), from whichever thread ran the image; the callback decides what
+ * to show and when. */
+typedef void (*sim_progress_fn)(void *ctx, int64_t done, int64_t total,
+                                int final);
+
+typedef struct sim_exec_opts {
+  int jobs;                 /* images run in parallel, each on a model of its
+                               own (the model, then clones); < 1 counts as 1 */
+  const char *dump_dir;     /* not NULL: every layer's outputs of every image
+                               into DIR/<layer>.npy, [N, C, H, W], codes as
+                               int32, binary32 values as float32; DIR exists */
+  struct sim_cosim *cosim;  /* not NULL (sim_cosim_init done, same net):
+                               every image counted on its architecture
+                               too (needs sim_model_operand_stats) */
+  sim_progress_fn progress; /* may be NULL */
+  void *progress_ctx;
+} sim_exec_opts;
+
+/* Runs every image of `d` through `m` (prepared for `net`) on o->jobs
+ * threads (wr_parallel_for; job k runs images k, k + jobs, ...): top-1
+ * hits added to *correct and, when `stats` is not NULL, the layer
+ * statistics added to stats[0..n_layers); o->cosim accumulates each job's
+ * counts, merged in job order.  A failing image stops the jobs at the
+ * images above it; the error is that of the lowest failing image, so it
+ * does not depend on timing.  Dumps are written atomically, renamed into
+ * place only when the whole run succeeded (else removed). */
+int sim_exec_images(sim_model *m, const wr_net *net, const wr_dataset *d,
+                    const sim_exec_opts *o, sim_layer_stats *stats,
+                    int64_t *correct, wr_err *e);
+
 /* Runs every image of `d` with weights `w` (default sim_config) on
- * `threads` model clones: top-1 hits into *correct and, when `stats` is not
- * NULL, the layer statistics summed into stats[0..n_layers), with operand
- * statistics in groups of `group` when group >= 0 (0: no groups). */
+ * `threads` model clones (at most 64; sim_exec_images): top-1 hits into
+ * *correct and, when `stats` is not NULL, the layer statistics summed into
+ * stats[0..n_layers), with operand statistics in groups of `group` when
+ * group >= 0 (0: no groups). */
 int sim_exec_run(const wr_net *net, const wr_npz *w, const char *wsrc,
                  const wr_dataset *d, int threads, int group,
                  sim_layer_stats *stats, int64_t *correct, wr_err *e);

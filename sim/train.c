@@ -18,10 +18,8 @@
  * seed and thread count.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_randist.h>
@@ -128,41 +126,22 @@ sim_train_opts sim_train_opts_default(void) {
 
 typedef void (*par_fn)(sim_trainer *t, int tid, int64_t lo, int64_t hi,
                        void *arg);
-typedef struct par_job {
+typedef struct par_call {
   sim_trainer *t;
   par_fn fn;
   void *arg;
-  int tid;
-  int64_t lo, hi;
-} par_job;
+} par_call;
 
-static void *par_main(void *p) {
-  par_job *j = p;
-  j->fn(j->t, j->tid, j->lo, j->hi, j->arg);
-  return NULL;
+static void par_slice(void *ctx, int k, int64_t lo, int64_t hi) {
+  const par_call *c = ctx;
+  c->fn(c->t, k, lo, hi, c->arg);
 }
 
-/* Runs fn over [0, n) cut into one fixed slice per thread. */
+/* Runs fn over [0, n) cut into one fixed slice per thread
+ * (wr_parallel_for: the slices depend on n and the thread count only). */
 static void par_for(sim_trainer *t, int64_t n, par_fn fn, void *arg) {
-  int T = t->o.threads;
-  if (T > n)
-    T = n > 0 ? (int)n : 1;
-  par_job jobs[64];
-  pthread_t tid[64];
-  int started[64] = {0};
-  for (int k = 0; k < T; k++) {
-    jobs[k] = (par_job){t, fn, arg, k, n * k / T, n * (k + 1) / T};
-    if (k > 0)
-      started[k] = pthread_create(&tid[k], NULL, par_main, &jobs[k]) == 0;
-  }
-  par_main(&jobs[0]);
-  for (int k = 1; k < T; k++) {
-    if (started[k])
-      pthread_join(tid[k], NULL);
-    else /* no thread: run the slice here (same result) */
-      par_main(&jobs[k]);
-  }
-  /* slices of threads beyond n (T > n) are empty: nothing to do */
+  par_call c = {t, fn, arg};
+  wr_parallel_for(n, t->o.threads, par_slice, &c);
 }
 
 /* Columns of group `grp` of one image: cols[(c, r, s)][y, x]. */
@@ -1409,12 +1388,6 @@ const char *sim_blas_coretype(void) {
 
 /* ---- the whole run ------------------------------------------------------ */
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int sim_train(const wr_net *net, const wr_dataset *train,
               const wr_dataset *test, const sim_train_opts *o,
               sim_train_progress_fn progress, void *ctx, wr_npz *out,
@@ -1440,7 +1413,7 @@ int sim_train(const wr_net *net, const wr_dataset *train,
   double t_train = 0;
   for (int ep = 0; rc == WR_OK && ep < o->epochs; ep++) {
     gsl_ran_shuffle(t->rng, perm, (size_t)train->n, sizeof *perm);
-    double t0 = now_s(), lsum = 0;
+    double t0 = wr_now_s(), lsum = 0;
     int64_t correct = 0;
     for (int64_t at = 0; rc == WR_OK && at < train->n; at += o->batch, s++) {
       int nb = (int)(train->n - at < o->batch ? train->n - at : o->batch);
@@ -1451,7 +1424,7 @@ int sim_train(const wr_net *net, const wr_dataset *train,
       rc = sim_trainer_step(t, train, perm + at, nb, lr, &l, &correct, e);
       lsum += l * nb;
     }
-    double dt = now_s() - t0;
+    double dt = wr_now_s() - t0;
     t_train += dt;
     if (rc)
       break;
@@ -1483,10 +1456,10 @@ int sim_train(const wr_net *net, const wr_dataset *train,
   sim_trainer_free(t);
   if (rc == WR_OK && test) {
     int64_t c;
-    double t0 = now_s();
+    double t0 = wr_now_s();
     rc =
         sim_exec_accuracy(net, out, "trained weights", test, o->threads, &c, e);
-    res->exec_seconds = now_s() - t0;
+    res->exec_seconds = wr_now_s() - t0;
     res->test_correct = c;
     res->test_n = test->n;
     res->test_acc = (double)c / (double)test->n;

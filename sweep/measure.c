@@ -6,7 +6,6 @@
  * models and model_layers), keyed by the model's configuration — not by
  * the architecture, so every design point of the model reuses them. */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +16,6 @@
 #include "sweep_internal.h"
 
 static int oom(wr_err *e) { return wr_err_set(e, WR_ENOMEM, "out of memory"); }
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 char *sweep_model_text(const sweep_spec *s, int workload, int width, int prec,
                        uint64_t *key) {
@@ -348,7 +341,7 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
   }
   wr_npz w = {NULL, 0};
   int rc = WR_OK;
-  double t0 = now_s();
+  double t0 = wr_now_s();
   const char *wsrc = "trained weights";
   if (ms->weights == SWEEP_W_TRAIN) {
     if (!g->have_train) {
@@ -377,11 +370,11 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
   r->stats = calloc((size_t)net->n_layers, sizeof *r->stats);
   if (!r->stats)
     rc = oom(e);
-  double t1 = now_s();
+  double t1 = wr_now_s();
   if (!rc &&
       run_exec(net, &w, wsrc, &g->test, g->threads, r->stats, &r->correct, &pe))
     rc = unmeasured(md, &pe, e);
-  r->exec_s = now_s() - t1;
+  r->exec_s = wr_now_s() - t1;
   char *npz = NULL;
   size_t npz_len = 0;
   if (!rc && !md->note && ms->weights != SWEEP_W_FILE)
@@ -424,7 +417,7 @@ static int build_model(stage *g, sweep_model *md, wr_net *net, model_row *r,
     return oom(e);
   g->ev.accuracy = md->accuracy;
   g->ev.images = md->images;
-  g->ev.seconds = now_s() - t0;
+  g->ev.seconds = wr_now_s() - t0;
   return WR_OK;
 }
 

@@ -28,13 +28,16 @@ typedef struct runner {
   int stop;
   int failed;
   wr_err err;
-} runner;
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+  /* the writer's (slice 0 of the run: the calling thread) */
+  sqlite3 *db;
+  store_writer *w;
+  const sweep_run_opts *o;
+  sweep_progress *pr;
+  double t0;
+  wr_err *e;
+  int write_rc;
+} runner;
 
 static void point_free(store_point *sp) {
   if (!sp)
@@ -224,8 +227,7 @@ static int push(runner *r, store_point *sp) {
   return WR_OK;
 }
 
-static void *worker(void *arg) {
-  runner *r = arg;
+static void worker(runner *r) {
   const sweep_spec *s = r->s;
   wr_net **nets = calloc((size_t)s->n_workloads, sizeof *nets);
   wr_err e;
@@ -274,7 +276,6 @@ static void *worker(void *arg) {
   r->running--;
   pthread_cond_broadcast(&r->cv);
   pthread_mutex_unlock(&r->mu);
-  return NULL;
 }
 
 static void utc_now(char *buf, size_t n) {
@@ -346,9 +347,10 @@ static int write_batch(sqlite3 *db, store_writer *w, const sweep_spec *s,
 }
 
 /* The writer loop: drains the queue until the workers are done. */
-static int write_loop(runner *r, sqlite3 *db, store_writer *w,
-                      const sweep_run_opts *o, sweep_progress *pr, double t0,
-                      wr_err *e) {
+static int write_loop(runner *r) {
+  const sweep_run_opts *o = r->o;
+  sweep_progress *pr = r->pr;
+  wr_err *e = r->e;
   int rc = WR_OK;
   for (;;) {
     pthread_mutex_lock(&r->mu);
@@ -371,12 +373,12 @@ static int write_loop(runner *r, sqlite3 *db, store_writer *w,
     int over = r->running == 0 || r->stop;
     pthread_mutex_unlock(&r->mu);
     if (!rc && n)
-      rc = write_batch(db, w, r->s, q, n, pr, e);
+      rc = write_batch(r->db, r->w, r->s, q, n, pr, e);
     for (size_t i = 0; i < n; i++)
       point_free(q[i]);
     free(q);
     pr->done = pr->skipped + pr->evaluated;
-    pr->elapsed_s = now_s() - t0;
+    pr->elapsed_s = wr_now_s() - r->t0;
     if (rc) {
       pthread_mutex_lock(&r->mu);
       r->stop = 1;
@@ -389,9 +391,21 @@ static int write_loop(runner *r, sqlite3 *db, store_writer *w,
   }
 }
 
+/* Slice 0 of the run (the calling thread) writes what slices 1..jobs,
+ * the workers, evaluate. */
+static void run_slice(void *ctx, int k, int64_t lo, int64_t hi) {
+  (void)lo;
+  (void)hi;
+  runner *r = ctx;
+  if (k == 0)
+    r->write_rc = write_loop(r);
+  else
+    worker(r);
+}
+
 int sweep_run(const sweep_spec *s, const char *db_path, const sweep_run_opts *o,
               sweep_progress *out, wr_err *e) {
-  double t0 = now_s();
+  double t0 = wr_now_s();
   sweep_progress pr;
   memset(&pr, 0, sizeof pr);
   uint64_t *all, *keys = NULL;
@@ -432,31 +446,18 @@ int sweep_run(const sweep_spec *s, const char *db_path, const sweep_run_opts *o,
   r.n_keys = n_keys;
   r.models = models;
   int jobs = o->jobs < 1 ? 1 : o->jobs;
-  pthread_t *th = calloc((size_t)jobs, sizeof *th);
-  if (!rc && !th)
-    rc = wr_err_set(e, WR_ENOMEM, "out of memory");
   if (!rc) {
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
-    int started = 0;
-    for (int i = 0; i < jobs; i++) {
-      pthread_mutex_lock(&r.mu);
-      r.running++;
-      pthread_mutex_unlock(&r.mu);
-      if (pthread_create(&th[i], NULL, worker, &r) != 0) {
-        pthread_mutex_lock(&r.mu);
-        r.running--;
-        pthread_mutex_unlock(&r.mu);
-        break;
-      }
-      started++;
-    }
-    if (!started)
-      rc = wr_err_set(e, WR_ERUNTIME, "cannot start worker threads");
-    else
-      rc = write_loop(&r, db, w, o, &pr, t0, e);
-    for (int i = 0; i < started; i++)
-      pthread_join(th[i], NULL);
+    r.running = jobs;
+    r.db = db;
+    r.w = w;
+    r.o = o;
+    r.pr = &pr;
+    r.t0 = t0;
+    r.e = e;
+    wr_parallel_for(jobs + 1, jobs + 1, run_slice, &r);
+    rc = r.write_rc;
     /* what the workers queued after the writer stopped */
     for (size_t i = 0; i < r.qn; i++)
       point_free(r.queue[i]);
@@ -468,7 +469,6 @@ int sweep_run(const sweep_spec *s, const char *db_path, const sweep_run_opts *o,
     pthread_cond_destroy(&r.cv);
     pthread_mutex_destroy(&r.mu);
   }
-  free(th);
   store_writer_close(w);
   if (!rc)
     rc = run_record(db, &run_id, s, o, &pr, e);
@@ -478,7 +478,7 @@ int sweep_run(const sweep_spec *s, const char *db_path, const sweep_run_opts *o,
   free(keys);
   measure_models_free(models, n_models);
   pr.finished = 1;
-  pr.elapsed_s = now_s() - t0;
+  pr.elapsed_s = wr_now_s() - t0;
   if (out)
     *out = pr;
   if (!rc && o->progress)

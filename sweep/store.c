@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sweep.h"
@@ -164,18 +163,12 @@ typedef struct store_waiter {
   char path[];         /* absolute */
 } store_waiter;
 
-static double mono_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* SQLite's busy handler: `count` is 0 on the first call of each wait.
  * Sleeps short at first (most locks are one batch of points, held for
  * milliseconds), then 100 ms at a time, until the timeout. */
 static int store_busy(void *arg, int count) {
   store_waiter *sw = arg;
-  double t = mono_s();
+  double t = wr_now_s();
   if (count == 0) {
     sw->start = t;
     sw->noted = 0;

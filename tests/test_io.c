@@ -806,6 +806,46 @@ static void dataset_npy(void **state) {
              "image limit -3: expected 0 (all) or a positive count");
 }
 
+/* A file written in parts (wr_atomic_file): nothing at `path` until the
+ * commit, the parts in place whatever their order; a discard or a failed
+ * commit leaves nothing behind. */
+static void atomic_parts(void **state) {
+  (void)state;
+  char dir[SCRATCH_LEN], p[PATH_LEN], want[2 * PATH_LEN], got[16];
+  wr_err e;
+  wr_atomic_file f;
+  scratch_new(dir);
+  join(p, dir, "parts.bin");
+  assert_int_equal(wr_atomic_open(&f, p, &e), WR_OK);
+  assert_int_equal(wr_atomic_write_at(&f, "world", 5, 6, &e), WR_OK);
+  assert_int_equal(wr_atomic_write_at(&f, "hello ", 6, 0, &e), WR_OK);
+  assert_int_equal(access(p, F_OK), -1);
+  assert_int_equal(dir_entries(dir), 1);
+  assert_int_equal(wr_atomic_commit(&f, &e), WR_OK);
+  assert_int_equal(file_bytes(p, got, sizeof got), 11);
+  assert_memory_equal(got, "hello world", 11);
+  /* a discarded file leaves the old one as it was */
+  assert_int_equal(wr_atomic_open(&f, p, &e), WR_OK);
+  assert_int_equal(wr_atomic_write_at(&f, "x", 1, 0, &e), WR_OK);
+  wr_atomic_discard(&f);
+  assert_int_equal(dir_entries(dir), 1);
+  assert_int_equal(file_bytes(p, got, sizeof got), 11);
+  /* renaming over a folder fails at the commit: the temporary goes */
+  join(p, dir, "folder");
+  assert_int_equal(mkdir(p, 0755), 0);
+  assert_int_equal(wr_atomic_open(&f, p, &e), WR_OK);
+  snprintf(want, sizeof want,
+           "%s: cannot rename the temporary file into place: Is a directory",
+           p);
+  expect_err(wr_atomic_commit(&f, &e), &e, WR_ERUNTIME, want);
+  assert_int_equal(dir_entries(dir), 2);
+  join(p, dir, "no/such/dir/parts.bin");
+  snprintf(want, sizeof want,
+           "%s: cannot create a temporary file: No such file or directory", p);
+  expect_err(wr_atomic_open(&f, p, &e), &e, WR_EINPUT, want);
+  scratch_remove(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dtypes),         cmocka_unit_test(npy_fixtures),
@@ -816,6 +856,7 @@ int main(void) {
       cmocka_unit_test(bad_files),      cmocka_unit_test(missing_files),
       cmocka_unit_test(idx_files),      cmocka_unit_test(fmnist_small),
       cmocka_unit_test(fmnist_real),    cmocka_unit_test(dataset_npy),
+      cmocka_unit_test(atomic_parts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,57 +69,120 @@ int file_put_bytes(FILE *f, const void *p, size_t n) {
   return -1;
 }
 
-/* Emits into the temporary file `fd` (closing it in every case), flushes
- * and syncs it. */
-static int write_fd(int fd, const char *path, wr_emit_fn emit, const void *ctx,
-                    wr_err *e) {
-  FILE *f = fdopen(fd, "wb");
-  if (!f) {
-    int err = errno;
-    close(fd);
-    return wr_err_set(e, WR_ERUNTIME, "%s: cannot write: %s", path,
-                      strerror(err));
+/* The message of a failed write of `path`: errno's, or EIO if unset. */
+static int write_failed(const char *path, int err, wr_err *e) {
+  return wr_err_set(e, WR_ERUNTIME, "%s: cannot write: %s", path,
+                    strerror(err ? err : EIO));
+}
+
+/* Creates "PATH.tmpXXXXXX" in the same folder, with a data file's usual
+ * mode. */
+int wr_atomic_open(wr_atomic_file *f, const char *path, wr_err *e) {
+  size_t n = strlen(path) + sizeof ".tmpXXXXXX";
+  f->fd = -1;
+  f->path = strdup(path);
+  f->tmp = malloc(n);
+  if (!f->path || !f->tmp) {
+    free(f->path);
+    free(f->tmp);
+    wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
+    return WR_ENOMEM;
   }
-  /* mkstemp creates the file 0600; give it a data file's usual mode */
-  errno = 0;
-  int bad = fchmod(fd, 0644) != 0 || emit(f, ctx) != 0 || fflush(f) != 0 ||
-            fsync(fd) != 0;
-  int err = errno;
-  if (fclose(f) != 0 && !bad) {
-    bad = 1;
-    err = errno;
+  snprintf(f->tmp, n, "%s.tmpXXXXXX", path);
+  f->fd = mkstemp(f->tmp);
+  if (f->fd < 0) {
+    wr_err_set(e, WR_EINPUT, "%s: cannot create a temporary file: %s", path,
+               strerror(errno));
+    free(f->path);
+    free(f->tmp);
+    return WR_EINPUT;
   }
-  if (bad)
-    return wr_err_set(e, WR_ERUNTIME, "%s: cannot write: %s", path,
-                      strerror(err ? err : EIO));
+  /* mkstemp creates the file 0600 */
+  if (fchmod(f->fd, 0644) != 0) {
+    write_failed(path, errno, e);
+    wr_atomic_discard(f);
+    return WR_ERUNTIME;
+  }
   return WR_OK;
 }
 
-/* Writes `path` atomically: emits into "PATH.tmpXXXXXX" in the same
- * folder, syncs it and renames it over `path`.  On failure the temporary
- * file is removed and `path` is left as it was. */
-int wr_write_atomic(const char *path, wr_emit_fn emit, const void *ctx,
-                    wr_err *e) {
-  size_t n = strlen(path) + sizeof ".tmpXXXXXX";
-  char *tmp = malloc(n);
-  if (!tmp)
-    return wr_err_set(e, WR_ENOMEM, "%s: out of memory", path);
-  snprintf(tmp, n, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int rc = wr_err_set(e, WR_EINPUT, "%s: cannot create a temporary file: %s",
-                        path, strerror(errno));
-    free(tmp);
-    return rc;
+int wr_atomic_write_at(const wr_atomic_file *f, const void *p, size_t n,
+                       int64_t offset, wr_err *e) {
+  const char *c = p;
+  while (n) {
+    ssize_t k = pwrite(f->fd, c, n, (off_t)offset);
+    if (k <= 0)
+      return write_failed(f->path, k < 0 ? errno : 0, e);
+    c += k;
+    n -= (size_t)k;
+    offset += k;
   }
-  int rc = write_fd(fd, path, emit, ctx, e);
-  if (rc == WR_OK && rename(tmp, path) != 0)
+  return WR_OK;
+}
+
+int wr_atomic_commit(wr_atomic_file *f, wr_err *e) {
+  errno = 0;
+  int bad = fsync(f->fd) != 0;
+  int err = errno;
+  if (close(f->fd) != 0 && !bad) {
+    bad = 1;
+    err = errno;
+  }
+  f->fd = -1;
+  int rc = bad ? write_failed(f->path, err, e) : WR_OK;
+  if (rc == WR_OK && rename(f->tmp, f->path) != 0)
     rc = wr_err_set(e, WR_ERUNTIME,
                     "%s: cannot rename the temporary file "
                     "into place: %s",
-                    path, strerror(errno));
+                    f->path, strerror(errno));
   if (rc)
-    unlink(tmp);
-  free(tmp);
+    unlink(f->tmp);
+  free(f->path);
+  free(f->tmp);
   return rc;
+}
+
+void wr_atomic_discard(wr_atomic_file *f) {
+  if (f->fd >= 0)
+    close(f->fd);
+  unlink(f->tmp);
+  free(f->path);
+  free(f->tmp);
+}
+
+/* Emits into the temporary file through a stream of its own and flushes
+ * it. */
+static int emit_into(const wr_atomic_file *f, wr_emit_fn emit, const void *ctx,
+                     wr_err *e) {
+  int fd = dup(f->fd);
+  FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  if (!fp) {
+    int err = errno;
+    if (fd >= 0)
+      close(fd);
+    return write_failed(f->path, err, e);
+  }
+  errno = 0;
+  int bad = emit(fp, ctx) != 0 || fflush(fp) != 0;
+  int err = errno;
+  if (fclose(fp) != 0 && !bad) {
+    bad = 1;
+    err = errno;
+  }
+  return bad ? write_failed(f->path, err, e) : WR_OK;
+}
+
+/* Writes `path` atomically: emits into the temporary file, syncs it and
+ * renames it over `path`.  On failure the temporary file is removed and
+ * `path` is left as it was. */
+int wr_write_atomic(const char *path, wr_emit_fn emit, const void *ctx,
+                    wr_err *e) {
+  wr_atomic_file f;
+  if (wr_atomic_open(&f, path, e))
+    return e->status;
+  if (emit_into(&f, emit, ctx, e)) {
+    wr_atomic_discard(&f);
+    return e->status;
+  }
+  return wr_atomic_commit(&f, e);
 }

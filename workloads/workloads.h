@@ -1,7 +1,8 @@
 /*
  * workloads.h — the public interface of the workloads module: errors, the
  * network IR, the YAML workload loader, the zoo, width and precision
- * transforms, and the WRPN paper's first-order cost and footprint models.
+ * transforms, the WRPN paper's first-order cost and footprint models, and
+ * the parallel-for and the clock every module above runs and times with.
  *
  * Every function that can fail takes a `wr_err *` and returns a status
  * (WR_OK on success).  On failure the message in the error names what is
@@ -411,6 +412,25 @@ typedef int (*wr_emit_fn)(FILE *f, const void *ctx);
 int wr_write_atomic(const char *path, wr_emit_fn emit, const void *ctx,
                     wr_err *e);
 
+/* A file written atomically in parts, at any offsets and from several
+ * threads at once (disjoint ranges): wr_atomic_open creates the temporary
+ * file "PATH.tmpXXXXXX" in path's folder; wr_atomic_write_at writes into
+ * it; wr_atomic_commit syncs it and renames it over `path`; or
+ * wr_atomic_discard removes it.  Commit and discard free what open
+ * allocated, whatever happens; after a failed commit the temporary file is
+ * removed and `path` left as it was.  Failures are wr_write_atomic's
+ * (naming `path`). */
+typedef struct wr_atomic_file {
+  char *path; /* where the file goes */
+  char *tmp;  /* the temporary file */
+  int fd;     /* open on tmp for writing */
+} wr_atomic_file;
+int wr_atomic_open(wr_atomic_file *f, const char *path, wr_err *e);
+int wr_atomic_write_at(const wr_atomic_file *f, const void *p, size_t n,
+                       int64_t offset, wr_err *e);
+int wr_atomic_commit(wr_atomic_file *f, wr_err *e);
+void wr_atomic_discard(wr_atomic_file *f);
+
 /* The arrays of an .npz archive, in archive order. */
 typedef struct wr_npz {
   wr_array *arrays;
@@ -524,5 +544,26 @@ int wr_net_footprint(const wr_net *n, uint64_t batch, wr_footprint *out,
 /* Bytes of `count` values of `bits` bits packed densely: ceil(count*bits/8).
  * Returns 0 and sets *overflow on overflow. */
 uint64_t wr_packed_bytes(uint64_t count, int bits, int *overflow);
+
+/* ---- threads and time (parallel.c, clock.c) ---------------------------- */
+
+/* One slice of a wr_parallel_for: the k-th, covering [lo, hi). */
+typedef void (*wr_slice_fn)(void *ctx, int k, int64_t lo, int64_t hi);
+
+/* Cuts [0, n) into T = min(threads, n) slices (at least 1; threads < 1
+ * counts as 1), slice k being [n*k/T, n*(k+1)/T), so the partition depends
+ * on n and threads only; with n == threads, slice k is [k, k+1): one task
+ * per thread.  Calls fn once per slice, concurrently: slices 1..T-1 each
+ * on a thread of its own, slice 0 on the calling thread, and returns when
+ * all have returned.  A slice whose thread cannot be started runs on the
+ * calling thread before slice 0, so every slice runs exactly once and
+ * slice 0 may wait for the others (collect what they produce); the others
+ * must wait neither for slice 0 nor for one another.  n * threads must
+ * fit in 64 bits.  Can't fail. */
+void wr_parallel_for(int64_t n, int threads, wr_slice_fn fn, void *ctx);
+
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC), from an arbitrary
+ * origin: for intervals only.  Can't fail. */
+double wr_now_s(void);
 
 #endif

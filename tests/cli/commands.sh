@@ -88,7 +88,7 @@ assert h['descr'] == '<f4' and h['shape'] == (3, 8, 12, 12), h
 h, data = load(sys.argv[1] + '/pool1.npy')
 assert h['descr'] == '<i4' and h['shape'] == (3, 8, 6, 6), h
 PY
-check "no partial dump files" bash -c "! ls '$tmp/dump' | grep -q partial"
+check "no temporary dump files" bash -c "! ls -a '$tmp/dump' | grep -q tmp"
 
 # parallel runs give the same statistics and dumps as one job
 "$bin" exec --net data/tiny-cnn.yaml --synthetic 3 --data data/images-12.npy --jobs 3 \
