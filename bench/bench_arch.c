@@ -47,13 +47,14 @@ int main(int argc, char **argv) {
   double *t = malloc(sizeof *t * (size_t)reps);
   if (!t)
     return 1;
-  printf("%-16s %-10s %6s %12s %12s %12s %14s\n", "preset", "network",
-         "prec", "median_ms", "p90_ms", "layers", "mappings");
+  printf("%-16s %-10s %6s %12s %12s %12s %14s\n", "preset", "network", "prec",
+         "median_ms", "p90_ms", "layers", "mappings");
   for (size_t i = 0; i < arch_preset_count(); i++) {
     wr_err e;
     arch *a = arch_open(arch_preset_name(i), &e);
     if (!a) {
       fprintf(stderr, "%s\n", e.msg);
+      free(t);
       return 1;
     }
     /* the preset's narrowest mode that covers 4/4 (8/8 on INT8 arrays) */
@@ -64,6 +65,8 @@ int main(int argc, char **argv) {
       wr_net *n = quantized(nets[k], mode, &e);
       if (!n) {
         fprintf(stderr, "%s\n", e.msg);
+        arch_free(a);
+        free(t);
         return 1;
       }
       arch_eval_opts o = {1, ARCH_OBJ_ENERGY, 0};
@@ -74,6 +77,9 @@ int main(int argc, char **argv) {
         double t0 = now_s();
         if (arch_eval_net(a, n, &o, &res, &e)) {
           fprintf(stderr, "%s\n", e.msg);
+          wr_net_free(n);
+          arch_free(a);
+          free(t);
           return 1;
         }
         t[r] = (now_s() - t0) * 1e3;
@@ -86,9 +92,9 @@ int main(int argc, char **argv) {
       }
       qsort(t, (size_t)reps, sizeof *t, cmp_double);
       char p[16];
-      printf("%-16s %-10s %6s %12.3f %12.3f %12d %14llu\n", a->name,
-             nets[k], wr_prec_str(mode, p, sizeof p), t[reps / 2],
-             t[reps * 9 / 10], layers, (unsigned long long)cands);
+      printf("%-16s %-10s %6s %12.3f %12.3f %12d %14llu\n", a->name, nets[k],
+             wr_prec_str(mode, p, sizeof p), t[reps / 2], t[reps * 9 / 10],
+             layers, (unsigned long long)cands);
       wr_net_free(n);
     }
     arch_free(a);
