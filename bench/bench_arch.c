@@ -47,6 +47,7 @@ int main(int argc, char **argv) {
     arch *a = arch_open(arch_preset_name(i), &e);
     if (!a) {
       fprintf(stderr, "%s\n", e.msg);
+      free(t);
       return 1;
     }
     /* the preset's narrowest mode that covers 4/4 (8/8 on INT8 arrays) */
@@ -57,6 +58,8 @@ int main(int argc, char **argv) {
       wr_net *n = quantized(nets[k], mode, &e);
       if (!n) {
         fprintf(stderr, "%s\n", e.msg);
+        arch_free(a);
+        free(t);
         return 1;
       }
       arch_eval_opts o = {1, ARCH_OBJ_ENERGY, 0};
@@ -67,6 +70,9 @@ int main(int argc, char **argv) {
         double t0 = wr_now_s();
         if (arch_eval_net(a, n, &o, &res, &e)) {
           fprintf(stderr, "%s\n", e.msg);
+          wr_net_free(n);
+          arch_free(a);
+          free(t);
           return 1;
         }
         t[r] = (wr_now_s() - t0) * 1e3;

@@ -38,12 +38,13 @@ int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
               cmd, a, cmd);
       return EXIT_INPUT;
     }
+    /* the name: the len characters after "--", up to any '=' */
     const char *eq = strchr(a, '=');
     size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
     cli_opt *o = NULL;
     for (int j = 0; j < nopts && !o; j++)
       if (opts[j].help && strlen(opts[j].name) == len &&
-          strncmp(opts[j].name, a + 2, len) == 0)
+          memcmp(opts[j].name, a + 2, len) == 0)
         o = &opts[j];
     if (!o) {
       fprintf(stderr,

@@ -228,7 +228,7 @@ int sim_conv_packed_in(const sim_wpack *p, const sim_packed *in, int64_t *out,
                       "%lld code%s of at most %d bit%s",
                       (long long)in->count, wr_plural(in->count), in->bits,
                       wr_plural(in->bits),
-                      (long long)(g->c_in * g->h_in * g->w_in),
+                      (long long)g->c_in * g->h_in * g->w_in,
                       wr_plural(g->c_in * g->h_in * g->w_in), p->a_bits,
                       wr_plural(p->a_bits));
   sim_src src = {NULL, in};
@@ -359,13 +359,13 @@ void sim_conv_f32_isa(const sim_conv_geom *g, const float *in, const float *w,
         int64_t oy1 = oy0 + th < g->h_out ? oy0 + th : g->h_out;
         int64_t xb = xa + tw < g->w_out ? xa + tw : g->w_out;
         int64_t ld = (oy1 - oy0) * (xb - xa);
-        for (int64_t k = 0; k < (int64_t)nj * ld; k++)
-          acc[k] = 0.0;
+        memset(acc, 0, sizeof *acc * (size_t)(nj * ld));
         for (int64_t c = 0; c < cg_in; c++)
           for (int r = 0; r < g->kh; r++)
             for (int s = 0; s < g->kw; s++) {
+              const int64_t tap = (int64_t)r * g->kw + s;
               for (int j = 0; j < nj; j++)
-                wv[j] = (double)w[((oc + j) * cg_in + c) * ksz + r * g->kw + s];
+                wv[j] = (double)w[((oc + j) * cg_in + c) * ksz + tap];
               int64_t off = (int64_t)s * g->dw - g->pad_l, x0, x1;
               sim_conv_valid_range(g->w_out, g->sw, off, g->w_in, &x0, &x1);
               if (x0 < xa)

@@ -75,7 +75,7 @@ typedef void (*sim_i8_block_fn)(const sim_wpack *p, const uint32_t *in,
                                 int64_t *tile);
 
 /* A conv's input codes (CHW): one a uint16 (`codes`), or packed at
- * their bit width (`packed`, when codes is NULL). */
+ * their bit width (`packed`); the other is NULL. */
 typedef struct sim_src {
   const uint16_t *codes;
   const sim_packed *packed;
@@ -83,7 +83,7 @@ typedef struct sim_src {
 
 /* Input code i of `s`. */
 static inline uint32_t sim_src_get(const sim_src *s, int64_t i) {
-  return s->codes ? s->codes[i] : sim_packed_get(s->packed, i);
+  return s->packed ? sim_packed_get(s->packed, i) : s->codes[i];
 }
 
 /* Packs one input row of one group into a padded row of the channels-last

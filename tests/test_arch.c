@@ -204,7 +204,7 @@ static void bit_serial_closed_forms(void **state) {
                      WR_OK);
     /* 16/a lanes per PE reduce along K: a fold holds 64 x 16/a rows */
     uint64_t rf = (uint64_t)ceil((double)g.k / (64.0 * 16 / a) - 1e-12);
-    uint64_t want = rf * cdiv(g.n, 64) * (g.m + 2 * 64 + 64 - 2) - 1;
+    uint64_t want = rf * cdiv(g.n, 64) * (g.m + (uint64_t)2 * 64 + 64 - 2) - 1;
     assert_int_equal(c.cycles, want);
     assert_true(c.cycles >= prev); /* more bits never run faster */
     prev = c.cycles;

@@ -31,8 +31,8 @@ static void counts_match_naive(void **state) {
     sim_conv_geom g;
     memset(&g, 0, sizeof g);
     g.groups = pick(1, 3);
-    g.c_in = g.groups * pick(1, 6);
-    g.c_out = g.groups * pick(1, 5);
+    g.c_in = (int64_t)g.groups * pick(1, 6);
+    g.c_out = (int64_t)g.groups * pick(1, 5);
     g.kh = pick(1, 4);
     g.kw = pick(1, 4);
     g.sh = pick(1, 3);
@@ -41,10 +41,11 @@ static void counts_match_naive(void **state) {
     g.dw = pick(1, 2);
     g.pad_t = pick(0, 2);
     g.pad_l = pick(0, 2);
-    g.h_in = pick((g.kh - 1) * g.dh + 1, 12);
-    g.w_in = pick((g.kw - 1) * g.dw + 1, 12);
-    g.h_out = (g.h_in + 2 * g.pad_t - (g.kh - 1) * g.dh - 1) / g.sh + 1;
-    g.w_out = (g.w_in + 2 * g.pad_l - (g.kw - 1) * g.dw - 1) / g.sw + 1;
+    int span_h = (g.kh - 1) * g.dh + 1, span_w = (g.kw - 1) * g.dw + 1;
+    g.h_in = pick(span_h, 12);
+    g.w_in = pick(span_w, 12);
+    g.h_out = (g.h_in + 2 * (int64_t)g.pad_t - span_h) / g.sh + 1;
+    g.w_out = (g.w_in + 2 * (int64_t)g.pad_l - span_w) / g.sw + 1;
     int bits = pick(1, 8), group = pick(1, 5);
     int64_t n_in = g.c_in * g.h_in * g.w_in;
     int64_t cg = g.c_in / g.groups, og = g.c_out / g.groups;
@@ -54,8 +55,8 @@ static void counts_match_naive(void **state) {
     memset(&in, 0, sizeof in);
     wr_err e;
     assert_int_equal(sim_packed_reset(&in, n_in, bits, &e), WR_OK);
-    uint32_t *a = malloc(sizeof *a * (size_t)n_in);
-    int32_t *w = malloc(sizeof *w * (size_t)n_w);
+    uint32_t *a = calloc((size_t)n_in, sizeof *a);
+    int32_t *w = calloc((size_t)n_w, sizeof *w);
     for (int64_t i = 0; i < n_in; i++) {
       a[i] = pick(0, 99) < zero_pct ? 0 : (uint32_t)pick(0, (1 << bits) - 1);
       sim_packed_set(&in, i, a[i]);
@@ -71,8 +72,8 @@ static void counts_match_naive(void **state) {
             for (int r = 0; r < g.kh; r++)
               for (int s = 0; s < g.kw; s++) {
                 macs++;
-                int64_t iy = y * g.sh - g.pad_t + r * g.dh;
-                int64_t ix = x * g.sw - g.pad_l + s * g.dw;
+                int64_t iy = y * g.sh - g.pad_t + (int64_t)r * g.dh;
+                int64_t ix = x * g.sw - g.pad_l + (int64_t)s * g.dw;
                 int64_t ci = (o / og) * cg + c;
                 if (iy < 0 || iy >= g.h_in || ix < 0 || ix >= g.w_in)
                   continue;
@@ -159,8 +160,7 @@ static void cosim_run(const arch *a, const wr_net *net, int count,
   for (int i = 0; i < count; i++) {
     int top1;
     memset(st, 0, sizeof *st * (size_t)net->n_layers);
-    assert_int_equal(sim_run_image(m, &d, i, &top1, st, NULL, NULL, &e),
-                     WR_OK);
+    assert_int_equal(sim_run_image(m, &d, i, &top1, st, NULL, NULL, &e), WR_OK);
     assert_int_equal(sim_cosim_add(cs, st, &e), WR_OK);
   }
   free(st);
@@ -186,9 +186,9 @@ static void no_features_same_counts(void **state) {
   for (int j = 0; j < cs.base.n_layers; j++) {
     assert_true(cs.layers[j].cycles_min == (double)cs.base.layers[j].cycles);
     assert_true(cs.layers[j].cycles_max == (double)cs.base.layers[j].cycles);
-    assert_true(fabs(cs.layers[j].energy_sum / 12 -
-                     cs.base.layers[j].energy.total) <=
-                1e-9 * cs.base.layers[j].energy.total);
+    assert_true(
+        fabs(cs.layers[j].energy_sum / 12 - cs.base.layers[j].energy.total) <=
+        1e-9 * cs.base.layers[j].energy.total);
   }
   sim_cosim_free(&cs);
   arch_free(a);
@@ -213,7 +213,7 @@ static void zero_gating_saves_zero_macs(void **state) {
       continue;
     assert_true(L->ops.nz_macs < L->ops.macs); /* there are zeros */
     double zero_macs = (double)(L->ops.macs - L->ops.nz_macs);
-    double saved = cs.images * b->energy.mac - L->energy.mac;
+    double saved = (double)cs.images * b->energy.mac - L->energy.mac;
     assert_true(fabs(saved - zero_macs * e_mac) <= 1e-9 * b->energy.mac * 10);
     assert_true(L->cycles_min == (double)b->cycles); /* gating saves no time */
   }

@@ -88,7 +88,7 @@ static void chain_matches_reference(int a, int w, int fixed) {
            a, w);
   wr_net *n = load(yaml);
   wr_npz z = {NULL, 0};
-  int64_t ws[4] = {4, 5, 3, 3}, c4 = 4, fs[2] = {3, 4 * 4 * 3};
+  int64_t ws[4] = {4, 5, 3, 3}, c4 = 4, fs[2] = {3, (int64_t)4 * 4 * 3};
   float *wt = put(&z, "conv.weight", 4, ws, -1.1, 1.1);
   float *bias = put(&z, "conv.bias", 1, &c4, -0.2, 0.2);
   float *gamma = put(&z, "bn.weight", 1, &c4, 0.5, 2.0);

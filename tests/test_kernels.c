@@ -209,7 +209,8 @@ static void check_kernels(const sim_conv_geom *g, const uint16_t *in,
       expect_sums(what, g, a_bits, w_bits, got, want);
       memset(got, 0x55, (size_t)n_out * sizeof *got);
       assert_int_equal(sim_conv_packed_in(p, &packed, got, &e), WR_OK);
-      strcat(what, ", packed input");
+      size_t len = strlen(what);
+      snprintf(what + len, sizeof what - len, ", packed input");
       expect_sums(what, g, a_bits, w_bits, got, want);
       sim_wpack_free(p);
     }
@@ -455,8 +456,8 @@ static void check_f32(const sim_conv_geom *g) {
   int64_t n_in = g->c_in * g->h_in * g->w_in;
   int64_t n_w = g->c_out * (g->c_in / g->groups) * g->kh * g->kw;
   int64_t n_out = g->c_out * g->h_out * g->w_out;
-  float *in = malloc((size_t)n_in * sizeof *in);
-  float *w = malloc((size_t)n_w * sizeof *w);
+  float *in = calloc((size_t)n_in, sizeof *in);
+  float *w = calloc((size_t)n_w, sizeof *w);
   float *want = malloc((size_t)n_out * sizeof *want);
   float *got = malloc((size_t)n_out * sizeof *got);
   assert_true(in && w && want && got);
@@ -470,7 +471,7 @@ static void check_f32(const sim_conv_geom *g) {
   for (int k = 0; k < 3; k++) {
     memset(got, 0xff, (size_t)n_out * sizeof *got);
     sim_conv_f32_isa(g, in, w, got, isas[k]);
-    if (memcmp(got, want, (size_t)n_out * sizeof *got))
+    if (memcmp(got, want, (size_t)n_out * sizeof *got) != 0)
       fail_msg("fp32 conv path %d differs: %lldx%lldx%lld -> %lldx%lldx%lld "
                "k %dx%d s %d,%d d %d,%d pad %d,%d groups %d",
                k, (long long)g->c_in, (long long)g->h_in, (long long)g->w_in,
@@ -493,7 +494,7 @@ static void fp32_paths_match_golden(void **state) {
     sim_conv_geom g;
     random_geom(&g);
     g.dw = 1 + (int)rnd(2);
-    g.w_in += (g.kw - 1) * (g.dw - 1);
+    g.w_in += (int64_t)(g.kw - 1) * (g.dw - 1);
     check_f32(&g);
   }
   sim_conv_geom wide = square_geom(3, 1, 1, 11);
@@ -508,8 +509,8 @@ static void fp32_paths_match_golden(void **state) {
   sim_conv_geom fc = square_geom(1000, 1, 1, 21);
   check_f32(&fc);
   fc.groups = 4;
-  fc.c_in = 4 * 37;
-  fc.c_out = 4 * 5;
+  fc.c_in = (int64_t)fc.groups * 37;
+  fc.c_out = (int64_t)fc.groups * 5;
   check_f32(&fc);
 }
 

@@ -289,8 +289,8 @@ static void families_closed_forms(void **state) {
       arch_eval_opts o = {1, ARCH_OBJ_CYCLES, 1};
       arch_layer_result r;
       assert_int_equal(arch_eval_layer(loom, l, 8, &o, NULL, &r, &e), WR_OK);
-      uint64_t K = 256 * 9, T = (K * (uint64_t)(a * w) + 255) / 256;
-      uint64_t folds = ((196 + 15) / 16) * (256 / 16);
+      uint64_t K = (uint64_t)256 * 9, T = (K * (uint64_t)(a * w) + 255) / 256;
+      uint64_t folds = (uint64_t)((196 + 15) / 16) * (256 / 16);
       assert_int_equal(r.compute_cycles, folds * (T + 16 + 16 - 2) - 1);
       wr_net_free(n);
     }
@@ -563,8 +563,9 @@ static void measured_features(void **state) {
   assert_int_equal(
       arch_eval_layer_measured(st, l, 8, &ideal, NULL, &m, &r1, &e), WR_OK);
   uint64_t M = 196, N = 256, K = 2304;
-  uint64_t f8 = (K + 64 * 2 - 1) / (64 * 2), f2 = (K + 64 * 8 - 1) / (64 * 8);
-  uint64_t per = M + 2 * 64 + 64 - 2, cf = (N + 63) / 64;
+  uint64_t f8 = (K + (uint64_t)64 * 2 - 1) / ((uint64_t)64 * 2),
+           f2 = (K + (uint64_t)64 * 8 - 1) / ((uint64_t)64 * 8);
+  uint64_t per = M + (uint64_t)2 * 64 + 64 - 2, cf = (N + 63) / 64;
   assert_int_equal(r0.compute_cycles, f8 * cf * per - 1);
   assert_int_equal(r1.compute_cycles, f2 * cf * per - 1);
   assert_true(r1.a_bits_eff == 2.0);

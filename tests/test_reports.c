@@ -284,6 +284,7 @@ static void test_filter_best_baseline(void **state) {
   c = rp_filter_parse(s, "area<=0.5", "--best-under", &e);
   ng = rp_best(s, idx, n, rp_col(&s->attrs, RP_WORKLOAD), c, &o, first, best,
                &e);
+  assert_int_equal(ng, 2); /* the groups stay, with no design under 0.5 */
   assert_int_equal(best[0], -1);
   rp_filter_free(c);
   /* an objective or a group that is not a column of the set is an error */

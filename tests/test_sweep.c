@@ -122,7 +122,7 @@ static void enumeration(void **state) {
   spec_load(&s, small);
   int sizes[SWEEP_MAX_AXES];
   assert_int_equal(sweep_axes(&s, sizes), SWEEP_AX_VARY0 + 2);
-  assert_true(sweep_grid_size(&s) == 2 * 3 * 2 * 1 * 1 * 2 * 2 * 3);
+  assert_true(sweep_grid_size(&s) == (uint64_t)2 * 3 * 2 * 1 * 1 * 2 * 2 * 3);
   uint64_t *idx;
   size_t n;
   wr_err e;

@@ -181,7 +181,8 @@ static const char *const net_cat =
     "  - {name: fc, fc: {out: 4}}\n"
     "precision: {default: 32/32, fp32: [first, last]}\n";
 /* the same with c2 at 8/8 (integer, not differentiable: forward only) */
-#define NET_CAT_8BIT_C2 "precision: {default: 32/32, fp32: [first, last], layers: {c2: 8/8}}\n"
+#define NET_CAT_8BIT_C2                                                        \
+  "precision: {default: 32/32, fp32: [first, last], layers: {c2: 8/8}}\n"
 
 static void grads_fp32(void **state) {
   (void)state;
@@ -223,8 +224,9 @@ static void quantized_forward(void **state) {
      activation-only difference by snapping weights in both */
   for (int p = 0; p < sim_trainer_n_params(t); p++) {
     sim_train_param par = sim_trainer_param(t, p);
-    if (strcmp(par.name, "c2.weight") && strcmp(par.name, "c3.weight") &&
-        strcmp(par.name, "fc1.weight"))
+    if (strcmp(par.name, "c2.weight") != 0 &&
+        strcmp(par.name, "c3.weight") != 0 &&
+        strcmp(par.name, "fc1.weight") != 0)
       continue;
     for (int64_t k = 0; k < par.count; k++)
       par.value[k] = (float)(sim_weight_code(par.value[k], 4) / 7.0);
@@ -260,9 +262,8 @@ static void train_net(const char *yaml, const char *prec, int threads,
      executor does: the same quantizers, so the same top-1 hits */
   if (n_test > 10 &&
       llround(r.float_test_acc * (double)n_test) != r.test_correct)
-    fail_msg("%s at %s: float path %.0f hits, executor %lld", net->name,
-             prec, r.float_test_acc * (double)n_test,
-             (long long)r.test_correct);
+    fail_msg("%s at %s: float path %.0f hits, executor %lld", net->name, prec,
+             r.float_test_acc * (double)n_test, (long long)r.test_correct);
   /* the reported accuracy is the executor's on the exported weights */
   int64_t c;
   assert_int_equal(sim_exec_accuracy(net, out, "w", &test, 1, &c, &e), WR_OK);
@@ -301,10 +302,10 @@ static int same_npz(const wr_npz *a, const wr_npz *b) {
   if (a->n != b->n)
     return 0;
   for (size_t i = 0; i < a->n; i++)
-    if (strcmp(a->arrays[i].name, b->arrays[i].name) ||
+    if (strcmp(a->arrays[i].name, b->arrays[i].name) != 0 ||
         a->arrays[i].count != b->arrays[i].count ||
         memcmp(a->arrays[i].data, b->arrays[i].data,
-               (size_t)a->arrays[i].count * 4))
+               (size_t)a->arrays[i].count * 4) != 0)
       return 0;
   return 1;
 }
@@ -407,10 +408,13 @@ static void learns_fashion_mnist(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(grads_fp32),           cmocka_unit_test(grads_ste),
-      cmocka_unit_test(quantized_forward),    cmocka_unit_test(deterministic),
+      cmocka_unit_test(grads_fp32),
+      cmocka_unit_test(grads_ste),
+      cmocka_unit_test(quantized_forward),
+      cmocka_unit_test(deterministic),
       cmocka_unit_test(concat_trains),
-      cmocka_unit_test(export_format),        cmocka_unit_test(unsupported),
+      cmocka_unit_test(export_format),
+      cmocka_unit_test(unsupported),
       cmocka_unit_test(learns_fashion_mnist),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

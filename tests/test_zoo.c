@@ -2,15 +2,8 @@
  * (REFERENCE: torchvision / paper parameter and MAC counts) and the WRPN
  * paper's compute-cost tables (Mishra et al. 2017, Tables 3-5). */
 #include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
-#include <cmocka.h>
-
-#include "workloads.h"
+#include "testutil.h"
 
 static wr_net *open_net(const char *name, double width) {
   wr_err e;
@@ -61,7 +54,8 @@ static void every_zoo_net_widens(void **state) {
       for (int j = 0; j < n->n_layers; j++)
         if (n->layers[j].classifier)
           cls = &n->layers[j];
-      assert_non_null(cls);
+      if (!cls)
+        fail_msg("%s: no classifier layer", wr_zoo_name(i));
       assert_int_equal(cls->out.c, cls->out_base);
       for (int j = 0; j < n->n_layers; j++)
         assert_int_equal(wr_net_find(n, n->layers[j].name), j);

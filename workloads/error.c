@@ -24,7 +24,7 @@ static void vset(wr_err *e, int status, const char *prefix, const char *fmt,
   vsnprintf(e->msg + n, sizeof e->msg - n, fmt, ap);
 }
 
-int wr_err_set(wr_err *e, int status, const char *fmt, ...) {
+int(wr_err_set)(wr_err *e, int status, const char *fmt, ...) {
   if (!e)
     return status;
   va_list ap;
@@ -34,8 +34,8 @@ int wr_err_set(wr_err *e, int status, const char *fmt, ...) {
   return status;
 }
 
-int wr_err_at(wr_err *e, const char *file, int line, int col, const char *fmt,
-              ...) {
+int(wr_err_at)(wr_err *e, const char *file, int line, int col, const char *fmt,
+               ...) {
   if (!e)
     return WR_EINPUT;
   char prefix[512];

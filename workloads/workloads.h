@@ -49,6 +49,15 @@ static inline const char *wr_plural(long long n) { return n == 1 ? "" : "s"; }
 int wr_err_at(wr_err *e, const char *file, int line, int col, const char *fmt,
               ...) __attribute__((format(printf, 5, 6)));
 
+/* For the static analyzer (clang-tidy), which sees one file at a time and
+ * so not what the error setters return: the status they set.  The files
+ * that define them spell the name in parentheses, (wr_err_set). */
+#ifdef __clang_analyzer__
+#define wr_err_set(e, status, ...)                                             \
+  (wr_err_set(e, status, __VA_ARGS__), (status))
+#define wr_err_at(...) (wr_err_at(__VA_ARGS__), WR_EINPUT)
+#endif
+
 /* ---- files ------------------------------------------------------------ */
 
 /* Reads a whole file into a NUL-terminated buffer (caller frees).

@@ -259,7 +259,7 @@ yaml_node_t *ydoc_node(ydoc *d, int index) {
   return yaml_document_get_node(&d->doc, index);
 }
 
-int yerr(ydoc *d, const yaml_node_t *n, wr_err *e, const char *fmt, ...) {
+int(yerr)(ydoc *d, const yaml_node_t *n, wr_err *e, const char *fmt, ...) {
   char buf[768];
   va_list ap;
   va_start(ap, fmt);

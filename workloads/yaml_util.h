@@ -40,6 +40,9 @@ yaml_node_t *ydoc_node(ydoc *d, int index);
 /* Sets `e` to "file:line:col: <message>" at node `n`; returns WR_EINPUT. */
 int yerr(ydoc *d, const yaml_node_t *n, wr_err *e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+#ifdef __clang_analyzer__ /* as wr_err_set in workloads.h */
+#define yerr(...) (yerr(__VA_ARGS__), WR_EINPUT)
+#endif
 
 /* Short description of a node's type for messages ("a mapping", ...). */
 const char *ytype(const yaml_node_t *n);
