@@ -12,13 +12,14 @@ static int mul_ok(uint64_t a, uint64_t b, uint64_t *out) {
   return !__builtin_mul_overflow(a, b, out);
 }
 
-static uint64_t ceil_div(uint64_t x, uint64_t y) { return x / y + (x % y != 0); }
+static uint64_t ceil_div(uint64_t x, uint64_t y) {
+  return x / y + (x % y != 0);
+}
 
 int arch_compute_cycles(int rows, int cols, arch_dataflow df,
                         const arch_gemm *g, double t, arch_compute *out,
                         wr_err *e) {
-  if (rows < 1 || cols < 1 || !(t > 0) || !g->m || !g->n || !g->k ||
-      !g->groups)
+  if (rows < 1 || cols < 1 || !(t > 0) || !g->m || !g->n || !g->k || !g->groups)
     return wr_err_set(e, WR_EINPUT,
                       "compute cycles: empty GEMM or array (M %llu, N %llu, K "
                       "%llu on %dx%d)",
@@ -55,14 +56,13 @@ int arch_compute_cycles(int rows, int cols, arch_dataflow df,
     row_folds = 1;
   if (!mul_ok(row_folds, ceil_div(sc, (uint64_t)cols), &folds) ||
       __builtin_add_overflow(tp, fill, &per_fold) ||
-      !mul_ok(folds, per_fold, &cycles) ||
-      !mul_ok(cycles, g->groups, &cycles))
+      !mul_ok(folds, per_fold, &cycles) || !mul_ok(cycles, g->groups, &cycles))
     return wr_err_set(e, WR_EINPUT, "compute cycles overflow 64 bits");
   out->folds = folds * g->groups;
   out->cycles_per_fold = per_fold;
   out->cycles = cycles - 1;
-  out->mapping_efficiency = (double)sr * (double)sc /
-                            ((double)folds * rcap * (double)cols);
+  out->mapping_efficiency =
+      (double)sr * (double)sc / ((double)folds * rcap * (double)cols);
   out->row_capacity = rcap;
   return WR_OK;
 }

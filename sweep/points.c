@@ -128,8 +128,8 @@ int sweep_lhs(const int *sizes, int naxes, size_t n, uint64_t seed, int **out,
 /* `want` distinct indices of [0, g) drawn uniformly: selection sampling
  * (Knuth's algorithm S) on small grids, rejection of repeats on large
  * ones. */
-static int random_points(uint64_t g, uint64_t want, uint64_t seed,
-                         uint64_t *v, size_t *n, wr_err *e) {
+static int random_points(uint64_t g, uint64_t want, uint64_t seed, uint64_t *v,
+                         size_t *n, wr_err *e) {
   gsl_rng *r = rng_new(seed, e);
   if (!r)
     return e->status;
@@ -154,9 +154,8 @@ static int random_points(uint64_t g, uint64_t want, uint64_t seed,
 
 int sweep_points(const sweep_spec *s, uint64_t **idx, size_t *n, wr_err *e) {
   uint64_t g = sweep_grid_size(s);
-  uint64_t want = s->sampling == SWEEP_GRID || s->sample_points >= g
-                      ? g
-                      : s->sample_points;
+  uint64_t want =
+      s->sampling == SWEEP_GRID || s->sample_points >= g ? g : s->sample_points;
   if (want > ((uint64_t)1 << 32))
     return wr_err_set(e, WR_EINPUT,
                       "%s: %" PRIu64 " points is too many to run (sample "
@@ -194,8 +193,8 @@ int sweep_points(const sweep_spec *s, uint64_t **idx, size_t *n, wr_err *e) {
 
 int sweep_shard_parse(const char *text, int *i, int *n, wr_err *e) {
   int a, b, used = 0;
-  if (sscanf(text, "%d/%d%n", &a, &b, &used) != 2 || text[used] ||
-      b < 1 || a < 1 || a > b || b > 1000000)
+  if (sscanf(text, "%d/%d%n", &a, &b, &used) != 2 || text[used] || b < 1 ||
+      a < 1 || a > b || b > 1000000)
     return wr_err_set(e, WR_EINPUT,
                       "--shard: '%s' is not I/N with 1 <= I <= N (e.g. 3/8)",
                       text);
@@ -208,7 +207,7 @@ int sweep_in_shard(size_t pos, int i, int n) {
   return n <= 0 || (int)(pos % (size_t)n) == i - 1;
 }
 
-/* ---- resolving ------------------------------------------------------------ */
+/* ---- resolving ---------------------------------------------------------- */
 
 /* A growing string. */
 typedef struct sbuf {
@@ -223,8 +222,8 @@ static void sb_put(sbuf *b, const char *fmt, ...) {
   for (int tries = 0; tries < 2 && !b->bad; tries++) {
     va_list ap;
     va_start(ap, fmt);
-    int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0,
-                      fmt, ap);
+    int k =
+        vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
     va_end(ap);
     if (k < 0) {
       b->bad = 1;
@@ -278,9 +277,9 @@ int sweep_resolve(const sweep_spec *s, const sweep_point *p, sweep_config *c,
   if (s->measure.on) {
     /* measured points: the model whose statistics and accuracy they use */
     uint64_t mk = 0;
-    char *mt = sweep_model_text(s, p->ax[SWEEP_AX_WORKLOAD],
-                                p->ax[SWEEP_AX_WIDTH], p->ax[SWEEP_AX_PREC],
-                                &mk);
+    char *mt =
+        sweep_model_text(s, p->ax[SWEEP_AX_WORKLOAD], p->ax[SWEEP_AX_WIDTH],
+                         p->ax[SWEEP_AX_PREC], &mk);
     if (!mt)
       t.bad = 1;
     free(mt);

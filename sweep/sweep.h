@@ -101,8 +101,9 @@ typedef enum sweep_weights {
   SWEEP_W_FILE       /* an .npz */
 } sweep_weights;
 
-#define SWEEP_MEASURE_GROUP 16 /* input channels per dynamic-precision group   \
-                                */
+#define SWEEP_MEASURE_GROUP                                                    \
+  16 /* input channels per dynamic-precision group                             \
+      */
 
 typedef struct sweep_measure {
   int on;

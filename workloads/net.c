@@ -1,8 +1,8 @@
 /*
  * net.c — the network IR: shape inference, per-layer MAC and parameter
  * counts, the width transform and the precision policy (docs/workloads.md,
- * "Width and precision": width k makes every layer's output channels round(k*C),
- * except the classifier's).
+ * "Width and precision": width k makes every layer's output channels
+ * round(k*C), except the classifier's).
  */
 #include <fnmatch.h>
 #include <math.h>

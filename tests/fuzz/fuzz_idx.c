@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wr_err e;
   wr_err_clear(&e);
   if (wr_idx_read(p, &ndim, dims, &px, &e) == WR_OK) {
-    if (ndim < 1 || ndim > 4) abort();
+    if (ndim < 1 || ndim > 4)
+      abort();
     free(px);
   }
   FUZZ_CHECK_ERR(e);
@@ -34,11 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const uint8_t labels[] = {0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 9};
     mkdir(dir, 0700);
     FILE *f = fopen(lp, "wb");
-    if (!f || fwrite(labels, 1, sizeof labels, f) != sizeof labels) abort();
+    if (!f || fwrite(labels, 1, sizeof labels, f) != sizeof labels)
+      abort();
     fclose(f);
   }
   FILE *f = fopen(ip, "wb");
-  if (!f || (size && fwrite(data, 1, size, f) != size)) abort();
+  if (!f || (size && fwrite(data, 1, size, f) != size))
+    abort();
   fclose(f);
   wr_dataset d;
   wr_err_clear(&e);

@@ -11,7 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wr_err_clear(&e);
   if (wr_npz_read(p, &z, &e) == WR_OK) {
     for (size_t i = 0; i < z.n; i++)
-      if (wr_npz_get(&z, z.arrays[i].name) == NULL) abort();
+      if (wr_npz_get(&z, z.arrays[i].name) == NULL)
+        abort();
     wr_npz_free(&z);
   }
   FUZZ_CHECK_ERR(e);

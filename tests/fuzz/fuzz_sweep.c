@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint64_t *idx = NULL;
   size_t n = 0;
   wr_err_clear(&e);
-  if (sweep_points(&s, &idx, &n, &e) == WR_OK) free(idx);
+  if (sweep_points(&s, &idx, &n, &e) == WR_OK)
+    free(idx);
   FUZZ_CHECK_ERR(e);
   sweep_spec_free(&s);
   return 0;

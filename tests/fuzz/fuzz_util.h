@@ -19,21 +19,24 @@ static const char *fuzz_tmpfile(int slot, const char *suffix,
   static char paths[4][256];
   char *p = paths[slot & 3];
   const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-  snprintf(p, sizeof paths[0], "%s/wrpnsim-fuzz-%ld-%d%s", dir,
-           (long)getpid(), slot, suffix);
+  snprintf(p, sizeof paths[0], "%s/wrpnsim-fuzz-%ld-%d%s", dir, (long)getpid(),
+           slot, suffix);
   FILE *f = fopen(p, "wb");
-  if (!f) abort();
-  if (n && fwrite(data, 1, n, f) != n) abort();
-  if (fclose(f) != 0) abort();
+  if (!f)
+    abort();
+  if (n && fwrite(data, 1, n, f) != n)
+    abort();
+  if (fclose(f) != 0)
+    abort();
   return p;
 }
 
 /* Every error message must be a non-empty, NUL-terminated line. */
-#define FUZZ_CHECK_ERR(e)                                                  \
-  do {                                                                     \
-    if ((e).status != 0 &&                                                 \
-        ((e).msg[0] == 0 || memchr((e).msg, 0, sizeof (e).msg) == NULL))   \
-      abort();                                                             \
+#define FUZZ_CHECK_ERR(e)                                                      \
+  do {                                                                         \
+    if ((e).status != 0 &&                                                     \
+        ((e).msg[0] == 0 || memchr((e).msg, 0, sizeof(e).msg) == NULL))        \
+      abort();                                                                 \
   } while (0)
 
 #endif

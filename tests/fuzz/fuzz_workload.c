@@ -9,7 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wr_err_clear(&e);
   wr_net *n = wr_net_load_string((const char *)data, size, "fuzz.yaml", &e);
   FUZZ_CHECK_ERR(e);
-  if (!n) return 0;
+  if (!n)
+    return 0;
   static const double widths[] = {2.0, 0.5, 3.7, 1.0};
   for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
     wr_err_clear(&e);
