@@ -819,8 +819,7 @@ int arch_mode(const arch *a, wr_prec p, const char *layer, wr_prec *mode,
   return WR_OK;
 }
 
-/* ---- editing --------------------------------------------------------------
- */
+/* ---- editing ------------------------------------------------------------- */
 
 arch *arch_clone(const arch *src, wr_err *e) {
   arch *a = malloc(sizeof *a);

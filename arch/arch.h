@@ -204,8 +204,7 @@ int arch_compute_cycles(int rows, int cols, arch_dataflow df,
 /* The GEMM of a conv or fc layer of `net` for `batch` images. */
 arch_gemm arch_layer_gemm(const wr_layer *l, uint64_t batch);
 
-/* ---- technology tables (arch/tech/NAME.yaml, docs/arch.md) ----------------
- */
+/* ---- technology tables (arch/tech/NAME.yaml, docs/arch.md) --------------- */
 
 /* A technology table: energies and areas with their sources.  Loaded with
  * the architecture that names it; curves are interpolated linearly in

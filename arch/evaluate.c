@@ -238,8 +238,7 @@ static int eval_pass(const arch *a, const wr_net *net, int i, const int *bits,
   return WR_OK;
 }
 
-/* ---- a network ------------------------------------------------------------
- */
+/* ---- a network ----------------------------------------------------------- */
 
 /* Bits at which the architecture stores activations read at `b` bits: the
  * narrowest activation width of its modes that holds them (what its

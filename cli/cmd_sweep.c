@@ -10,8 +10,7 @@
 #include "cli.h"
 #include "sweep.h"
 
-/* ---- progress on stderr ----------------------------------------------------
- */
+/* ---- progress on stderr -------------------------------------------------- */
 
 typedef struct progress_ui {
   int tty;

@@ -35,8 +35,7 @@ int cli_path_value(const char *cmd, const char *what, const char *path) {
   return EXIT_INPUT;
 }
 
-/* ---- same file ------------------------------------------------------------
- */
+/* ---- same file ----------------------------------------------------------- */
 
 /* The files a path stands for: itself, and for a database its -wal, -shm
  * and -journal side files, which SQLite writes next to it. */
@@ -105,8 +104,7 @@ int cli_same_file(const cli_path *a, const cli_path *b, char *da, char *db,
   return 0;
 }
 
-/* ---- outputs --------------------------------------------------------------
- */
+/* ---- outputs ------------------------------------------------------------- */
 
 /* The folder of `path` exists: else prints why not and returns
  * EXIT_INPUT.  Trailing slashes name the path itself ("out/" is the
@@ -176,8 +174,7 @@ int cli_check_output(const char *cmd, const cli_path *out, const cli_path *ins,
   return 0;
 }
 
-/* ---- --busy-timeout -------------------------------------------------------
- */
+/* ---- --busy-timeout ------------------------------------------------------ */
 
 void cli_show_wait(const char *cmd, const char *path, double waited_s,
                    double timeout_s) {

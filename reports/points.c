@@ -253,8 +253,7 @@ char *rp_point_label(const rp_set *s, int p, char *buf, size_t n) {
   return rp_label(s, p, 0, buf, n);
 }
 
-/* ---- metric names and objectives -------------------------------------------
- */
+/* ---- metric names and objectives ----------------------------------------- */
 
 const char *rp_metric_alias(const char *name) {
   static const char *const alias[][2] = {{"energy", RP_ENERGY},

@@ -172,8 +172,7 @@ long rp_pareto_values(const double *vals, size_t n, int k, const int *maximize,
 int rp_pareto(const rp_set *s, const int *idx, int n, const rp_objective *obj,
               int k, int *front, int *n_front, int *n_missing, wr_err *e);
 
-/* ---- filters, best designs, baselines --------------------------------------
- */
+/* ---- filters, best designs, baselines ------------------------------------ */
 
 /* A filter: comparisons joined by "," or " and ", all of which must
  * hold.  Each is NAME OP VALUE with OP one of = == != < <= > >=.  NAME is

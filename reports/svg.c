@@ -49,8 +49,7 @@ rp_axis_info rp_metric_info(const char *name) {
   return (rp_axis_info){name, unit};
 }
 
-/* ---- axes -----------------------------------------------------------------
- */
+/* ---- axes ---------------------------------------------------------------- */
 
 typedef struct axis {
   double lo, hi; /* data range shown */
@@ -316,8 +315,7 @@ static double legend_head(FILE *out, double x, double y, const char *title) {
   return y + 18;
 }
 
-/* ---- scatter --------------------------------------------------------------
- */
+/* ---- scatter ------------------------------------------------------------- */
 
 typedef struct box {
   double x0, y0, x1, y1;
@@ -536,8 +534,7 @@ void rp_svg_scatter(FILE *out, const rp_scatter *sc) {
   free(fr);
 }
 
-/* ---- stacked bars ---------------------------------------------------------
- */
+/* ---- stacked bars -------------------------------------------------------- */
 
 void rp_svg_bars(FILE *out, const rp_bars *b) {
   /* row names whole (a design's label names its parameters): the left
@@ -602,8 +599,7 @@ void rp_svg_bars(FILE *out, const rp_bars *b) {
   svg_close(out, NULL);
 }
 
-/* ---- roofline -------------------------------------------------------------
- */
+/* ---- roofline ------------------------------------------------------------ */
 
 void rp_svg_roofline(FILE *out, const rp_roofline *r) {
   const double L = 110, T = 40, W = 500, H = 340, LEGX = L + W + 30;

@@ -1371,8 +1371,7 @@ int sim_trainer_export(const sim_trainer *t, wr_npz *out, wr_err *e) {
   return WR_OK;
 }
 
-/* ---- BLAS -----------------------------------------------------------------
- */
+/* ---- BLAS ---------------------------------------------------------------- */
 
 char *openblas_get_corename(void);
 

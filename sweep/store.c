@@ -499,8 +499,7 @@ int store_put_sweep(sqlite3 *db, const sweep_spec *s, wr_err *e) {
   return rc == SQLITE_DONE ? WR_OK : store_fail(db, "storing the spec", e);
 }
 
-/* ---- inserting points -----------------------------------------------------
- */
+/* ---- inserting points ---------------------------------------------------- */
 
 enum { ST_POINT, ST_BUF, ST_LAYER, ST_LAYER_BUF, N_ST };
 
@@ -775,8 +774,7 @@ void sweep_db_remove(const char *path) {
   }
 }
 
-/* ---- merge ----------------------------------------------------------------
- */
+/* ---- merge --------------------------------------------------------------- */
 
 /* The folder of `path` (a copy), for access checks. */
 static char *folder_of(const char *path) {

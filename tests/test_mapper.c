@@ -12,8 +12,7 @@
 #include "arch.h"
 #include "testutil.h"
 
-/* ---- random cases ----------------------------------------------------------
- */
+/* ---- random cases -------------------------------------------------------- */
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void) { /* xorshift64 */
@@ -253,8 +252,7 @@ static void ideal_memory_is_scalesim(void **state) {
   }
 }
 
-/* ---- closed forms and the presets -----------------------------------------
- */
+/* ---- closed forms and the presets ---------------------------------------- */
 
 static wr_net *net_at(const char *name, wr_prec p) {
   wr_err e;
@@ -581,8 +579,7 @@ static void measured_features(void **state) {
   wr_net_free(n);
 }
 
-/* ---- a table PE restating a built-in family ------------------------------
- */
+/* ---- a table PE restating a built-in family ------------------------------ */
 
 /* The YAML of `a` with its MAC as a table PE: each mode's MACs per PE per
  * cycle and energy per MAC, and the PE's area, as the built-in family gives
