@@ -357,22 +357,20 @@ static int load_precisions(aload *L, yaml_node_t *n) {
 
 /* requant: float | fixed | {kind, mult_bits, shift, round} */
 static int load_requant(aload *L, yaml_node_t *n) {
-  static const char *const kinds[] = {"float", "fixed"};
   static const char *const keys[] = {"kind", "mult_bits", "shift", "round",
                                      NULL};
-  static const char *const rounds[] = {"rne", "half-up", "floor"};
   arch *a = L->a;
   yaml_node_t *x;
   int v;
   if (n->type != YAML_MAPPING_NODE) {
-    if (pick(L, n, "mac field 'requant'", kinds, 2, &v))
+    if (pick(L, n, "mac field 'requant'", wr_requant_names, 2, &v))
       return WR_EINPUT;
     a->requant = (wr_requant)v;
     return WR_OK;
   }
   if (ymap_check(L->d, n, keys, "requant", L->e) ||
       need(L, n, "kind", "requant", &x) ||
-      pick(L, x, "requant field 'kind'", kinds, 2, &v))
+      pick(L, x, "requant field 'kind'", wr_requant_names, 2, &v))
     return WR_EINPUT;
   a->requant = (wr_requant)v;
   if (a->requant == WR_RQ_FLOAT &&
@@ -384,7 +382,7 @@ static int load_requant(aload *L, yaml_node_t *n) {
       load_param(L, n, &params[P_RQ_SHIFT], NULL, a))
     return WR_EINPUT;
   if ((x = ymap_get(L->d, n, "round"))) {
-    if (pick(L, x, "requant field 'round'", rounds, 3, &v))
+    if (pick(L, x, "requant field 'round'", wr_round_names, 3, &v))
       return WR_EINPUT;
     a->rq_round = (wr_round)v;
   }
@@ -471,7 +469,6 @@ static int load_mac(aload *L, yaml_node_t *n) {
       "fp32_layers", "acc_bits", "overflow",   "requant", NULL};
   static const char *const unsup[] = {"cover", "refuse"};
   static const char *const fp32l[] = {"widest", "refuse"};
-  static const char *const ovf[] = {"saturate", "wrap", "error"};
   const char *names[MAC_N_FAMILIES];
   arch *a = L->a;
   yaml_node_t *x;
@@ -535,7 +532,7 @@ static int load_mac(aload *L, yaml_node_t *n) {
   if (load_param(L, n, &params[P_ACC], NULL, a))
     return WR_EINPUT;
   if ((x = ymap_get(L->d, n, "overflow"))) {
-    if (pick(L, x, "mac field 'overflow'", ovf, 3, &v))
+    if (pick(L, x, "mac field 'overflow'", wr_overflow_names, 3, &v))
       return WR_EINPUT;
     a->overflow = (wr_overflow)v;
   }

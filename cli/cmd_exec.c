@@ -61,9 +61,9 @@ static int parse_requant(cli_opt *o, sim_config *cfg) {
   const char *kind = cli_val(&o[E_RQ]);
   unsigned long long v;
   wr_err e;
-  if (kind && strcmp(kind, "fixed") == 0) {
+  if (kind && strcmp(kind, wr_requant_names[WR_RQ_FIXED]) == 0) {
     cfg->requant = WR_RQ_FIXED;
-  } else if (kind && strcmp(kind, "float") != 0) {
+  } else if (kind && strcmp(kind, wr_requant_names[WR_RQ_FLOAT]) != 0) {
     fprintf(stderr, "wrpnsim: --requant: '%s' is not float or fixed\n", kind);
     return EXIT_INPUT;
   }
@@ -84,7 +84,7 @@ static int parse_requant(cli_opt *o, sim_config *cfg) {
     cfg->rq_mult_bits = (int)v;
   }
   if (cli_val(&o[E_RQ_ROUND]) &&
-      sim_round_parse(cli_val(&o[E_RQ_ROUND]), &cfg->rq_round, &e))
+      wr_round_parse(cli_val(&o[E_RQ_ROUND]), &cfg->rq_round, &e))
     return cli_fail(&e);
   return 0;
 }
@@ -310,7 +310,7 @@ int cmd_exec(int argc, char **argv) {
     rc = cli_u64("acc-bits", cli_val(&o[E_ACC]), 2, 64, &acc_bits);
   cfg.acc_bits = (int)acc_bits;
   if (!rc && cli_val(&o[E_OVF]) &&
-      sim_overflow_parse(cli_val(&o[E_OVF]), &cfg.overflow, &e))
+      wr_overflow_parse(cli_val(&o[E_OVF]), &cfg.overflow, &e))
     rc = cli_fail(&e);
   rc = rc ? rc : parse_requant(o, &cfg);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);

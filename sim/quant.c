@@ -74,21 +74,6 @@ void sim_input_values(const wr_net *n, const wr_dataset *d, int64_t i,
   }
 }
 
-int sim_overflow_parse(const char *s, wr_overflow *out, wr_err *e) {
-  static const char *const names[] = {"saturate", "wrap", "error"};
-  for (int i = 0; i < 3; i++)
-    if (strcmp(s, names[i]) == 0) {
-      *out = (wr_overflow)i;
-      return WR_OK;
-    }
-  return wr_err_set(e, WR_EINPUT,
-                    "overflow rule '%s': expected saturate, wrap or error", s);
-}
-
-const char *sim_overflow_name(wr_overflow o) {
-  return o == WR_OVF_WRAP ? "wrap" : o == WR_OVF_ERROR ? "error" : "saturate";
-}
-
 int64_t sim_acc_apply(int64_t acc, int acc_bits, wr_overflow rule,
                       uint64_t *overflows) {
   if (acc_bits >= 64)
@@ -106,17 +91,6 @@ int64_t sim_acc_apply(int64_t acc, int acc_bits, wr_overflow rule,
   if (u & (UINT64_C(1) << (acc_bits - 1)))
     return (int64_t)(u | ~mask);
   return (int64_t)u;
-}
-
-int sim_round_parse(const char *s, wr_round *out, wr_err *e) {
-  static const char *const names[] = {"rne", "half-up", "floor"};
-  for (int i = 0; i < 3; i++)
-    if (strcmp(s, names[i]) == 0) {
-      *out = (wr_round)i;
-      return WR_OK;
-    }
-  return wr_err_set(e, WR_EINPUT,
-                    "rounding '%s': expected rne, half-up or floor", s);
 }
 
 /* v / 2^s rounded by `mode`, for 128-bit v (|v| < 2^126) */

@@ -109,9 +109,7 @@ void sim_packed_unpack(const sim_packed *t, int64_t i0, int64_t n,
 
 /* ---- accumulators ------------------------------------------------------ */
 
-/* Parses "saturate", "wrap" or "error". */
-int sim_overflow_parse(const char *s, wr_overflow *out, wr_err *e);
-const char *sim_overflow_name(wr_overflow o);
+/* The overflow rules and their names are wr_overflow (workloads.h). */
 
 /* Applies an accumulator of `acc_bits` (2..64) to the exact sum `acc`:
  * within [-2^(b-1), 2^(b-1) - 1] it is returned as is; outside, *overflow
@@ -124,9 +122,6 @@ int64_t sim_acc_apply(int64_t acc, int acc_bits, wr_overflow rule,
 
 /* The requantizer kinds and rounding modes are wr_requant and wr_round
  * (workloads.h), where the architecture's accumulator also finds them. */
-
-/* Parses "rne", "half-up" or "floor". */
-int sim_round_parse(const char *s, wr_round *out, wr_err *e);
 
 /* The fixed-point requantizer: for an integer layer read by an act layer
  * that quantizes to k bits, with the layer's folded binary32 scale m and

@@ -203,9 +203,9 @@ static void fixed_point_rounding(void **state) {
                    256);
   wr_round r;
   wr_err e;
-  assert_int_equal(sim_round_parse("half-up", &r, &e), WR_OK);
+  assert_int_equal(wr_round_parse("half-up", &r, &e), WR_OK);
   assert_int_equal(r, WR_ROUND_HALF_UP);
-  assert_int_equal(sim_round_parse("ceil", &r, &e), WR_EINPUT);
+  assert_int_equal(wr_round_parse("ceil", &r, &e), WR_EINPUT);
 }
 
 /* 1-bit activations and ternary weights make S = 1; batch norm with

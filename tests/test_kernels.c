@@ -74,9 +74,9 @@ static void accumulators(void **state) {
                    5);
   wr_overflow o;
   wr_err e;
-  assert_int_equal(sim_overflow_parse("wrap", &o, &e), WR_OK);
+  assert_int_equal(wr_overflow_parse("wrap", &o, &e), WR_OK);
   assert_int_equal(o, WR_OVF_WRAP);
-  assert_int_equal(sim_overflow_parse("clamp", &o, &e), WR_EINPUT);
+  assert_int_equal(wr_overflow_parse("clamp", &o, &e), WR_EINPUT);
 }
 
 /* ---- golden conv -------------------------------------------------------- */

@@ -123,3 +123,37 @@ int wr_policy_set_fp32(wr_policy *p, const char *list, wr_err *e) {
     s = comma + 1;
   }
 }
+
+/* ---- accumulator rules ----------------------------------------------------
+ */
+
+const char *const wr_overflow_names[3] = {"saturate", "wrap", "error"};
+const char *const wr_requant_names[2] = {"float", "fixed"};
+const char *const wr_round_names[3] = {"rne", "half-up", "floor"};
+
+/* The index of `s` among the n names, or -1. */
+static int name_index(const char *s, const char *const *names, int n) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(s, names[i]) == 0)
+      return i;
+  return -1;
+}
+
+int wr_overflow_parse(const char *s, wr_overflow *out, wr_err *e) {
+  int i = name_index(s, wr_overflow_names, 3);
+  if (i < 0)
+    return wr_err_set(e, WR_EINPUT,
+                      "overflow rule '%s': expected saturate, wrap or error",
+                      s);
+  *out = (wr_overflow)i;
+  return WR_OK;
+}
+
+int wr_round_parse(const char *s, wr_round *out, wr_err *e) {
+  int i = name_index(s, wr_round_names, 3);
+  if (i < 0)
+    return wr_err_set(e, WR_EINPUT,
+                      "rounding '%s': expected rne, half-up or floor", s);
+  *out = (wr_round)i;
+  return WR_OK;
+}

@@ -109,6 +109,16 @@ typedef enum wr_round {
   WR_ROUND_FLOOR    /* plain arithmetic shift */
 } wr_round;
 
+/* Their names, in the arch YAML and on the command line, by enum value. */
+extern const char *const wr_overflow_names[3]; /* saturate, wrap, error */
+extern const char *const wr_requant_names[2];  /* float, fixed */
+extern const char *const wr_round_names[3];    /* rne, half-up, floor */
+
+/* Parses "saturate", "wrap" or "error". */
+int wr_overflow_parse(const char *s, wr_overflow *out, wr_err *e);
+/* Parses "rne", "half-up" or "floor". */
+int wr_round_parse(const char *s, wr_round *out, wr_err *e);
+
 /* One per-layer override: layers whose full name matches the shell glob
  * `pattern` get `prec`. */
 typedef struct wr_prec_rule {
