@@ -429,7 +429,7 @@ static int model_net(const sweep_spec *s, const sweep_workload *w, double width,
                      wr_prec prec, wr_net **out, wr_err *pe, wr_err *e) {
   wr_net *net = wr_net_load_string(w->text, w->len, w->file, e);
   if (!net)
-    return e->status;
+    return e->status ? e->status : WR_EINPUT;
   wr_net_config nc = {width, &prec, s->fp32, NULL, 0, NULL};
   /* the spec's fp32 list was checked when it was loaded: WR_EINPUT here
    * is the width's, which leaves the model unmeasured */
@@ -498,7 +498,7 @@ int measure_models(sqlite3 *db, const sweep_spec *s, const uint64_t *idx,
       rc = model_net(s, w, r.width, r.prec, &net, &pe, e);
     if (!rc) {
       md->n_layers = net->n_layers;
-      if (!(md->meas = malloc(sizeof *md->meas * (size_t)net->n_layers)))
+      if (!(md->meas = calloc((size_t)net->n_layers, sizeof *md->meas)))
         rc = oom(e);
       for (int l = 0; !rc && l < net->n_layers; l++)
         md->meas[l] = (arch_meas){1, 1, 0};

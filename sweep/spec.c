@@ -305,13 +305,13 @@ static int load_bases(sload *L, yaml_node_t *n) {
       rc = yerr(L->d, v[i], L->e, "arch.base: %s", pe.msg);
     } else if (f.text) {
       if (!(s->base_archs[i] = arch_load_string(f.text, f.len, f.file, L->e)))
-        rc = L->e->status;
+        rc = L->e->status ? L->e->status : WR_EINPUT;
     } else {
       char *path, *text;
       size_t len;
       if (!(rc = read_named(L, v[i], "arch.base", name, &path, &text, &len))) {
         if (!(s->base_archs[i] = arch_load_string(text, len, path, L->e)))
-          rc = L->e->status;
+          rc = L->e->status ? L->e->status : WR_EINPUT;
         free(path);
         free(text);
       }

@@ -202,14 +202,15 @@ static int store_set_wait(sqlite3 *db, const char *path, const sweep_db_wait *w,
                           wr_err *e) {
   char abs[4096];
   sweep_abspath(path, abs, sizeof abs);
-  store_waiter *sw = calloc(1, sizeof *sw + strlen(abs) + 1);
+  size_t len = strlen(abs);
+  store_waiter *sw = calloc(1, sizeof *sw + len + 1);
   if (!sw)
     return wr_err_set(e, WR_ENOMEM, "out of memory");
   if (w)
     sw->w = *w;
   else
     sw->w.timeout_s = SWEEP_BUSY_TIMEOUT_S;
-  strcpy(sw->path, abs);
+  memcpy(sw->path, abs, len + 1);
   if (sqlite3_create_function_v2(db, "wrpnsim_waiter", 0, SQLITE_UTF8, sw,
                                  store_nop, NULL, NULL, free) != SQLITE_OK)
     return wr_err_set(e, WR_ENOMEM, "out of memory");
@@ -343,7 +344,8 @@ static int check_intact(sqlite3 *db, const char *schema, const char *path,
     const char *nl = t && strncmp(t, "*** ", 4) == 0 ? strchr(t, '\n') : NULL;
     snprintf(msg, sizeof msg, "%s", nl ? nl + 1 : t ? t : "?");
     for (char *c = msg; *c; c++)
-      *c = *c == '\n' ? ';' : *c;
+      if (*c == '\n')
+        *c = ';';
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW)
@@ -805,7 +807,8 @@ static char *immutable_uri(const char *path) {
     else
       o += sprintf(o, "%%%02X", *c);
   }
-  strcpy(o, "?immutable=1");
+  static const char tail[] = "?immutable=1";
+  memcpy(o, tail, sizeof tail);
   return u;
 }
 
@@ -829,7 +832,7 @@ int sweep_db_open_readonly(const char *path, const sweep_db_wait *w,
     sqlite3_close(db);
     return rc;
   }
-  int empty;
+  int empty = 0;
   int rc = store_set_wait(db, path, w, e);
   if (!rc)
     rc = check_schema(db, "main", path, &empty, e);
