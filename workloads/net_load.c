@@ -233,9 +233,7 @@ static char *join_name(const char *prefix, const char *sep, const char *local) {
   char *s = malloc(a + b + c + 1);
   if (!s)
     return NULL;
-  memcpy(s, prefix, a);
-  memcpy(s + a, sep, c);
-  memcpy(s + a + c, local, b + 1);
+  snprintf(s, a + b + c + 1, "%s%s%s", prefix, a ? sep : "", local);
   return s;
 }
 
@@ -470,21 +468,21 @@ static const char *const inputs_fields[] = {"inputs", NULL};
 /* A layer kind as the loader reads it (its YAML key is wr_kind_name). */
 typedef struct kind_def {
   wr_kind kind;
+  int reads_inputs;          /* reads an 'inputs' list, not 'input' */
   const char *const *fields; /* the keys its mapping may have */
   kind_reader read;          /* NULL: it has no fields */
-  int reads_inputs;          /* reads an 'inputs' list, not 'input' */
 } kind_def;
 
 static const kind_def kind_defs[] = {
-    {WR_CONV, conv_fields, read_conv, 0},
-    {WR_FC, fc_fields, read_fc, 0},
-    {WR_MAXPOOL, pool_fields, read_pool, 0},
-    {WR_AVGPOOL, pool_fields, read_pool, 0},
-    {WR_BN, bn_fields, read_bn, 0},
-    {WR_ACT, no_fields, NULL, 0},
-    {WR_ADD, inputs_fields, read_inputs, 1},
-    {WR_CONCAT, inputs_fields, read_inputs, 1},
-    {WR_SOFTMAX, no_fields, NULL, 0},
+    {WR_CONV, 0, conv_fields, read_conv},
+    {WR_FC, 0, fc_fields, read_fc},
+    {WR_MAXPOOL, 0, pool_fields, read_pool},
+    {WR_AVGPOOL, 0, pool_fields, read_pool},
+    {WR_BN, 0, bn_fields, read_bn},
+    {WR_ACT, 0, no_fields, NULL},
+    {WR_ADD, 1, inputs_fields, read_inputs},
+    {WR_CONCAT, 1, inputs_fields, read_inputs},
+    {WR_SOFTMAX, 0, no_fields, NULL},
 };
 #define N_KIND_DEFS (sizeof kind_defs / sizeof kind_defs[0])
 

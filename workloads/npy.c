@@ -430,7 +430,7 @@ void npy_sink_put(npy_sink *s, const uint8_t *p, size_t n) {
       memcpy(s->pre + at, p, k);
       if (at < 7 && at + k >= 7 && s->pre[6] >= 2)
         s->pre_need = 12; /* formats 2.0 and 3.0: a 4-byte header length */
-    } else if (at < s->head_len) {
+    } else if (s->head) { /* set by sink_preamble, freed at got == head_len */
       k = s->head_len - (size_t)at < n ? s->head_len - (size_t)at : n;
       memcpy(s->head + at, p, k);
     } else {

@@ -352,7 +352,7 @@ static int local_header(const zbuf *z, const zentry *m, uint64_t *data,
   if (!nx)
     return wr_err_set(z->e, WR_ENOMEM, "%s: out of memory", z->path);
   rc = zread(z, m->offset + ZIP_LOCAL_LEN, nx, nl + xl);
-  if (!rc && (nl != m->name_len || memcmp(nx, m->name, nl) != 0))
+  if (!rc && (nl != m->name_len || (nl > 0 && memcmp(nx, m->name, nl) != 0)))
     rc = zmerr(z, m, "the local header names another member");
   if (!rc)
     rc = local_sizes(z, m, h, nx + nl, xl, lh);

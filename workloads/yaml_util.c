@@ -65,7 +65,7 @@ static int flow_depth_check(const char *text, size_t len, const char *file,
     } else if ((c == ']' || c == '}') && depth > 0) {
       depth--;
     }
-    prev = i < len ? text[i] : c;
+    prev = (char)(i < len ? text[i] : c);
   }
   return WR_OK;
 }
