@@ -24,8 +24,11 @@ static void layer_geom_init(const arch *a, const wr_layer *l, wr_prec mode,
   g->B = (double)batch;
   g->G = l->kind == WR_CONV ? l->groups : 1;
   if (l->kind == WR_CONV) {
-    g->K = (double)(l->out.c / l->groups);
-    g->C = (double)(l->in.c / l->groups);
+    /* per group: the groups divide both channel counts (the net loader
+       checks), so these divisions are exact */
+    int64_t k_group = l->out.c / l->groups, c_group = l->in.c / l->groups;
+    g->K = (double)k_group;
+    g->C = (double)c_group;
     g->P = (double)l->out.h;
     g->Q = (double)l->out.w;
     g->R = l->kh;

@@ -1,6 +1,7 @@
 /* cmd_arch.c — the architecture commands: presets (list what ships) and
  * run (one network, or SCALE-Sim inputs, on one architecture: compute
  * cycles per layer with ideal memory). */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -716,6 +717,8 @@ static int run_designs(const char *const *archs, int nd, const wr_net *net,
       rc = EXIT_RUNTIME;
     }
   }
+  /* cli_fail never returns EXIT_OK: past here every design is open */
+  assert(rc != EXIT_OK || ok == nd);
   cli_table tt, lt;
   int have_tt = 0, have_lt = 0;
   if (rc == EXIT_OK)

@@ -768,10 +768,12 @@ static void window(int64_t o, int s, int k, int pad, int64_t size, int64_t *lo,
   *hi = end > size ? size : end;
 }
 
-/* Pools one channel plane of codes (`cin`, unpacked) or values (`fin`)
- * into `cout` (maxpool of codes) or `fout`. */
+/* Pools one channel plane of codes (`cin`, unpacked, when `bits` is an
+ * integer width) or values (`fin`) into `cout` (maxpool of codes) or
+ * `fout`. */
 static void pool_plane(const wr_layer *l, int bits, const uint16_t *cin,
                        const float *fin, uint16_t *cout, float *fout) {
+  const int codes = wr_bits_is_int(bits);
   int64_t H = l->in.h, W = l->in.w;
   for (int64_t oy = 0; oy < l->out.h; oy++)
     for (int64_t ox = 0; ox < l->out.w; ox++) {
@@ -786,7 +788,7 @@ static void pool_plane(const wr_layer *l, int bits, const uint16_t *cin,
       }
       int64_t o = oy * l->out.w + ox;
       if (l->kind == WR_MAXPOOL) {
-        if (cin) {
+        if (codes) {
           uint16_t best = 0;
           for (int64_t y = y0; y < y1; y++)
             for (int64_t x = x0; x < x1; x++)
@@ -804,7 +806,7 @@ static void pool_plane(const wr_layer *l, int bits, const uint16_t *cin,
       }
       /* average: PyTorch's count_include_pad divisor */
       double div = (double)((py1 - py0) * (px1 - px0));
-      if (cin) {
+      if (codes) {
         int64_t sum = 0;
         for (int64_t y = y0; y < y1; y++)
           for (int64_t x = x0; x < x1; x++)
@@ -828,12 +830,15 @@ static void run_pool(sim_model *m, int i) {
   view v = input_of(m, l->inputs[0]);
   const int64_t iplane = l->in.h * l->in.w, oplane = l->out.h * l->out.w;
   uint16_t *cin = m->pool, *cout = m->pool + iplane;
+  const int codes = wr_bits_is_int(v.bits);
   for (int64_t c = 0; c < l->out.c; c++) {
-    if (wr_bits_is_int(v.bits))
+    if (codes)
       sim_packed_unpack(v.codes, c * iplane, iplane, cin);
-    pool_plane(l, v.bits, wr_bits_is_int(v.bits) ? cin : NULL,
-               wr_bits_is_int(v.bits) ? NULL : v.vals + c * iplane, cout,
-               L->vals ? L->vals + c * oplane : NULL);
+    /* a maxpool's output is in its input's representation, an avgpool's
+       in float (out_bits_of) */
+    pool_plane(l, v.bits, codes ? cin : NULL,
+               codes ? NULL : v.vals + c * iplane, cout,
+               l->kind == WR_MAXPOOL && codes ? NULL : L->vals + c * oplane);
     if (wr_bits_is_int(L->out_bits))
       sim_packed_pack(&L->codes, c * oplane, oplane, cout);
   }

@@ -17,6 +17,7 @@
  * summed in thread order, so a run is bit-for-bit repeatable for a given
  * seed and thread count.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +447,8 @@ sim_trainer *sim_trainer_new(const wr_net *net, const sim_train_opts *o,
                     net->name);
   if (rc == WR_OK)
     t->classes = t->L[t->logits].out_n;
+  /* every shape is at least 1x1x1 (the net loader checks) */
+  assert(rc != WR_OK || t->classes >= 1);
   int T = o->threads;
   if (rc == WR_OK) {
     t->input = falloc(B * wr_shape_elems(net->input));
@@ -893,14 +896,15 @@ static void forward(sim_trainer *t) {
   }
 }
 
-/* Softmax cross-entropy of the logits: mean loss, correct answers, and
+/* Softmax cross-entropy of the logits of the batch's `nb` images (t->nb,
+ * from load_batch) with their `labels`: mean loss, correct answers, and
  * the logits' gradient (train) into dy. */
-static double loss_of(sim_trainer *t, const int32_t *labels, int64_t *correct,
-                      int grad) {
+static double loss_of(sim_trainer *t, const int32_t *labels, int nb,
+                      int64_t *correct, int grad) {
   tlay *L = &t->L[t->logits];
   int64_t C = t->classes;
   double loss = 0;
-  for (int64_t b = 0; b < t->nb; b++) {
+  for (int64_t b = 0; b < nb; b++) {
     const float *z = L->y + b * C;
     int best = 0;
     double mx = z[0];
@@ -920,14 +924,14 @@ static double loss_of(sim_trainer *t, const int32_t *labels, int64_t *correct,
     *correct += best == lab;
     if (grad)
       for (int64_t k = 0; k < C; k++)
-        L->dy[b * C + k] += (float)((p[k] - (k == lab)) / (double)t->nb);
+        L->dy[b * C + k] += (float)((p[k] - (k == lab)) / (double)nb);
   }
   /* the softmax layer's output, for completeness */
   int last = t->net->n_layers - 1;
   if (t->net->layers[last].kind == WR_SOFTMAX)
-    for (int64_t k = 0; k < t->nb * C; k++)
+    for (int64_t k = 0; k < nb * C; k++)
       t->L[last].y[k] = (float)t->probs[k];
-  return loss / (double)t->nb;
+  return loss / (double)nb;
 }
 
 /* ---- backward ----------------------------------------------------------- */
@@ -1220,7 +1224,7 @@ int sim_trainer_grad(sim_trainer *t, const wr_dataset *d, const int64_t *idx,
   forward(t);
   par_for(t, t->nb, clear_dy, NULL);
   int64_t c = 0;
-  double l = loss_of(t, labels, &c, 1);
+  double l = loss_of(t, labels, nb, &c, 1);
   if (labels != lab)
     free(labels);
   backward(t);
@@ -1317,7 +1321,7 @@ int sim_trainer_eval(sim_trainer *t, const wr_dataset *d, int64_t *correct,
       if (lab[b] < 0 || lab[b] >= t->classes)
         lab[b] = 0;
     }
-    sum += loss_of(t, lab, correct, 0) * nb;
+    sum += loss_of(t, lab, nb, correct, 0) * nb;
   }
   if (loss)
     *loss = d->n ? sum / (double)d->n : 0;
@@ -1421,7 +1425,8 @@ int sim_train(const wr_net *net, const wr_dataset *train,
           (1.0 + cos(3.14159265358979323846 * (double)s / (double)total));
       double l;
       rc = sim_trainer_step(t, train, perm + at, nb, lr, &l, &correct, e);
-      lsum += l * nb;
+      if (rc == WR_OK)
+        lsum += l * nb;
     }
     double dt = wr_now_s() - t0;
     t_train += dt;
